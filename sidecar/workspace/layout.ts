@@ -1,0 +1,112 @@
+/**
+ * @module Where everything lives on disk. The only place that spells out folder names.
+ *
+ * <workspace>/
+ *   .metadata/workspace.json     versioned settings, active environment
+ *   .metadata/credentials.json   tokens (mode 0600, never git-tracked)
+ *   .metadata/models.db          the model index (user data: hashes and sources)
+ *   environments/<name>/         one environment each (see EnvPaths)
+ *   cache/                       re-creatable: ComfyUI clones, node archives, registry answers, pip/uv caches
+ *   logs/
+ *   models/                      default models directory
+ */
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export const WORKSPACE_FORMAT_VERSION = 1
+
+export interface WorkspacePaths {
+  root: string
+  metadata: string
+  workspaceFile: string
+  credentialsFile: string
+  modelIndexDb: string
+  environments: string
+  cache: string
+  logs: string
+  defaultModels: string
+}
+
+export function workspacePaths (root: string): WorkspacePaths {
+  const r = resolve(root)
+  return {
+    root: r,
+    metadata: join(r, '.metadata'),
+    workspaceFile: join(r, '.metadata', 'workspace.json'),
+    credentialsFile: join(r, '.metadata', 'credentials.json'),
+    modelIndexDb: join(r, '.metadata', 'models.db'),
+    environments: join(r, 'environments'),
+    cache: join(r, 'cache'),
+    logs: join(r, 'logs'),
+    defaultModels: join(r, 'models'),
+  }
+}
+
+/** Cache sub-folders; versioned names so a format change never misreads old data. */
+export function cachePaths (root: string) {
+  const cache = workspacePaths(root).cache
+  return {
+    comfyui: join(cache, 'comfyui-v1'),
+    nodes: join(cache, 'nodes-v1'),
+    registryDb: join(cache, 'registry-v1.db'),
+    workflowsDb: join(cache, 'workflows-v1.db'),
+    uv: join(cache, 'uv'),
+    pip: join(cache, 'pip'),
+    downloads: join(cache, 'downloads'),
+  }
+}
+
+export interface EnvPaths {
+  name: string
+  root: string
+  cec: string
+  pyproject: string
+  pythonVersionFile: string
+  cecWorkflows: string
+  cecGitignore: string
+  /** Git-ignored, machine-local settings (torch backend, interpreter, indexes). Never shared. */
+  localSettings: string
+  /** Written last by create/import; an environment without it is half-made. */
+  completeMarker: string
+  uvLock: string
+  venv: string
+  comfyui: string
+  customNodes: string
+  userWorkflows: string
+  extraModelPaths: string
+}
+
+export function envPaths (workspaceRoot: string, name: string): EnvPaths {
+  const root = join(workspacePaths(workspaceRoot).environments, name)
+  const cec = join(root, '.cec')
+  const comfyui = join(root, 'ComfyUI')
+  return {
+    name,
+    root,
+    cec,
+    pyproject: join(cec, 'pyproject.toml'),
+    pythonVersionFile: join(cec, '.python-version'),
+    cecWorkflows: join(cec, 'workflows'),
+    cecGitignore: join(cec, '.gitignore'),
+    localSettings: join(cec, 'local.json'),
+    completeMarker: join(cec, '.complete'),
+    uvLock: join(cec, 'uv.lock'),
+    venv: join(root, '.venv'),
+    comfyui,
+    customNodes: join(comfyui, 'custom_nodes'),
+    userWorkflows: join(comfyui, 'user', 'default', 'workflows'),
+    extraModelPaths: join(comfyui, 'extra_model_paths.yaml'),
+  }
+}
+
+/** The interpreter inside a venv, per platform. */
+export function venvPython (venv: string): string {
+  return process.platform === 'win32' ? join(venv, 'Scripts', 'python.exe') : join(venv, 'bin', 'python')
+}
+
+/** --workspace, then COMFYDOCK_HOME, then ~/comfydock. */
+export function defaultWorkspaceRoot (explicit?: string): string {
+  if (explicit) return resolve(explicit)
+  if (process.env.COMFYDOCK_HOME) return resolve(process.env.COMFYDOCK_HOME)
+  return join(homedir(), 'comfydock')
+}

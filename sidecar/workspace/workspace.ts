@@ -1,0 +1,211 @@
+/**
+ * @module The workspace: its settings file, its environments and which one is active.
+ * Every write of workspace.json is atomic.
+ */
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ComfydockError } from '../errors'
+import { pathExists, writeJsonAtomic } from '../fs'
+import {
+  DEFAULT_CONFIG, assertConfigKey, isSecretKey, readCredentials, writeCredentials,
+  type ConfigKey, type Credentials, type PlainConfigKey, type SecretKey,
+} from './config'
+import { WORKSPACE_FORMAT_VERSION, cachePaths, defaultWorkspaceRoot, envPaths, workspacePaths, type EnvPaths, type WorkspacePaths } from './layout'
+
+export interface WorkspaceFile {
+  version: number
+  created_at: string
+  active_environment: string | null
+  config: Partial<Record<PlainConfigKey, string>>
+}
+
+export type WorkspaceConfig = Record<PlainConfigKey, string>
+
+export interface EnvironmentEntry {
+  name: string
+  path: string
+  active: boolean
+  /** False for a half-made environment (no completion marker). */
+  complete: boolean
+}
+
+const RESERVED_ENV_NAMES = new Set(['workspace', 'logs', 'models', 'cache', '.metadata', 'environments'])
+
+export function validateEnvName (name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || RESERVED_ENV_NAMES.has(name) || name.includes('..')) {
+    throw new ComfydockError('ENV_INVALID_NAME', `"${name}" is not a valid environment name`, {
+      hint: 'Use letters, digits, ".", "_" and "-" (up to 64 characters), starting with a letter or digit.',
+    })
+  }
+}
+
+export class Workspace {
+  readonly paths: WorkspacePaths
+  private file: WorkspaceFile
+
+  private constructor (paths: WorkspacePaths, file: WorkspaceFile) {
+    this.paths = paths
+    this.file = file
+  }
+
+  get root (): string { return this.paths.root }
+  get cache () { return cachePaths(this.paths.root) }
+
+  /** Opens an existing workspace; the hint says how to make one. */
+  static async open (root?: string): Promise<Workspace> {
+    const paths = workspacePaths(defaultWorkspaceRoot(root))
+    let text: string
+    try {
+      text = await readFile(paths.workspaceFile, 'utf8')
+    } catch {
+      throw new ComfydockError('WORKSPACE_NOT_FOUND', `no comfydock workspace at ${paths.root}`, {
+        hint: `Run \`comfydock init ${paths.root}\`, or point --workspace / COMFYDOCK_HOME at an existing one.`,
+      })
+    }
+    let file: WorkspaceFile
+    try {
+      file = JSON.parse(text) as WorkspaceFile
+    } catch (err) {
+      throw new ComfydockError('WORKSPACE_INVALID', `${paths.workspaceFile} is not valid JSON: ${(err as Error).message}`, { cause: err })
+    }
+    if (typeof file.version !== 'number' || file.version > WORKSPACE_FORMAT_VERSION) {
+      throw new ComfydockError('WORKSPACE_INVALID', `${paths.workspaceFile} has format version ${String(file.version)}, this comfydock reads up to ${WORKSPACE_FORMAT_VERSION}`, {
+        hint: 'Upgrade comfydock (`npm install -g comfydock@latest`).',
+      })
+    }
+    file.config ??= {}
+    file.active_environment ??= null
+    return new Workspace(paths, file)
+  }
+
+  /** Creates the workspace, or completes an existing one. Refuses a non-empty folder that is not a workspace. */
+  static async init (root?: string, opts: { modelsDir?: string } = {}): Promise<{ workspace: Workspace, created: boolean }> {
+    const paths = workspacePaths(defaultWorkspaceRoot(root))
+    let created = false
+    if (!(await pathExists(paths.workspaceFile))) {
+      if (await pathExists(paths.root)) {
+        const s = await stat(paths.root)
+        if (!s.isDirectory()) {
+          throw new ComfydockError('WORKSPACE_FOREIGN_DIR', `${paths.root} exists and is not a folder`, { hint: 'Choose another path: `comfydock init <path>`.' })
+        }
+        const entries = await readdir(paths.root)
+        if (entries.length > 0) {
+          throw new ComfydockError('WORKSPACE_FOREIGN_DIR', `${paths.root} is not empty and is not a comfydock workspace (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''})`, {
+            hint: 'Choose an empty or new folder: `comfydock init <path>`.',
+          })
+        }
+      }
+      await mkdir(paths.metadata, { recursive: true })
+      const file: WorkspaceFile = {
+        version: WORKSPACE_FORMAT_VERSION,
+        created_at: new Date().toISOString(),
+        active_environment: null,
+        config: opts.modelsDir ? { models_dir: opts.modelsDir } : {},
+      }
+      await writeJsonAtomic(paths.workspaceFile, file)
+      created = true
+    }
+    for (const dir of [paths.environments, paths.cache, paths.logs, paths.defaultModels]) await mkdir(dir, { recursive: true })
+    const workspace = await Workspace.open(paths.root)
+    if (!created && opts.modelsDir) await workspace.setConfig('models_dir', opts.modelsDir)
+    return { workspace, created }
+  }
+
+  private async save (): Promise<void> {
+    await writeJsonAtomic(this.paths.workspaceFile, this.file)
+  }
+
+  config (): WorkspaceConfig {
+    return { ...DEFAULT_CONFIG, ...this.file.config }
+  }
+
+  async credentials (): Promise<Credentials> {
+    return readCredentials(this.paths.credentialsFile)
+  }
+
+  async secret (key: SecretKey): Promise<string | undefined> {
+    return (await this.credentials())[key] || undefined
+  }
+
+  /** Sets a key; an empty value resets it to its default (or clears a token). */
+  async setConfig (key: string, value: string): Promise<void> {
+    assertConfigKey(key)
+    if (isSecretKey(key)) {
+      const creds = await this.credentials()
+      if (value) creds[key] = value
+      else delete creds[key]
+      await writeCredentials(this.paths.credentialsFile, creds)
+      return
+    }
+    if (value) this.file.config[key as PlainConfigKey] = value
+    else delete this.file.config[key as PlainConfigKey]
+    await this.save()
+  }
+
+  async getConfig (key: ConfigKey): Promise<string> {
+    if (isSecretKey(key)) return (await this.credentials())[key] ?? ''
+    return this.config()[key as PlainConfigKey]
+  }
+
+  /** The models directory in use: the configured one, or <workspace>/models. */
+  get modelsDir (): string {
+    return this.config().models_dir || this.paths.defaultModels
+  }
+
+  get activeEnvironment (): string | null {
+    return this.file.active_environment
+  }
+
+  async setActive (name: string | null): Promise<void> {
+    if (name !== null) await this.requireEnv(name)
+    this.file.active_environment = name
+    await this.save()
+  }
+
+  env (name: string): EnvPaths {
+    validateEnvName(name)
+    return envPaths(this.paths.root, name)
+  }
+
+  async listEnvironments (): Promise<EnvironmentEntry[]> {
+    let names: string[] = []
+    try {
+      names = (await readdir(this.paths.environments, { withFileTypes: true })).filter(d => d.isDirectory()).map(d => d.name).sort()
+    } catch { /* no environments folder yet */ }
+    const out: EnvironmentEntry[] = []
+    for (const name of names) {
+      const p = envPaths(this.paths.root, name)
+      if (!(await pathExists(p.pyproject))) continue
+      out.push({ name, path: p.root, active: name === this.file.active_environment, complete: await pathExists(p.completeMarker) })
+    }
+    return out
+  }
+
+  /** The environment's paths, or ENV_NOT_FOUND naming the ones that exist. */
+  async requireEnv (name: string): Promise<EnvPaths> {
+    const p = this.env(name)
+    if (!(await pathExists(p.pyproject))) {
+      const known = (await this.listEnvironments()).map(e => e.name)
+      throw new ComfydockError('ENV_NOT_FOUND', `environment "${name}" does not exist${known.length ? ` (have: ${known.join(', ')})` : ''}`, {
+        hint: known.length ? 'Run `comfydock list` to see environments.' : `Run \`comfydock create ${name}\`.`,
+      })
+    }
+    return p
+  }
+
+  /** `-e NAME` when given, else the active environment. */
+  async resolveEnv (name?: string): Promise<EnvPaths> {
+    if (name) return this.requireEnv(name)
+    const active = this.file.active_environment
+    if (!active) {
+      throw new ComfydockError('ENV_NO_ACTIVE', 'no environment selected and none is active', {
+        hint: 'Pass `-e NAME`, or run `comfydock use NAME` (see `comfydock list`).',
+      })
+    }
+    return this.requireEnv(active)
+  }
+
+  logFile (envName?: string): string {
+    return join(this.paths.logs, envName ?? 'workspace', 'full.log')
+  }
+}

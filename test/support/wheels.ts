@@ -1,0 +1,46 @@
+/**
+ * Builds real, installable Python wheels for tests (pip cannot reach PyPI here).
+ * A wheel is a zip with the package, METADATA, WHEEL and RECORD; pip installs it with --no-index.
+ */
+import { createHash } from 'node:crypto'
+import { createWriteStream, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import yazl from 'yazl'
+
+export interface WheelSpec {
+  name: string
+  version: string
+  /** Requires-Dist lines, e.g. ["othepkg>=1.0"]. */
+  requires?: string[]
+  /** Extra module source; defaults to a module exposing __version__. */
+  source?: string
+}
+
+function recordHash (data: Buffer): string {
+  return 'sha256=' + createHash('sha256').update(data).digest('base64url')
+}
+
+/** Writes `<name>-<version>-py3-none-any.whl` into dir and returns its path. */
+export async function buildWheel (dir: string, spec: WheelSpec): Promise<string> {
+  mkdirSync(dir, { recursive: true })
+  const dist = spec.name.replace(/[-.]+/g, '_').toLowerCase()
+  const file = join(dir, `${dist}-${spec.version}-py3-none-any.whl`)
+  const info = `${dist}-${spec.version}.dist-info`
+  const entries: Array<[string, Buffer]> = [
+    [`${dist}/__init__.py`, Buffer.from(spec.source ?? `__version__ = "${spec.version}"\n`)],
+    [`${info}/METADATA`, Buffer.from([
+      'Metadata-Version: 2.1', `Name: ${spec.name}`, `Version: ${spec.version}`,
+      ...(spec.requires ?? []).map(r => `Requires-Dist: ${r}`), '', '',
+    ].join('\n'))],
+    [`${info}/WHEEL`, Buffer.from('Wheel-Version: 1.0\nGenerator: comfydock-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n')],
+  ]
+  const record = entries.map(([p, d]) => `${p},${recordHash(d)},${d.length}`).concat(`${info}/RECORD,,`).join('\n') + '\n'
+  entries.push([`${info}/RECORD`, Buffer.from(record)])
+  const zip = new yazl.ZipFile()
+  for (const [p, d] of entries) zip.addBuffer(d, p, { mtime: new Date(2020, 0, 1) })
+  zip.end()
+  await new Promise<void>((resolve, reject) => {
+    zip.outputStream.pipe(createWriteStream(file)).on('close', resolve).on('error', reject)
+  })
+  return file
+}
