@@ -1,0 +1,2 @@
+export { shortHash, shortHashWithSize, sampleRanges } from './short-hash'
+export { fullHash, type FullHashOptions } from './full-hash'
