@@ -1,0 +1,206 @@
+/**
+ * @module The sidecar wire protocol, shared by the server and the browser extension.
+ * Versioned frames: the client sends requests with ids, the server answers each with one
+ * response and pushes events (progress of a request, "environment changed"). Every frame is
+ * validated with zod at the boundary. No Node APIs here: the extension bundles this file.
+ */
+import { z } from 'zod'
+import { ERROR_CODES, type ErrorPayload } from './errors'
+import type { ProgressEvent } from './progress'
+
+export const PROTOCOL_VERSION = 1
+
+const envParam = z.string().min(1).max(64).optional()
+/** A workflow as the browser holds it: its name (no `workflows/` prefix, no `.json`) and its graph JSON. */
+const workflowIn = z.object({
+  name: z.string().min(1).max(200),
+  json: z.record(z.unknown()),
+})
+
+/** Parameter schemas, one per method. The method list is the keys of this object. */
+export const METHOD_PARAMS = {
+  'server.hello': z.object({}).strict(),
+  'env.status': z.object({ env: envParam }).strict(),
+  'env.log': z.object({ env: envParam, limit: z.number().int().positive().max(1000).optional() }).strict(),
+  'workflows.list': z.object({ env: envParam }).strict(),
+  'workflows.analyze': z.object({
+    env: envParam,
+    workflows: z.array(workflowIn).max(200),
+    /** The browser's GET /api/object_info, so nodes of any installed pack are recognised. */
+    objectInfo: z.record(z.unknown()).optional(),
+    /** folder -> file names, from GET /api/models/<folder>. */
+    modelLists: z.record(z.array(z.string())).optional(),
+  }).strict(),
+  'workflows.commit': z.object({
+    env: envParam,
+    message: z.string().min(1).max(10_000),
+    workflows: z.array(workflowIn).min(1).max(200),
+    allowIssues: z.boolean().optional(),
+  }).strict(),
+  'workflows.restore': z.object({ env: envParam, name: z.string().min(1).max(200), ref: z.string().min(1).max(200).optional() }).strict(),
+  'models.download': z.object({
+    env: envParam,
+    url: z.string().url(),
+    folder: z.string().min(1).max(100).optional(),
+    relPath: z.string().min(1).max(500).optional(),
+    expectedHash: z.string().min(4).max(128).optional(),
+  }).strict(),
+  'nodes.install': z.object({ env: envParam, specs: z.array(z.string().min(1).max(500)).min(1).max(50) }).strict(),
+  'env.export': z.object({ env: envParam }).strict(),
+} as const
+
+export type MethodName = keyof typeof METHOD_PARAMS
+export const METHOD_NAMES = Object.keys(METHOD_PARAMS) as MethodName[]
+export type MethodParams<M extends MethodName> = z.infer<typeof METHOD_PARAMS[M]>
+export type WorkflowInput = z.infer<typeof workflowIn>
+
+// ---- results (what the server promises to send back) ----
+
+export interface HelloResult {
+  protocol: number
+  version: string
+  workspace: string
+  /** Methods this sidecar offers; the panel hides actions whose method is absent. */
+  methods: MethodName[]
+  activeEnv: string | null
+}
+
+export interface EnvStatusResult {
+  env: string
+  comfyuiVersion: string | null
+  /** Files changed in .cec since the last commit (the sidebar badge counts these plus unsaved tabs). */
+  changes: string[]
+  clean: boolean
+  /** Anything else the environment status reports, passed through for display. */
+  details?: Record<string, unknown>
+}
+
+export interface LogEntryResult {
+  commit: string
+  short: string
+  date: string
+  subject: string
+}
+
+export interface TrackedWorkflowResult {
+  name: string
+  /** Relative to the environment's ComfyUI disk copy: new, modified, deleted, synced. */
+  state: string
+}
+
+export interface MissingModel {
+  nodeId: string | number
+  nodeType: string
+  input?: string
+  value: string
+  folder?: string
+  criticality?: string
+  url?: string
+}
+
+export interface MissingNode {
+  type: string
+  /** Install spec for `nodes.install`, when a pack is known. */
+  pack?: string
+}
+
+export interface WorkflowAnalysisResult {
+  name: string
+  tracked: boolean
+  /** The browser copy differs from the last committed snapshot (always true when not tracked). */
+  differsFromCommit: boolean
+  missingModels: MissingModel[]
+  missingNodes: MissingNode[]
+  error?: ErrorPayload
+}
+
+export interface CommitResult {
+  commit: string | null
+  short: string | null
+  workflows: string[]
+}
+
+export interface RestoreResult {
+  name: string
+  ref: string
+  json: Record<string, unknown>
+}
+
+export interface DownloadResult {
+  hash: string
+  path: string
+}
+
+export interface InstallResult {
+  installed: string[]
+  failed: Array<{ spec: string, error: ErrorPayload }>
+}
+
+export interface ExportResult {
+  file: string
+  size: number
+  /** Path on the sidecar (token still required, e.g. as `?token=`). */
+  downloadPath: string
+}
+
+export interface MethodResults {
+  'server.hello': HelloResult
+  'env.status': EnvStatusResult
+  'env.log': LogEntryResult[]
+  'workflows.list': TrackedWorkflowResult[]
+  'workflows.analyze': WorkflowAnalysisResult[]
+  'workflows.commit': CommitResult
+  'workflows.restore': RestoreResult
+  'models.download': DownloadResult
+  'nodes.install': InstallResult
+  'env.export': ExportResult
+}
+
+// ---- frames ----
+
+export const requestFrame = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  id: z.string().min(1).max(64),
+  method: z.string().min(1).max(64),
+  params: z.unknown().optional(),
+}).strict()
+
+export type RequestFrame<M extends MethodName = MethodName> = {
+  v: typeof PROTOCOL_VERSION
+  id: string
+  method: M
+  params?: MethodParams<M>
+}
+
+export type ResponseFrame =
+  | { v: typeof PROTOCOL_VERSION, type: 'response', id: string, ok: true, result: unknown }
+  /** `id` is null when the request was too broken to carry one. */
+  | { v: typeof PROTOCOL_VERSION, type: 'response', id: string | null, ok: false, error: ErrorPayload }
+
+export type EventFrame =
+  | { v: typeof PROTOCOL_VERSION, type: 'event', event: 'progress', request: string, progress: ProgressEvent }
+  /** Something in the environment changed (commit, restore, install...): clients refresh. */
+  | { v: typeof PROTOCOL_VERSION, type: 'event', event: 'changed', env: string, method: MethodName }
+
+export type ServerFrame = ResponseFrame | EventFrame
+
+const errorPayload = z.object({ code: z.enum(ERROR_CODES), message: z.string(), hint: z.string().optional() })
+const progressSchema = z.object({ op: z.string(), phase: z.enum(['start', 'progress', 'end', 'note']), label: z.string() }).passthrough()
+
+/** What the extension uses to validate frames from the server. */
+export const serverFrame = z.union([
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('response'), id: z.string(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('response'), id: z.string().nullable(), ok: z.literal(false), error: errorPayload }),
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('event'), event: z.literal('progress'), request: z.string(), progress: progressSchema }),
+  z.object({ v: z.literal(PROTOCOL_VERSION), type: z.literal('event'), event: z.literal('changed'), env: z.string(), method: z.string() }),
+])
+
+export function isMethodName (name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(METHOD_PARAMS, name)
+}
+
+/** The body of GET /comfydock/bridge (the ComfyUI-side route telling the extension where the sidecar is). */
+export interface BridgeInfo {
+  url: string | null
+  token: string | null
+}

@@ -1,0 +1,98 @@
+/**
+ * @module Turns one raw request (a WebSocket frame or an HTTP body) into one response frame:
+ * parse, validate against the protocol, resolve the environment, run the method under that
+ * environment's queue, forward progress to the asking client and announce changes to all.
+ */
+import { ComfydockError, redactSecrets, toErrorPayload } from '../errors'
+import {
+  METHOD_PARAMS, PROTOCOL_VERSION, isMethodName, requestFrame,
+  type ErrorPayload, type EventFrame, type MethodName, type ResponseFrame, type ServerFrame,
+} from '../protocol'
+import { Workspace } from '../workspace'
+import { EnvQueue } from './env-queue'
+import type { MethodSpec, MethodTable } from './methods'
+
+export interface DispatcherOptions {
+  workspaceRoot: string
+  methods: MethodTable
+  exportsDir: string
+  /** Sends a frame to every connected client (used for 'changed' events). */
+  broadcast: (frame: EventFrame) => void
+}
+
+function failure (id: string | null, err: unknown): ResponseFrame {
+  const payload: ErrorPayload = toErrorPayload(err)
+  return { v: PROTOCOL_VERSION, type: 'response', id, ok: false, error: { ...payload, message: redactSecrets(payload.message) } }
+}
+
+function zodMessage (err: { issues: Array<{ path: (string | number)[], message: string }> }): string {
+  return err.issues.slice(0, 5).map(i => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ')
+}
+
+export class Dispatcher {
+  private readonly queue = new EnvQueue()
+  private readonly opts: DispatcherOptions
+
+  constructor (opts: DispatcherOptions) {
+    this.opts = opts
+  }
+
+  get methodNames (): MethodName[] {
+    return (Object.keys(this.opts.methods) as MethodName[]).sort()
+  }
+
+  /** Parses text first; anything unparseable becomes a BAD_REQUEST answer, never a throw. */
+  async handleText (text: string, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<ResponseFrame> {
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch {
+      return failure(null, new ComfydockError('BAD_REQUEST', 'frame is not valid JSON'))
+    }
+    return this.handle(raw, emit, signal)
+  }
+
+  async handle (raw: unknown, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<ResponseFrame> {
+    const frame = requestFrame.safeParse(raw)
+    if (!frame.success) {
+      const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id.slice(0, 64) : null
+      return failure(id, new ComfydockError('BAD_REQUEST', `malformed request: ${zodMessage(frame.error)}`, {
+        hint: `Send {"v":${PROTOCOL_VERSION},"id":"1","method":"server.hello","params":{}}.`,
+      }))
+    }
+    const { id, method } = frame.data
+    if (!isMethodName(method) || !this.opts.methods[method]) {
+      return failure(id, new ComfydockError('UNKNOWN_METHOD', `unknown method "${method}"`, { hint: `Known methods: ${this.methodNames.join(', ')}.` }))
+    }
+    const params = METHOD_PARAMS[method].safeParse(frame.data.params ?? {})
+    if (!params.success) {
+      return failure(id, new ComfydockError('INVALID_ARGUMENT', `bad params for ${method}: ${zodMessage(params.error)}`))
+    }
+    try {
+      const result = await this.invoke(method, params.data, id, emit, signal)
+      return { v: PROTOCOL_VERSION, type: 'response', id, ok: true, result }
+    } catch (err) {
+      return failure(id, err)
+    }
+  }
+
+  private async invoke (method: MethodName, params: Record<string, unknown>, id: string, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<unknown> {
+    const spec = this.opts.methods[method] as MethodSpec<MethodName>
+    // a fresh read each time: the CLI may have switched the active env or changed settings meanwhile
+    const workspace = await Workspace.open(this.opts.workspaceRoot)
+    const onProgress = (progress: import('../protocol').ProgressEvent): void => {
+      emit({ v: PROTOCOL_VERSION, type: 'event', event: 'progress', request: id, progress })
+    }
+    const base = { workspace, onProgress, signal, methods: this.methodNames, exportsDir: this.opts.exportsDir }
+    if (spec.scope === 'none') {
+      return spec.run({ ...base, env: undefined as never }, params as never)
+    }
+    const env = await workspace.resolveEnv(params.env as string | undefined)
+    return this.queue.run(env.name, async () => {
+      if (signal.aborted) throw new ComfydockError('CANCELLED', `${method} cancelled: the client disconnected`)
+      const result = await spec.run({ ...base, env }, params as never)
+      if (spec.changes) this.opts.broadcast({ v: PROTOCOL_VERSION, type: 'event', event: 'changed', env: env.name, method })
+      return result
+    })
+  }
+}

@@ -1,0 +1,10 @@
+/** @module Every method the sidecar offers, keyed by protocol name. */
+import { envMethods } from './env'
+import { serverMethods } from './server'
+import type { MethodTable } from './types'
+
+export type { MethodContext, MethodSpec, MethodTable } from './types'
+
+export function defaultMethods (): MethodTable {
+  return { ...serverMethods, ...envMethods }
+}

@@ -1,0 +1,19 @@
+/** @module `server.hello`: what this sidecar is and offers. */
+import { PROTOCOL_VERSION } from '../../protocol'
+import { VERSION } from '../../version'
+import type { MethodTable } from './types'
+
+export const serverMethods: MethodTable = {
+  'server.hello': {
+    scope: 'none',
+    async run (ctx) {
+      return {
+        protocol: PROTOCOL_VERSION,
+        version: VERSION,
+        workspace: ctx.workspace.root,
+        methods: ctx.methods,
+        activeEnv: ctx.workspace.activeEnvironment,
+      }
+    },
+  },
+}

@@ -1,0 +1,26 @@
+/** @module The shape of a sidecar method: a thin adapter from validated params to one core call. */
+import type { MethodName, MethodParams, MethodResults, OnProgress } from '../../protocol'
+import type { EnvPaths, Workspace } from '../../workspace'
+
+export interface MethodContext {
+  workspace: Workspace
+  /** Resolved from `params.env` (or the active environment) for env-scoped methods. */
+  env: EnvPaths
+  onProgress: OnProgress
+  /** Aborted when the asking client disconnects. */
+  signal: AbortSignal
+  /** Methods this server offers (for the hello answer). */
+  methods: MethodName[]
+  /** The folder exports are written to and downloaded from. */
+  exportsDir: string
+}
+
+export interface MethodSpec<M extends MethodName> {
+  /** 'env' methods run one at a time per environment; 'none' need no environment. */
+  scope: 'env' | 'none'
+  /** Tell every client the environment changed once this succeeds. */
+  changes?: boolean
+  run (ctx: MethodContext, params: MethodParams<M>): Promise<MethodResults[M]>
+}
+
+export type MethodTable = { [M in MethodName]?: MethodSpec<M> }
