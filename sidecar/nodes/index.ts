@@ -1,0 +1,4 @@
+/** @module Custom node packs: resolution of node types to packs, registry/git/dev sources, install state. */
+export * from './resolver'
+export { openRegistry, createRegistryClient, type RegistryClient } from './registry'
+export { scanCustomNodes } from './scan-custom-nodes'

@@ -1,0 +1,63 @@
+/**
+ * @module GET a JSON document through the response cache. 200 and 404 answers are cached (a 404 is a
+ * real answer: "no such pack"); server errors and network failures fall back to any cached copy.
+ */
+import { ComfydockError, redactSecrets } from '../../errors'
+import type { ResponseCache } from './response-cache'
+
+export interface CachedGetOptions {
+  cache: ResponseCache
+  /** How long an answer stays fresh, in milliseconds. */
+  ttlMs: number
+  fetch?: typeof globalThis.fetch
+  signal?: AbortSignal
+  /** Skip the fresh-cache shortcut (still falls back to the cache when offline). */
+  refresh?: boolean
+  /** Network timeout, milliseconds. */
+  timeoutMs?: number
+  /** Names the service in errors ("the Comfy Registry"). */
+  service: string
+}
+
+export interface CachedGetResult<T> {
+  status: number
+  data: T | undefined
+  /** 'network' = just fetched; 'cache' = fresh cached copy; 'stale' = server unreachable, old copy served. */
+  origin: 'network' | 'cache' | 'stale'
+  fetchedAt: number
+}
+
+function decode<T> (status: number, body: string): T | undefined {
+  if (status !== 200) return undefined
+  return JSON.parse(body) as T
+}
+
+export async function cachedGetJson<T> (url: string, opts: CachedGetOptions): Promise<CachedGetResult<T>> {
+  const cached = opts.cache.get(url)
+  const now = Date.now()
+  if (cached && !opts.refresh && now - cached.fetchedAt < opts.ttlMs) {
+    return { status: cached.status, data: decode<T>(cached.status, cached.body), origin: 'cache', fetchedAt: cached.fetchedAt }
+  }
+  const doFetch = opts.fetch ?? globalThis.fetch
+  let failure: string
+  try {
+    const signals = [AbortSignal.timeout(opts.timeoutMs ?? 15_000), ...(opts.signal ? [opts.signal] : [])]
+    const res = await doFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.any(signals) })
+    const body = await res.text()
+    if (res.status === 200 || res.status === 404) {
+      if (res.status === 200) JSON.parse(body) // refuse to cache a non-JSON answer
+      opts.cache.put(url, res.status, body, now)
+      return { status: res.status, data: decode<T>(res.status, body), origin: 'network', fetchedAt: now }
+    }
+    failure = `HTTP ${res.status}`
+  } catch (err) {
+    if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'cancelled', { cause: err })
+    failure = err instanceof SyntaxError ? 'the answer was not JSON' : (err as Error).message
+  }
+  if (cached) {
+    return { status: cached.status, data: decode<T>(cached.status, cached.body), origin: 'stale', fetchedAt: cached.fetchedAt }
+  }
+  throw new ComfydockError('REGISTRY_UNAVAILABLE', `${opts.service} is unreachable (${redactSecrets(url)}: ${failure}) and nothing is cached for it`, {
+    hint: 'Check the network, or the URL with `comfydock config registry_url` / `comfydock config node_mappings_url`.',
+  })
+}

@@ -1,0 +1,4 @@
+export * from './types'
+export * from './client'
+export * from './open'
+export { ResponseCache } from './response-cache'
