@@ -1,1 +1,7 @@
 export * from './content-hash'
+export { httpRequestFollow, readBody, sameOrigin, describeNetworkError, type HttpRequestOptions, type HttpResponse } from './http'
+export { fetchJson, HttpStatusError, type FetchJsonOptions } from './fetch-json'
+export { downloadFile, type DownloadFileOptions, type DownloadResult, type DownloadInfo, type DownloadDest } from './download-file'
+export { authHeadersFor, type ScopedToken } from './auth'
+export { filenameFromContentDisposition, filenameFromUrl, safeBaseName } from './content-disposition'
+export { ensureFreeSpace, freeBytes } from './disk-space'

@@ -1,0 +1,243 @@
+/**
+ * @module The verified, resumable downloader. Bytes go to a part file (kept between attempts and
+ * runs so a drop resumes with Range), are hashed (BLAKE3 + SHA-256) as they arrive, checked against
+ * the expected hash and only then renamed to their name: a partial or corrupt file never appears there.
+ */
+import { copyFile, mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { ComfydockError, redactSecrets } from '../errors'
+import { startTask, type Task } from '../progress'
+import type { ErrorCode, OnProgress } from '../protocol'
+import { ContentHasher, type ContentDigests } from './content-hash'
+import { filenameFromContentDisposition, filenameFromUrl } from './content-disposition'
+import { ensureFreeSpace } from './disk-space'
+import { describeNetworkError, httpRequestFollow } from './http'
+
+export interface DownloadInfo {
+  /** URL that served the bytes, after redirects. */
+  finalUrl: string
+  /** From Content-Disposition, else the last URL segment. */
+  filename?: string
+  size?: number
+}
+
+/** A path, or a function choosing it once the server has answered (file name from Content-Disposition). */
+export type DownloadDest = string | ((info: DownloadInfo) => string | Promise<string>)
+
+export interface DownloadFileOptions {
+  headers?: Record<string, string>
+  expectedSha256?: string
+  expectedBlake3?: string
+  onProgress?: OnProgress
+  /** Progress op id of a parent task ("download 3 models"). */
+  parent?: string
+  signal?: AbortSignal
+  label?: string
+  /** Attempts after the first (default 5); backoff doubles from `backoffMs` (default 500). */
+  retries?: number
+  backoffMs?: number
+  /** Where bytes collect before the rename; required when `dest` is a function. Default: `.<name>.part` beside dest. */
+  partFile?: string
+  errorCode?: ErrorCode
+  mismatchCode?: ErrorCode
+}
+
+export interface DownloadResult extends ContentDigests {
+  path: string
+  finalUrl: string
+  filename?: string
+  /** Bytes that were already there from an earlier attempt or run. */
+  resumedFrom: number
+}
+
+class RetryableError extends Error {}
+
+const FLUSH_BYTES = 1024 * 1024
+
+export async function downloadFile (url: string, dest: DownloadDest, opts: DownloadFileOptions = {}): Promise<DownloadResult> {
+  const shown = redactSecrets(url)
+  const code = opts.errorCode ?? 'DOWNLOAD_FAILED'
+  if (typeof dest !== 'string' && !opts.partFile) throw new Error('downloadFile: partFile is required when dest is a function')
+  const partFile = opts.partFile ?? join(dirname(dest as string), `.${basename(dest as string)}.part`)
+  await mkdir(dirname(partFile), { recursive: true })
+  const task = startTask(opts.onProgress, opts.label ?? `download ${filenameFromUrl(url) ?? shown}`, { unit: 'bytes' }, opts.parent)
+
+  let hasher = new ContentHasher()
+  let have = await existingSize(partFile)
+  if (have > 0) have = await hashExisting(partFile, hasher)
+  const resumedFrom = have
+  let info: DownloadInfo | undefined
+  let destPath: string | undefined
+  let lastError: unknown
+  const retries = opts.retries ?? 5
+
+  const reset = async (): Promise<void> => {
+    await rm(partFile, { force: true })
+    hasher = new ContentHasher()
+    have = 0
+  }
+
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > retries) {
+        throw new ComfydockError(code, `downloading ${shown} failed after ${attempt} attempts: ${describeNetworkError(lastError)}`, {
+          hint: 'Run the same command again: it resumes where it stopped.', cause: lastError,
+        })
+      }
+      if (attempt > 0) await sleep((opts.backoffMs ?? 500) * 2 ** (attempt - 1), opts.signal)
+      try {
+        const done = await attemptOnce()
+        if (done) break
+      } catch (err) {
+        if (!(err instanceof RetryableError) && (err instanceof ComfydockError || opts.signal?.aborted)) throw err
+        lastError = err
+      }
+    }
+    const digests = hasher.digest()
+    await verify(digests)
+    destPath ??= await resolveDest({ finalUrl: url, size: have })
+    await mkdir(dirname(destPath), { recursive: true })
+    await moveInto(partFile, destPath)
+    task.end('ok')
+    return { ...digests, path: destPath, finalUrl: info?.finalUrl ?? url, filename: info?.filename, resumedFrom }
+  } catch (err) {
+    task.end('failed', err instanceof Error ? err.message : String(err))
+    if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
+    if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', `download of ${shown} was cancelled`, { cause: err })
+    throw err
+  }
+
+  async function resolveDest (i: DownloadInfo): Promise<string> {
+    return typeof dest === 'string' ? dest : await dest(i)
+  }
+
+  async function verify (d: ContentDigests): Promise<void> {
+    const checks: Array<[string, string | undefined, string]> = [['SHA-256', opts.expectedSha256, d.sha256], ['BLAKE3', opts.expectedBlake3, d.blake3]]
+    for (const [name, want, got] of checks) {
+      if (want && want.toLowerCase() !== got) {
+        await rm(partFile, { force: true })
+        throw new ComfydockError(opts.mismatchCode ?? 'MODEL_HASH_MISMATCH', `${shown} does not have the expected ${name}: expected ${want.toLowerCase()}, got ${got}`, {
+          hint: 'The file was discarded. The source may have changed or be corrupt; check the URL, or fetch it from another source.',
+        })
+      }
+    }
+  }
+
+  /** One request; true when the part file holds the whole body. */
+  async function attemptOnce (): Promise<boolean> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) }
+    if (have > 0) headers.range = `bytes=${have}-`
+    let response
+    try {
+      response = await httpRequestFollow(url, { headers, signal: opts.signal, errorCode: code })
+    } catch (err) {
+      if (err instanceof ComfydockError) throw err
+      throw new RetryableError(describeNetworkError(err))
+    }
+    const { res, status } = response
+    if (status === 416) {
+      res.resume()
+      const total = /\*\/(\d+)/.exec(String(res.headers['content-range'] ?? ''))?.[1]
+      if (have > 0 && total !== undefined && Number(total) === have) return true
+      await reset()
+      throw new RetryableError('the server refused the resume range')
+    }
+    if (status === 401 || status === 403) {
+      res.resume()
+      throw new ComfydockError('DOWNLOAD_AUTH_REQUIRED', `${shown} answered HTTP ${status}: it needs a valid token`, {
+        hint: 'Set one: `comfydock config hf_token <token>` or `comfydock config civitai_token <token>`.',
+      })
+    }
+    if (status === 429 || status >= 500) { res.resume(); throw new RetryableError(`HTTP ${status}`) }
+    if (status !== 200 && status !== 206) {
+      res.resume()
+      throw new ComfydockError(code, `${shown} answered HTTP ${status}`, { hint: status === 404 ? 'Check the URL: the file does not exist there.' : undefined })
+    }
+    let total: number | undefined
+    const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined
+    if (status === 206) {
+      const m = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(String(res.headers['content-range'] ?? ''))
+      if (!m || Number(m[1]) !== have) { res.resume(); await reset(); throw new RetryableError('the server resumed at the wrong offset') }
+      total = m[3] === '*' ? undefined : Number(m[3])
+    } else {
+      if (have > 0) await reset()
+      total = length
+    }
+    if (!info) {
+      info = { finalUrl: response.url, filename: filenameFromContentDisposition(res.headers['content-disposition'] as string | undefined) ?? filenameFromUrl(response.url), size: total }
+      destPath = await resolveDest(info)
+      if (total !== undefined) await ensureFreeSpace(dirname(partFile), total - have, `downloading ${info.filename ?? shown}`)
+    }
+    if (total !== undefined) task.setTotal(total)
+    await receiveBody(res, task)
+    if (total !== undefined && have < total) throw new RetryableError(`connection closed after ${have} of ${total} bytes`)
+    return true
+  }
+
+  async function receiveBody (res: AsyncIterable<Buffer>, t: Task): Promise<void> {
+    const fh = await open(partFile, 'a')
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return
+      const batch = pending; const n = pendingBytes
+      pending = []; pendingBytes = 0
+      await fh.writev(batch)
+      for (const b of batch) hasher.update(b)
+      have += n
+      t.advance(have)
+    }
+    try {
+      for await (const chunk of res) {
+        pending.push(chunk)
+        pendingBytes += chunk.length
+        if (pendingBytes >= FLUSH_BYTES) await flush()
+      }
+      await flush()
+    } catch (err) {
+      // Keep what arrived intact, so the next attempt resumes after it.
+      await flush().catch(() => undefined)
+      await fh.close()
+      await truncate(partFile, have).catch(() => undefined)
+      if (err instanceof ComfydockError) throw err
+      throw new RetryableError(describeNetworkError(err))
+    }
+    await fh.close()
+  }
+}
+
+async function existingSize (file: string): Promise<number> {
+  try { return (await stat(file)).size } catch { return 0 }
+}
+
+async function hashExisting (file: string, hasher: ContentHasher): Promise<number> {
+  const fh = await open(file, 'r')
+  try {
+    for await (const chunk of fh.createReadStream({ highWaterMark: FLUSH_BYTES })) hasher.update(chunk as Buffer)
+  } finally {
+    await fh.close().catch(() => undefined)
+  }
+  return hasher.size
+}
+
+/** Rename; across file systems copy beside the target first, so the final step is still a rename. */
+async function moveInto (from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+    const tmp = join(dirname(to), `.${basename(to)}.moving`)
+    await copyFile(from, tmp)
+    await rename(tmp, to)
+    await rm(from, { force: true })
+  }
+}
+
+function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(new ComfydockError('CANCELLED', 'download cancelled')); return }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(t); reject(new ComfydockError('CANCELLED', 'download cancelled')) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,102 @@
+/**
+ * @module One HTTP(S) request with redirects followed by hand, so credentials never follow a
+ * redirect to another origin (Hugging Face and CivitAI both redirect downloads to a CDN).
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { ComfydockError, redactSecrets } from '../errors'
+import type { ErrorCode } from '../protocol'
+
+export interface HttpRequestOptions {
+  method?: string
+  headers?: Record<string, string>
+  body?: string | Uint8Array
+  signal?: AbortSignal
+  maxRedirects?: number
+  /** Code of the error thrown when the server cannot be reached. */
+  errorCode?: ErrorCode
+}
+
+export interface HttpResponse {
+  res: IncomingMessage
+  /** The URL that answered, after redirects. */
+  url: string
+  status: number
+}
+
+/** Headers that carry credentials: dropped when a redirect leaves the origin they were meant for. */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
+
+export function sameOrigin (a: string, b: string): boolean {
+  const x = new URL(a); const y = new URL(b)
+  return x.protocol === y.protocol && x.host === y.host
+}
+
+function sendOnce (url: string, opts: HttpRequestOptions, headers: Record<string, string>): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url)
+    const send = u.protocol === 'https:' ? httpsRequest : u.protocol === 'http:' ? httpRequest : undefined
+    if (!send) {
+      reject(new ComfydockError('INVALID_ARGUMENT', `unsupported URL scheme in "${redactSecrets(url)}"`, { hint: 'Use an http:// or https:// URL.' }))
+      return
+    }
+    const req = send(u, { method: opts.method ?? 'GET', headers, signal: opts.signal }, resolve)
+    req.on('error', (err) => {
+      if (opts.signal?.aborted) reject(new ComfydockError('CANCELLED', `request to ${redactSecrets(url)} was cancelled`, { cause: err }))
+      else reject(err)
+    })
+    if (opts.body !== undefined) req.write(opts.body)
+    req.end()
+  })
+}
+
+/**
+ * Sends the request and follows up to `maxRedirects` redirects. The caller owns the returned
+ * response body (read it or call `res.resume()`). Network failures are rethrown as they are
+ * (callers decide about retries); use `describeNetworkError` to turn them into a message.
+ */
+export async function httpRequestFollow (url: string, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
+  let current = url
+  let headers: Record<string, string> = { 'user-agent': 'comfydock', ...lowerKeys(opts.headers ?? {}) }
+  const origin = url
+  for (let hop = 0; hop <= (opts.maxRedirects ?? 10); hop++) {
+    const res = await sendOnce(current, opts, headers)
+    const status = res.statusCode ?? 0
+    const location = res.headers.location
+    if (status >= 300 && status < 400 && status !== 304 && location) {
+      res.resume()
+      const next = new URL(location, current).toString()
+      if (!sameOrigin(origin, next)) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k)))
+      current = next
+      continue
+    }
+    return { res, url: current, status }
+  }
+  throw new ComfydockError(opts.errorCode ?? 'DOWNLOAD_FAILED', `too many redirects from ${redactSecrets(url)}`)
+}
+
+function lowerKeys (h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]))
+}
+
+export async function readBody (res: IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let n = 0
+  for await (const chunk of res) {
+    n += (chunk as Buffer).length
+    if (n > limit) { res.destroy(); throw new Error(`response larger than ${limit} bytes`) }
+    parts.push(chunk as Buffer)
+  }
+  return Buffer.concat(parts)
+}
+
+/** "connection refused (ECONNREFUSED)" rather than a bare errno. */
+export function describeNetworkError (err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  const known: Record<string, string> = {
+    ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ENOTFOUND: 'host not found',
+    ETIMEDOUT: 'timed out', EAI_AGAIN: 'DNS lookup failed', EPIPE: 'connection closed',
+  }
+  if (e?.code && known[e.code]) return `${known[e.code]} (${e.code})`
+  return e?.message ?? String(err)
+}
