@@ -1,0 +1,233 @@
+/**
+ * @module The panel's state and actions. The DOM is re-rendered from this state (ComfyUI destroys
+ * the sidebar DOM whenever the tab closes), and every action reports its outcome as a toast.
+ */
+import type {
+  EnvStatusResult, HelloResult, LogEntryResult, MethodName, MissingModel, MissingNode, ProgressEvent, WorkflowAnalysisResult,
+} from '../sidecar/protocol'
+import { discoverSidecar } from './bridge'
+import { SidecarConnection, SidecarError, type ConnectionState } from './connection'
+import { api, app, type GraphJson } from './host'
+import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
+import { detectSupport, type Support } from './support'
+
+export interface TabView {
+  tab: OpenTab
+  analysis?: WorkflowAnalysisResult
+}
+
+export interface PanelState {
+  support: Support
+  connection: ConnectionState
+  connectionDetail: string
+  hello?: HelloResult
+  status?: EnvStatusResult
+  tabs: TabView[]
+  log: LogEntryResult[]
+  selected: Set<string>
+  /** Running operations by op id (removed when they end). */
+  ops: Map<string, ProgressEvent>
+  busy: string | null
+}
+
+export class Controller {
+  readonly state: PanelState
+  readonly conn: SidecarConnection
+  private readonly listeners = new Set<() => void>()
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null
+  private modelInfo: { objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> } | null = null
+
+  constructor () {
+    this.state = { support: detectSupport(), connection: 'unconfigured', connectionDetail: '', tabs: [], log: [], selected: new Set(), ops: new Map(), busy: null }
+    this.conn = new SidecarConnection({
+      state: (s, detail) => {
+        this.state.connection = s
+        this.state.connectionDetail = detail ?? ''
+        if (s === 'open') void this.refresh()
+        this.emit()
+      },
+      changed: (_env, method) => {
+        if (method === 'models.download' || method === 'nodes.install') this.modelInfo = null
+        this.scheduleRefresh(50)
+      },
+      progress: e => this.track(e),
+    })
+  }
+
+  subscribe (fn: () => void): () => void {
+    this.listeners.add(fn)
+    return () => this.listeners.delete(fn)
+  }
+
+  private emit (): void {
+    for (const fn of this.listeners) fn()
+  }
+
+  has (method: MethodName): boolean {
+    return Boolean(this.state.hello?.methods.includes(method))
+  }
+
+  /** Uncommitted changes: files changed in .cec plus open tabs that differ from their last commit. */
+  badge (): string | null {
+    const n = (this.state.status?.changes.length ?? 0) + this.state.tabs.filter(t => t.analysis?.differsFromCommit || (t.tab.modified && !t.analysis)).length
+    return n > 0 ? String(n) : null
+  }
+
+  async connect (): Promise<void> {
+    const found = await discoverSidecar()
+    if (found.target) this.conn.configure(found.target)
+    else this.conn.configure(null, found.reason)
+  }
+
+  scheduleRefresh (delay = 800): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer)
+    this.refreshTimer = setTimeout(() => { this.refreshTimer = null; void this.refresh() }, delay)
+  }
+
+  private track (e: ProgressEvent): void {
+    if (e.phase === 'end') this.state.ops.delete(e.op)
+    else if (e.phase !== 'note') this.state.ops.set(e.op, e)
+    this.emit()
+  }
+
+  toast (severity: 'success' | 'info' | 'warn' | 'error', summary: string, detail?: string): void {
+    app.extensionManager?.toast?.add({ severity, summary, detail, life: severity === 'error' ? 8000 : 4000 })
+  }
+
+  private fail (what: string, err: unknown): void {
+    const detail = err instanceof SidecarError
+      ? `${err.message}${err.hint ? `\n${err.hint}` : ''}`
+      : err instanceof Error ? err.message : String(err)
+    this.toast('error', `${what} failed`, detail)
+  }
+
+  /** Reads tabs from the browser and status/history/analysis from the sidecar. */
+  async refresh (): Promise<void> {
+    const tabs = openTabs()
+    const previous = new Map(this.state.tabs.map(t => [t.tab.name, t.analysis]))
+    this.state.tabs = tabs.map(tab => ({ tab, analysis: previous.get(tab.name) }))
+    for (const name of [...this.state.selected]) if (!tabs.some(t => t.name === name)) this.state.selected.delete(name)
+    this.emit()
+    if (this.state.connection !== 'open') return
+    try {
+      this.state.hello = await this.conn.call('server.hello', {})
+      if (!this.state.hello.activeEnv) { this.emit(); return }
+      if (this.has('env.status')) this.state.status = await this.conn.call('env.status', {})
+      if (this.has('env.log')) this.state.log = await this.conn.call('env.log', { limit: 30 })
+      if (this.has('workflows.analyze') && tabs.length) {
+        const workflows = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab) })))
+        const info = await this.modelContext()
+        const results = await this.conn.call('workflows.analyze', { workflows, ...info })
+        const byName = new Map(results.map(r => [r.name, r]))
+        this.state.tabs = tabs.map(tab => ({ tab, analysis: byName.get(tab.name) }))
+      }
+    } catch (err) {
+      if (!(err instanceof SidecarError && err.code === 'OFFLINE')) this.fail('Refresh', err)
+    }
+    this.emit()
+  }
+
+  /** The browser's object_info and model lists, so the sidecar sees what this ComfyUI sees. */
+  private async modelContext (): Promise<{ objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> }> {
+    if (this.modelInfo) return this.modelInfo
+    const info: { objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> } = {}
+    try {
+      const oi = await api.fetchApi('/object_info')
+      if (oi.ok) info.objectInfo = await oi.json() as Record<string, unknown>
+      const folders = await api.fetchApi('/models')
+      if (folders.ok) {
+        const names = await folders.json() as string[]
+        const lists: Record<string, string[]> = {}
+        await Promise.all(names.map(async f => {
+          const r = await api.fetchApi(`/models/${encodeURIComponent(f)}`)
+          if (r.ok) lists[f] = await r.json() as string[]
+        }))
+        info.modelLists = lists
+      }
+    } catch { /* analysis still works from the built-in tables */ }
+    this.modelInfo = info
+    return info
+  }
+
+  private async runBusy<T> (label: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.state.busy) {
+      this.toast('warn', `${this.state.busy} is still running`)
+      return undefined
+    }
+    this.state.busy = label
+    this.emit()
+    try {
+      return await fn()
+    } catch (err) {
+      this.fail(label, err)
+      return undefined
+    } finally {
+      this.state.busy = null
+      this.emit()
+    }
+  }
+
+  /** Commits the in-browser state of the selected tabs, then saves them to ComfyUI's disk. */
+  async commit (message: string, allowIssues = false): Promise<boolean> {
+    const chosen = this.state.tabs.filter(t => this.state.selected.has(t.tab.name))
+    if (!chosen.length) { this.toast('warn', 'Select at least one workflow to commit'); return false }
+    if (!message.trim()) { this.toast('warn', 'Write a commit message first'); return false }
+    const done = await this.runBusy('Commit', async () => {
+      const workflows: Array<{ name: string, json: GraphJson }> = []
+      for (const t of chosen) workflows.push({ name: t.tab.name, json: await tabGraph(t.tab) })
+      const res = await this.conn.call('workflows.commit', { message: message.trim(), workflows, ...(allowIssues ? { allowIssues } : {}) })
+      for (const w of workflows) await saveToDisk(w.name, w.json)
+      this.toast('success', res.short ? `Committed ${res.short}` : 'Nothing new to commit', workflows.map(w => w.name).join(', '))
+      return true
+    })
+    if (done) this.state.selected.clear()
+    await this.refresh()
+    return Boolean(done)
+  }
+
+  async restore (name: string, ref: string): Promise<void> {
+    await this.runBusy('Restore', async () => {
+      const res = await this.conn.call('workflows.restore', { name, ref })
+      await loadIntoTab(res.name, res.json)
+      this.toast('success', `Restored ${res.name}`, `from ${ref.slice(0, 8)}`)
+    })
+    await this.refresh()
+  }
+
+  async download (model: MissingModel): Promise<void> {
+    if (!model.url) { this.toast('warn', `No download source known for ${model.value}`); return }
+    await this.runBusy(`Download ${model.value}`, async () => {
+      await this.conn.call('models.download', { url: model.url!, ...(model.folder ? { folder: model.folder } : {}), relPath: model.value })
+      this.toast('success', `Downloaded ${model.value}`)
+    })
+  }
+
+  async install (node: MissingNode): Promise<void> {
+    if (!node.pack) return
+    await this.runBusy(`Install ${node.pack}`, async () => {
+      const res = await this.conn.call('nodes.install', { specs: [node.pack!] })
+      if (res.failed.length) this.toast('error', `Install of ${node.pack} failed`, res.failed.map(f => f.error.message).join('\n'))
+      else this.toast('success', `Installed ${res.installed.join(', ')}`, 'Restart ComfyUI to load new nodes.')
+    })
+  }
+
+  async exportEnvironment (): Promise<void> {
+    if (!this.has('env.export')) {
+      this.toast('warn', 'Export is not available', this.state.connection === 'open' ? 'This sidecar does not offer export.' : 'The comfydock sidecar is not connected.')
+      return
+    }
+    this.toast('info', 'Exporting environment…')
+    await this.runBusy('Export', async () => {
+      const res = await this.conn.call('env.export', {})
+      const url = `${this.conn.url}${res.downloadPath}?token=${encodeURIComponent(this.conn.token ?? '')}`
+      const a = document.createElement('a')
+      a.href = url
+      a.download = res.file
+      a.rel = 'noopener'
+      document.body.appendChild(a)
+      a.click()
+      a.remove()
+      this.toast('success', `Exported ${res.file}`, `${(res.size / 1024).toFixed(1)} KiB`)
+    })
+  }
+}

@@ -1,0 +1,26 @@
+/** @module History of the environment, with restore of one workflow into its tab. */
+import type { Controller } from '../controller'
+import { h, icon } from '../dom'
+
+export function renderHistory (c: Controller, pick: { name: string }): HTMLElement {
+  const s = c.state
+  const out = h('div', { class: 'cfd-section', 'data-testid': 'history' }, h('h3', {}, 'History'))
+  if (!s.log.length) {
+    out.append(h('div', { class: 'cfd-muted' }, 'No commits yet.'))
+    return out
+  }
+  const names = [...new Set(s.tabs.filter(t => t.analysis?.tracked !== false).map(t => t.tab.name))]
+  const canRestore = c.has('workflows.restore') && names.length > 0
+  if (canRestore) {
+    if (!names.includes(pick.name)) pick.name = s.tabs.find(t => t.tab.active)?.tab.name ?? names[0]
+    const select = h('select', { 'data-testid': 'restore-target', onchange: (e: Event) => { pick.name = (e.target as HTMLSelectElement).value } },
+      ...names.map(n => h('option', { value: n, selected: n === pick.name }, n)))
+    out.append(h('label', { class: 'cfd-muted' }, 'Restore workflow:'), select)
+  }
+  for (const entry of s.log) {
+    out.append(h('div', { class: 'cfd-log', 'data-testid': 'log-entry' },
+      h('code', {}, entry.short), h('span', { title: `${entry.date}\n${entry.subject}` }, entry.subject),
+      canRestore ? h('button', { title: 'load this version into its tab and save it', disabled: Boolean(s.busy), onclick: () => { void c.restore(pick.name, entry.commit) } }, icon('pi-history'), 'Restore') : null))
+  }
+  return out
+}
