@@ -1,0 +1,36 @@
+/** @module What the index knows about a model; shared by scan, downloads, the manifest and the CLI. */
+
+export type SourceType = 'huggingface' | 'civitai' | 'url'
+
+export interface ModelSource {
+  type: SourceType
+  url: string
+}
+
+export interface ModelLocation {
+  /** Absolute models directory the file was found in. */
+  baseDir: string
+  /** Forward slashes, relative to baseDir: "checkpoints/sd15/x.safetensors". */
+  relPath: string
+  mtime: number
+}
+
+export interface IndexedModel {
+  /** Short hash (16 hex), the key. */
+  hash: string
+  size: number
+  blake3?: string
+  sha256?: string
+  locations: ModelLocation[]
+  sources: ModelSource[]
+}
+
+/** The model folder of a relative path: its first segment ("checkpoints"). */
+export function folderOf (relPath: string): string {
+  const parts = relPath.replace(/\\/g, '/').split('/')
+  return parts.length > 1 ? parts[0] : ''
+}
+
+export function toRelPath (p: string): string {
+  return p.replace(/\\/g, '/').replace(/^\.?\/+/, '')
+}
