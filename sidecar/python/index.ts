@@ -1,0 +1,7 @@
+export type { PythonBackend } from './backend'
+export { openPythonBackend, findOnPath } from './open-backend'
+export { PipBackend } from './pip'
+export { UvBackend } from './uv'
+export { findInterpreter, type Interpreter, type InterpreterRequest } from './interpreter'
+export { readLocalSettings, writeLocalSettings, torchIndexUrl, TORCH_BACKEND_PATTERN, type EnvLocalSettings } from './local-settings'
+export { manifestRequirements, normalizePackageName, parseRequirementsTxt, requirementName } from './requirements'
