@@ -1,0 +1,144 @@
+/**
+ * @module The bundle format: what `manifest.json` holds and how a bundle's files are validated.
+ * A bundle is a gzip'd tar with, at its root: manifest.json, pyproject.toml, uv.lock (optional),
+ * .python-version, workflows/*.json and dev_nodes/<name>/**. Bundles of the original Python tool
+ * (1.0.x) have the same layout without manifest.json; they are read as "legacy" bundles.
+ */
+import { z } from 'zod'
+import { ComfydockError } from '../errors'
+import { parseManifest, type Pyproject } from '../manifest'
+
+export const BUNDLE_FORMAT = 'comfydock-bundle'
+export const BUNDLE_FORMAT_VERSION = 1
+
+export const BUNDLE_FILES = {
+  manifest: 'manifest.json',
+  pyproject: 'pyproject.toml',
+  uvLock: 'uv.lock',
+  pythonVersion: '.python-version',
+  workflows: 'workflows',
+  devNodes: 'dev_nodes',
+} as const
+
+const totalsSchema = z.object({
+  workflows: z.number().int().nonnegative(),
+  nodes: z.number().int().nonnegative(),
+  registry_nodes: z.number().int().nonnegative(),
+  git_nodes: z.number().int().nonnegative(),
+  dev_nodes: z.number().int().nonnegative(),
+  models: z.number().int().nonnegative(),
+  /** Sum of the known sizes of referenced models (what an importer may have to download). */
+  model_bytes: z.number().nonnegative(),
+})
+
+export const bundleManifestSchema = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  format_version: z.number().int().positive(),
+  /** The time of the exported commit, so the same commit always gives the same bytes. */
+  timestamp: z.string(),
+  comfydock_version: z.string(),
+  environment_name: z.string().min(1),
+  workflows: z.array(z.string()),
+  dev_nodes: z.array(z.string()).default([]),
+  python_version: z.string().nullable(),
+  comfyui_version: z.string().nullable(),
+  platform: z.string(),
+  total_models: z.number().int().nonnegative(),
+  total_nodes: z.number().int().nonnegative(),
+  totals: totalsSchema,
+}).passthrough()
+
+export type BundleManifest = z.infer<typeof bundleManifestSchema>
+export type BundleTotals = z.infer<typeof totalsSchema>
+
+/** The one error a bad bundle produces, whatever is wrong with it. */
+export function bundleCorrupt (detail: string, cause?: unknown): ComfydockError {
+  return new ComfydockError('BUNDLE_CORRUPT', `bundle appears corrupted: ${detail}`, {
+    hint: 'Ask for a fresh export (`comfydock export`) and check the file was copied completely.',
+    cause,
+  })
+}
+
+/** Parses manifest.json text; refuses a newer format version with an upgrade hint. */
+export function parseBundleManifest (text: string): BundleManifest {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw bundleCorrupt(`manifest.json is not valid JSON (${(err as Error).message})`, err)
+  }
+  const version = (raw as { format_version?: unknown } | null)?.format_version
+  if (typeof version === 'number' && version > BUNDLE_FORMAT_VERSION) {
+    throw new ComfydockError('BUNDLE_UNSUPPORTED_VERSION', `bundle format version ${version} is newer than this comfydock reads (up to ${BUNDLE_FORMAT_VERSION})`, {
+      hint: 'Upgrade comfydock (`npm install -g comfydock@latest`) and import again.',
+    })
+  }
+  const parsed = bundleManifestSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw bundleCorrupt(`manifest.json: ${issue.path.join('.') || '(root)'}: ${issue.message}`)
+  }
+  return parsed.data
+}
+
+/** Parses the bundled pyproject.toml; a TOML error becomes a corrupt-bundle error with line and column. */
+export function parseBundlePyproject (text: string): Pyproject {
+  try {
+    return parseManifest(text, 'pyproject.toml')
+  } catch (err) {
+    throw bundleCorrupt((err as Error).message, err)
+  }
+}
+
+/** Counts what a manifest references: nodes by source, workflows, unique models and their known size. */
+export function countManifest (doc: Pyproject): BundleTotals {
+  const c = doc.tool.comfydock
+  const nodes = Object.values(c.nodes ?? {})
+  const models = referencedModelHashes(doc)
+  let modelBytes = 0
+  for (const hash of models) modelBytes += c.models?.[hash]?.size ?? 0
+  return {
+    workflows: Object.keys(c.workflows ?? {}).length,
+    nodes: nodes.length,
+    registry_nodes: nodes.filter(n => n.source === 'registry').length,
+    git_nodes: nodes.filter(n => n.source === 'git').length,
+    dev_nodes: nodes.filter(n => n.source === 'development').length,
+    models: models.size,
+    model_bytes: modelBytes,
+  }
+}
+
+/** Hashes of every model the manifest knows: the global table plus resolved workflow references. */
+export function referencedModelHashes (doc: Pyproject): Set<string> {
+  const c = doc.tool.comfydock
+  const out = new Set(Object.keys(c.models ?? {}))
+  for (const wf of Object.values(c.workflows ?? {})) {
+    for (const m of wf.models ?? []) if (m.hash) out.add(m.hash)
+  }
+  return out
+}
+
+/**
+ * A manifest for a bundle that has none (the original tool's 1.0.x flat layout): built from its
+ * pyproject so the import flow treats both kinds alike.
+ */
+export function legacyBundleManifest (doc: Pyproject, workflows: string[]): BundleManifest {
+  const c = doc.tool.comfydock
+  const totals = countManifest(doc)
+  const name = String(doc.project.name ?? '').replace(/^comfydock-env-/, '') || 'imported'
+  return {
+    format: BUNDLE_FORMAT,
+    format_version: 0,
+    timestamp: '',
+    comfydock_version: 'original (1.0.x)',
+    environment_name: name,
+    workflows,
+    dev_nodes: Object.values(c.nodes ?? {}).filter(n => n.source === 'development').map(n => n.name),
+    python_version: c.python_version ?? null,
+    comfyui_version: c.comfyui_version ?? null,
+    platform: 'unknown',
+    total_models: totals.models,
+    total_nodes: totals.nodes,
+    totals,
+  }
+}
