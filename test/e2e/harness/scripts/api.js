@@ -1,0 +1,2 @@
+// ComfyUI's public shim: `export const api = window.comfyAPI.api.api`
+export const api = window.comfyAPI.api.api
