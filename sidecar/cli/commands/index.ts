@@ -1,9 +1,13 @@
 /** @module The list of command groups. Each module owns its commands and only calls core functions. */
 import type { Command } from 'commander'
 import { registerWorkspaceCommands } from './workspace'
+import { registerBundleCommands } from './bundle'
 import { registerServeCommands } from './serve'
+import { registerWorkflowCommands } from './workflows'
 
 export function registerCommands (program: Command): void {
   registerWorkspaceCommands(program)
+  registerBundleCommands(program)
   registerServeCommands(program)
+  registerWorkflowCommands(program)
 }

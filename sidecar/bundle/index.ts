@@ -1,0 +1,8 @@
+/** @module Bundles: export an environment to one reproducible .tar.gz, read and import bundles safely. */
+export { exportEnvironment, defaultBundleName, type ExportOptions, type ExportResult, type ExportSummary } from './export'
+export { DEV_NODE_MAX_BYTES, DEV_NODE_WARN_BYTES } from './export-checks'
+export {
+  BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, parseBundleManifest, bundleCorrupt, type BundleManifest, type BundleTotals,
+} from './format'
+export { extractSafely, DEFAULT_EXTRACT_LIMITS, type ExtractLimits, type ExtractOptions } from './safe-extract'
+export { withOpenedBundle, readExtractedBundle, type OpenedBundle } from './open-bundle'
