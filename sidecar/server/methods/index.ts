@@ -1,4 +1,5 @@
 /** @module Every method the sidecar offers, keyed by protocol name. */
+import { browserAnalysisMethods } from './browser-analysis'
 import { envMethods } from './env'
 import { serverMethods } from './server'
 import type { MethodTable } from './types'
@@ -6,5 +7,5 @@ import type { MethodTable } from './types'
 export type { MethodContext, MethodSpec, MethodTable } from './types'
 
 export function defaultMethods (): MethodTable {
-  return { ...serverMethods, ...envMethods }
+  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods }
 }
