@@ -1,0 +1,216 @@
+/**
+ * @module `model download`: fetch a model into the models directory, verified, indexed, its source
+ * recorded. A URL the index already has a present file for is not fetched again; an existing file
+ * at the target path is never overwritten.
+ */
+import { createHash } from 'node:crypto'
+import { rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { ComfydockError, redactSecrets } from '../errors'
+import { pathExists, safeJoin } from '../fs'
+import { downloadFile, filenameFromUrl, safeBaseName, type DownloadInfo } from '../net'
+import { startTask } from '../progress'
+import type { OnProgress } from '../protocol'
+import type { Workspace } from '../workspace'
+import { civitaiDownloadUrl, getCivitaiModel, getCivitaiVersion, primaryFile, type CivitaiVersion } from './civitai'
+import { ModelIndex } from './model-index'
+import { CIVITAI_TYPE_FOLDERS, parseModelUrl, type ModelUrl } from './model-url'
+import { serviceAccess, type ServiceAccess } from './service-access'
+import { shortHashWithSize } from './short-hash'
+import { toRelPath, type IndexedModel } from './types'
+
+export interface DownloadRequest {
+  url: string
+  /** Model folder ("loras"); the file keeps its own name inside it. */
+  folder?: string
+  /** Full relative path under the models dir ("loras/styles/x.safetensors"); wins over folder. */
+  relPath?: string
+  /** Short hash, or a full SHA-256 / BLAKE3 (`sha256:`/`blake3:` prefixes allowed). */
+  expectedHash?: string
+}
+
+export interface DownloadModelOptions {
+  onProgress?: OnProgress
+  /** Progress op id of a parent task. */
+  parent?: string
+  signal?: AbortSignal
+  retries?: number
+  backoffMs?: number
+}
+
+export interface DownloadedModel extends IndexedModel {
+  /** False when the index already had this URL's file and nothing was fetched. */
+  downloaded: boolean
+  relPath: string
+}
+
+interface Plan {
+  downloadUrl: string
+  sourceUrl: string
+  sourceType: ModelUrl['type']
+  filename?: string
+  folder?: string
+  expectedSha256?: string
+  civitai?: CivitaiVersion
+}
+
+export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: DownloadModelOptions = {}): Promise<DownloadedModel> {
+  const access = await serviceAccess(ws)
+  const plan = await planDownload(req, access, opts.signal)
+  const modelsDir = ws.modelsDir
+  const index = ModelIndex.open(ws)
+  try {
+    const known = await alreadyDownloaded(index, plan.sourceUrl)
+    if (known) return known
+
+    const parts = join(modelsDir, '.comfydock-downloads')
+    const key = createHash('sha256').update(plan.downloadUrl).digest('hex').slice(0, 24)
+    let relPath: string | undefined
+    const chooseDest = async (info: DownloadInfo): Promise<string> => {
+      relPath = targetRelPath(req, plan, info)
+      const final = safeJoin(modelsDir, relPath, 'model path')
+      await refuseExisting(final, relPath)
+      return join(dirname(final), `.${basename(final)}.${key.slice(0, 8)}.verifying`)
+    }
+    const expected = parseExpected(req.expectedHash)
+    const result = await downloadFile(plan.downloadUrl, chooseDest, {
+      headers: access.headersFor(plan.downloadUrl),
+      expectedSha256: expected.sha256 ?? plan.expectedSha256,
+      expectedBlake3: expected.blake3,
+      partFile: join(parts, `${key}.part`),
+      onProgress: opts.onProgress,
+      parent: opts.parent,
+      signal: opts.signal,
+      retries: opts.retries,
+      backoffMs: opts.backoffMs,
+      label: `download ${plan.filename ?? filenameFromUrl(plan.downloadUrl) ?? redactSecrets(plan.downloadUrl)}`,
+    })
+    const staged = result.path
+    const rel = relPath!
+    const final = safeJoin(modelsDir, rel, 'model path')
+    try {
+      const { hash, size } = await shortHashWithSize(staged)
+      const either = expected.either
+      if ((expected.short && expected.short !== hash) || (either && either !== result.sha256 && either !== result.blake3)) {
+        throw new ComfydockError('MODEL_HASH_MISMATCH', `${redactSecrets(req.url)} is not the expected model: expected ${req.expectedHash}, got short hash ${hash} (sha256 ${result.sha256})`, {
+          hint: 'The file was discarded. Check the URL, or run `comfydock model find-source <hash>` to look for another source.',
+        })
+      }
+      await refuseExisting(final, rel)
+      await rename(staged, final)
+      const mtime = (await stat(final)).mtimeMs
+      index.db.transaction(() => {
+        index.upsertModel(hash, size, { blake3: result.blake3, sha256: result.sha256 })
+        index.upsertLocation(hash, modelsDir, rel, size, mtime)
+        index.addSource(hash, { type: plan.sourceType, url: plan.sourceUrl }, plan.civitai ? { versionId: plan.civitai.id, modelId: plan.civitai.modelId } : {})
+      })()
+      return { ...index.get(hash)!, downloaded: true, relPath: rel }
+    } catch (err) {
+      await rm(staged, { force: true })
+      throw err
+    }
+  } finally {
+    index.close()
+  }
+}
+
+/** Several downloads at once (each with its own progress); one failing does not stop the others. */
+export async function downloadModels (ws: Workspace, reqs: DownloadRequest[], opts: DownloadModelOptions & { concurrency?: number } = {}): Promise<Array<{ request: DownloadRequest, model?: DownloadedModel, error?: unknown }>> {
+  const task = startTask(opts.onProgress, `download ${reqs.length} model${reqs.length === 1 ? '' : 's'}`, { total: reqs.length, unit: 'items' })
+  const out: Array<{ request: DownloadRequest, model?: DownloadedModel, error?: unknown }> = reqs.map(request => ({ request }))
+  let next = 0
+  let done = 0
+  const worker = async (): Promise<void> => {
+    while (next < reqs.length) {
+      const i = next++
+      try {
+        out[i].model = await downloadModel(ws, reqs[i], { ...opts, parent: task.id })
+      } catch (err) {
+        out[i].error = err
+      }
+      task.advance(++done)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 3, reqs.length) }, worker))
+  task.end(out.some(o => o.error) ? 'failed' : 'ok')
+  return out
+}
+
+async function planDownload (req: DownloadRequest, access: ServiceAccess, signal?: AbortSignal): Promise<Plan> {
+  const parsed = parseModelUrl(req.url, access.services)
+  if (parsed.type === 'huggingface') {
+    return { downloadUrl: parsed.downloadUrl, sourceUrl: parsed.downloadUrl, sourceType: 'huggingface', filename: safeBaseName(parsed.file) }
+  }
+  if (parsed.type === 'url') return { downloadUrl: parsed.downloadUrl, sourceUrl: parsed.downloadUrl, sourceType: 'url' }
+  const client = { baseUrl: access.services.civitai, headers: access.headersFor(access.services.civitai), signal }
+  let versionId = parsed.versionId
+  if (versionId === undefined && parsed.modelId !== undefined) {
+    const model = await getCivitaiModel(parsed.modelId, client)
+    versionId = model?.modelVersions?.[0]?.id
+    if (versionId === undefined) {
+      throw new ComfydockError('MODEL_NOT_FOUND', `CivitAI has no downloadable version of model ${parsed.modelId}`, {
+        hint: 'Open the model page, pick a version and pass its URL (it carries ?modelVersionId=…).',
+      })
+    }
+  }
+  const version = await getCivitaiVersion(versionId!, client).catch(() => undefined)
+  const file = version ? primaryFile(version) : undefined
+  const type = version?.model?.type?.toLowerCase().replace(/\s+/g, '')
+  const downloadUrl = parsed.downloadUrl ?? civitaiDownloadUrl(access.services.civitai, versionId!)
+  return {
+    downloadUrl,
+    sourceUrl: civitaiDownloadUrl(access.services.civitai, versionId!),
+    sourceType: 'civitai',
+    filename: file?.name ? safeBaseName(file.name) : undefined,
+    folder: type ? CIVITAI_TYPE_FOLDERS[type] : undefined,
+    expectedSha256: file?.hashes?.SHA256?.toLowerCase(),
+    civitai: version,
+  }
+}
+
+function targetRelPath (req: DownloadRequest, plan: Plan, info: DownloadInfo): string {
+  if (req.relPath) return toRelPath(req.relPath)
+  const name = plan.filename ?? info.filename
+  const folder = req.folder ?? plan.folder
+  if (!name) {
+    throw new ComfydockError('INVALID_ARGUMENT', `cannot tell a file name for ${redactSecrets(req.url)}`, { hint: 'Pass one: `--path loras/name.safetensors`.' })
+  }
+  if (!folder) {
+    throw new ComfydockError('INVALID_ARGUMENT', `cannot tell which model folder ${name} belongs in`, {
+      hint: `Pass \`--category FOLDER\` (checkpoints, loras, vae, …) or \`--path FOLDER/${name}\`.`,
+    })
+  }
+  return `${toRelPath(folder).replace(/\/$/, '')}/${name}`
+}
+
+async function refuseExisting (file: string, rel: string): Promise<void> {
+  if (await pathExists(file)) {
+    throw new ComfydockError('INVALID_ARGUMENT', `${rel} already exists in the models directory`, {
+      hint: 'Choose another name with `--path`, or remove the file first; run `comfydock model index sync` to index it.',
+    })
+  }
+}
+
+/** The index has this URL as the source of a file that is still there: return it, fetch nothing. */
+async function alreadyDownloaded (index: ModelIndex, sourceUrl: string): Promise<DownloadedModel | undefined> {
+  for (const m of index.findBySourceUrl(sourceUrl)) {
+    for (const loc of m.locations) {
+      const s = await stat(join(loc.baseDir, loc.relPath)).catch(() => undefined)
+      if (s && s.size === m.size) return { ...m, downloaded: false, relPath: loc.relPath }
+    }
+  }
+  return undefined
+}
+
+function parseExpected (hash?: string): { short?: string, sha256?: string, blake3?: string, either?: string } {
+  if (!hash) return {}
+  const h = hash.trim().toLowerCase()
+  if (/^sha256:[0-9a-f]{64}$/.test(h)) return { sha256: h.slice(7) }
+  if (/^blake3:[0-9a-f]{64}$/.test(h)) return { blake3: h.slice(7) }
+  if (/^[0-9a-f]{16}$/.test(h)) return { short: h }
+  if (/^[0-9a-f]{64}$/.test(h)) return { either: h }
+  throw new ComfydockError('INVALID_ARGUMENT', `"${hash}" is not a model hash`, {
+    hint: 'Use a 16-hex short hash, or a 64-hex SHA-256/BLAKE3 (optionally prefixed sha256: or blake3:).',
+  })
+}
+
