@@ -1,11 +1,13 @@
 /** @module Every method the sidecar offers, keyed by protocol name. */
 import { browserAnalysisMethods } from './browser-analysis'
 import { envMethods } from './env'
+import { exportMethods } from './export'
+import { resolveMethods } from './resolve'
 import { serverMethods } from './server'
 import type { MethodTable } from './types'
 
 export type { MethodContext, MethodSpec, MethodTable } from './types'
 
 export function defaultMethods (): MethodTable {
-  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods }
+  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...resolveMethods, ...exportMethods }
 }

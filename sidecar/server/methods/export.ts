@@ -1,0 +1,17 @@
+/** @module `env.export`: the bundle goes to the workspace's exports folder, served back by download URL. */
+import { mkdir } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { exportEnvironment } from '../../bundle'
+import type { MethodTable } from './types'
+
+export const exportMethods: MethodTable = {
+  'env.export': {
+    scope: 'env',
+    async run (ctx) {
+      await mkdir(ctx.exportsDir, { recursive: true })
+      const res = await exportEnvironment(ctx.workspace, ctx.env, { output: ctx.exportsDir, onProgress: ctx.onProgress, signal: ctx.signal })
+      const file = basename(res.path)
+      return { file, size: res.size, downloadPath: `/downloads/${encodeURIComponent(file)}` }
+    },
+  },
+}
