@@ -2,3 +2,6 @@
 export * from './resolver'
 export { openRegistry, createRegistryClient, type RegistryClient } from './registry'
 export { scanCustomNodes } from './scan-custom-nodes'
+export * from './operations'
+export { parseNodeSpec, type NodeSpec } from './spec'
+export { dependencyGroupName } from './dependency-group'

@@ -1,0 +1,108 @@
+/**
+ * @module Extracts a zip into a folder and nowhere else: entries with `..`, absolute paths, drive letters
+ * or NUL bytes, and symlinks pointing outside the target, are refused (ARCHIVE_UNSAFE) before anything
+ * is written. In-tree symlinks are recreated as links.
+ */
+import { createWriteStream } from 'node:fs'
+import { mkdir, realpath, symlink } from 'node:fs/promises'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import yauzl from 'yauzl'
+import { ComfydockError } from '../../errors'
+import { isInside } from '../../fs'
+
+interface PlannedEntry {
+  entry: yauzl.Entry
+  target: string
+  kind: 'dir' | 'file' | 'symlink'
+}
+
+function unsafe (archive: string, what: string): ComfydockError {
+  return new ComfydockError('ARCHIVE_UNSAFE', `refusing to extract ${archive}: ${what}`, {
+    hint: 'The archive tries to write outside its folder. Do not install it; report it to the pack author.',
+  })
+}
+
+function entryName (entry: yauzl.Entry): string {
+  const raw = entry.fileName as unknown as Buffer | string
+  return (typeof raw === 'string' ? raw : raw.toString('utf8')).replace(/\\/g, '/')
+}
+
+function isSymlink (entry: yauzl.Entry): boolean {
+  return ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000
+}
+
+function readAll (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+  return new Promise((res, rej) => zip.openReadStream(entry, (err, stream) => {
+    if (err || !stream) return rej(err)
+    const chunks: Buffer[] = []
+    stream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => res(Buffer.concat(chunks))).on('error', rej)
+  }))
+}
+
+function openZip (file: string): Promise<yauzl.ZipFile> {
+  return new Promise((res, rej) => yauzl.open(file, { lazyEntries: true, decodeStrings: false, autoClose: false }, (err, zip) => err || !zip ? rej(err) : res(zip)))
+}
+
+async function listEntries (zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
+  return new Promise((res, rej) => {
+    const out: yauzl.Entry[] = []
+    zip.on('entry', (e: yauzl.Entry) => { out.push(e); zip.readEntry() })
+    zip.on('end', () => res(out))
+    zip.on('error', rej)
+    zip.readEntry()
+  })
+}
+
+/** Returns the number of files written. `dest` is created; it should be new and empty. */
+export async function safeExtractZip (file: string, dest: string): Promise<number> {
+  let zip: yauzl.ZipFile
+  try {
+    zip = await openZip(file)
+  } catch (err) {
+    throw new ComfydockError('NODE_INSTALL_FAILED', `${file} is not a readable zip: ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    const root = resolve(dest)
+    const plan: PlannedEntry[] = []
+    for (const entry of await listEntries(zip)) {
+      const name = entryName(entry)
+      if (name.includes('\0') || isAbsolute(name) || name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw unsafe(file, `entry "${name}" has an absolute path`)
+      const target = resolve(root, name)
+      if (!isInside(root, target) || name.split('/').includes('..')) throw unsafe(file, `entry "${name}" points outside the target folder`)
+      if (isSymlink(entry)) {
+        const link = (await readAll(zip, entry)).toString('utf8')
+        if (isAbsolute(link) || !isInside(root, resolve(dirname(target), link))) throw unsafe(file, `symlink "${name}" -> "${link}" points outside the target folder`)
+        plan.push({ entry, target, kind: 'symlink' })
+      } else {
+        plan.push({ entry, target, kind: name.endsWith('/') ? 'dir' : 'file' })
+      }
+    }
+    await mkdir(root, { recursive: true })
+    const realRoot = await realpath(root)
+    let written = 0
+    for (const p of plan) {
+      if (p.kind === 'dir') {
+        await mkdir(p.target, { recursive: true })
+        continue
+      }
+      await mkdir(dirname(p.target), { recursive: true })
+      // Links made by earlier entries can redirect a lexically safe path: check where it really lands.
+      const realParent = await realpath(dirname(p.target))
+      if (!isInside(realRoot, realParent)) throw unsafe(file, `entry "${entryName(p.entry)}" is reached through a link that leaves the target folder`)
+      if (p.kind === 'symlink') {
+        const link = (await readAll(zip, p.entry)).toString('utf8')
+        if (!isInside(realRoot, resolve(realParent, link))) throw unsafe(file, `symlink "${entryName(p.entry)}" -> "${link}" points outside the target folder`)
+        await symlink(link, p.target)
+      } else {
+        const mode = (p.entry.externalFileAttributes >>> 16) & 0o777
+        const stream = await new Promise<NodeJS.ReadableStream>((res, rej) => zip.openReadStream(p.entry, (err, s) => err || !s ? rej(err) : res(s)))
+        await pipeline(stream, createWriteStream(p.target, { mode: mode & 0o100 ? 0o755 : 0o644 }))
+      }
+      written++
+    }
+    return written
+  } finally {
+    zip.close()
+  }
+}

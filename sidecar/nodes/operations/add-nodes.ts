@@ -1,0 +1,102 @@
+/**
+ * @module `node add`: each spec is resolved to a pin, fetched (cache first) into a staging folder,
+ * recorded with its dependency group, moved into custom_nodes and its Python requirements installed.
+ * Each spec is its own transaction: a failure restores pyproject.toml and removes the folder, and the
+ * next spec still runs.
+ */
+import { rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ComfydockError, toErrorPayload } from '../../errors'
+import { pathExists } from '../../fs'
+import { readManifest, withManifestTransaction, writeManifest, type NodeEntry } from '../../manifest'
+import type { ErrorPayload } from '../../protocol'
+import { withTask } from '../../progress'
+import type { EnvPaths, Workspace } from '../../workspace'
+import { findPackId, setPack } from '../pack-manifest'
+import { scanRequirements } from '../scan-requirements'
+import { materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
+import { parseNodeSpec } from '../spec'
+import { openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
+
+export interface NodeItemResult {
+  spec: string
+  ok: boolean
+  id?: string
+  entry?: NodeEntry
+  /** The archive or clone came from the workspace cache. */
+  cached?: boolean
+  requirements?: string[]
+  warnings?: string[]
+  error?: ErrorPayload
+}
+
+export interface AddNodesOptions extends NodeOperationOptions {
+  /** Specs are folder names (or paths) of the user's own nodes in custom_nodes. */
+  dev?: boolean
+}
+
+export interface BatchResult {
+  results: NodeItemResult[]
+  ok: boolean
+  /** Lines to show: offline answers, skipped requirement options, install scripts not run. */
+  warnings: string[]
+}
+
+async function addOne (ctx: NodeContext, spec: string, dev: boolean): Promise<NodeItemResult> {
+  const parsed = parseNodeSpec(spec, { dev })
+  const pin = await resolveSpec(parsed, { env: ctx.env, registry: ctx.registry, git: ctx.stores.git, warn: m => ctx.warn(m) })
+  const id = pinnedId(pin)
+  const before = await readManifest(ctx.env.pyproject)
+  const existing = findPackId(before, id) ?? findPackId(before, pin.name)
+  if (existing) {
+    throw new ComfydockError('NODE_ALREADY_TRACKED', `${existing} is already tracked (${before.tool.comfydock.nodes![existing].version})`, {
+      hint: `Run \`comfydock node update ${existing}\` to change its version.`,
+    })
+  }
+  const dest = join(ctx.env.customNodes, pin.name)
+  if (pin.kind !== 'dev' && await pathExists(dest)) {
+    throw new ComfydockError('NODE_INSTALL_FAILED', `${dest} already exists and is not tracked`, {
+      hint: `Track it as your own node with \`comfydock node add --dev ${pin.name}\`, or move it away first.`,
+    })
+  }
+  const staging = stagingDir(ctx.env, pin.name, 'new')
+  await rm(staging, { recursive: true, force: true })
+  try {
+    const mat = pin.kind === 'dev' ? { cached: true, sha256: undefined } : await materializePin(pin, staging, ctx.stores, ctx.opts)
+    const reqs = await scanRequirements(pin.kind === 'dev' ? dest : staging)
+    for (const s of reqs.skipped) ctx.warn(`${id}: requirement line not installed: ${s}`)
+    if (reqs.hasInstallScript) ctx.warn(`${id}: has an install.py, which comfydock does not run`)
+    const entry = toNodeEntry(pin, mat.sha256)
+    await withManifestTransaction(ctx.env.pyproject, async doc => {
+      setPack(doc, id, entry, reqs.requirements)
+      await writeManifest(ctx.env.pyproject, doc)
+      if (pin.kind !== 'dev') await rename(staging, dest)
+      try {
+        await syncPythonFor(ctx, doc, id)
+      } catch (err) {
+        if (pin.kind !== 'dev') await rm(dest, { recursive: true, force: true })
+        throw err
+      }
+    })
+    return { spec, ok: true, id, entry, cached: mat.cached, requirements: reqs.requirements }
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+}
+
+export async function addNodes (ws: Workspace, env: EnvPaths, specs: string[], opts: AddNodesOptions = {}): Promise<BatchResult> {
+  const ctx = openNodeContext(ws, env, opts)
+  const results: NodeItemResult[] = []
+  for (const spec of specs) {
+    const start = ctx.warnings.length
+    try {
+      const r = await withTask(opts.onProgress, `add ${spec}`, {}, () => addOne(ctx, spec, Boolean(opts.dev)))
+      results.push({ ...r, warnings: ctx.warnings.slice(start) })
+    } catch (err) {
+      if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
+      results.push({ spec, ok: false, error: toErrorPayload(err), warnings: ctx.warnings.slice(start) })
+    }
+  }
+  return { results, ok: results.every(r => r.ok), warnings: ctx.warnings }
+}
+

@@ -1,0 +1,79 @@
+/**
+ * @module What every node operation needs: the environment, the cached registry client, the cache
+ * stores, and the Python step (conflict check, then sync) that names the packs a conflict is between.
+ */
+import { ComfydockError } from '../../errors'
+import type { Pyproject } from '../../manifest'
+import type { OnProgress } from '../../protocol'
+import { openPythonBackend, requirementName } from '../../python'
+import type { EnvPaths, Workspace } from '../../workspace'
+import { packsRequiring } from '../pack-manifest'
+import { openRegistry, type RegistryClient } from '../registry'
+import { createArchiveStore, createGitStore } from '../store'
+import type { NodeStores } from '../sources'
+import { join } from 'node:path'
+
+export interface NodeOperationOptions {
+  onProgress?: OnProgress
+  signal?: AbortSignal
+  fetch?: typeof globalThis.fetch
+  /** false: record the packs and their dependency groups without installing Python packages. */
+  syncPython?: boolean
+}
+
+export interface NodeContext {
+  ws: Workspace
+  env: EnvPaths
+  registry: RegistryClient
+  stores: NodeStores
+  opts: NodeOperationOptions
+  warnings: string[]
+  warn (message: string): void
+}
+
+export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperationOptions = {}): NodeContext {
+  const warnings: string[] = []
+  return {
+    ws,
+    env,
+    registry: openRegistry(ws, { fetch: opts.fetch, signal: opts.signal }),
+    stores: { archives: createArchiveStore(ws.cache.nodes), git: createGitStore(ws.cache.nodes) },
+    opts,
+    warnings,
+    warn (message) {
+      if (warnings.includes(message)) return
+      warnings.push(message)
+      opts.onProgress?.({ op: 'nodes-warn', phase: 'note', level: 'warn', label: message, message })
+    },
+  }
+}
+
+/**
+ * Checks that the manifest's requirements resolve together, then installs them. A conflict is
+ * re-raised naming `packId` and the other packs whose requirements the installer quoted.
+ */
+export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string): Promise<void> {
+  if (ctx.opts.syncPython === false) return
+  const backend = await openPythonBackend(ctx.ws, ctx.env)
+  await backend.ensureVenv({ onProgress: ctx.opts.onProgress })
+  try {
+    await backend.check(doc)
+  } catch (err) {
+    if (!(err instanceof ComfydockError) || err.code !== 'DEPENDENCY_CONFLICT') throw err
+    const text = err.message.toLowerCase().replace(/_/g, '-')
+    const mentioned = (req: string): boolean => new RegExp(`(^|[^a-z0-9-])${requirementName(req).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9-]|$)`).test(text)
+    const others = packsRequiring(doc, mentioned).filter(id => id !== packId)
+    const core = doc.project.dependencies.some(mentioned) ? ['ComfyUI\'s own requirements'] : []
+    const against = [...others, ...core]
+    throw new ComfydockError('DEPENDENCY_CONFLICT', `${packId} conflicts with ${against.length ? against.join(', ') : 'the environment'}: ${err.message}`, {
+      hint: `pyproject.toml is unchanged. Remove one of them (\`comfydock node remove ${others[0] ?? packId}\`) or pick another version (\`comfydock node add ${packId}@<version>\`).`,
+      cause: err,
+    })
+  }
+  await backend.sync(doc, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal })
+}
+
+/** A hidden staging folder next to the pack's place, so the final move is a same-filesystem rename. */
+export function stagingDir (env: EnvPaths, name: string, purpose: 'new' | 'old'): string {
+  return join(env.customNodes, `.${name}.comfydock-${purpose}`)
+}

@@ -1,0 +1,3 @@
+export * from './pinned'
+export * from './resolve-spec'
+export * from './materialize'

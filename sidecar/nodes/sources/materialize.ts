@@ -1,0 +1,45 @@
+/**
+ * @module Puts a pinned pack into a folder, from the workspace cache when it is there: a registry zip
+ * (sha256 checked against the pin) is extracted safely, a git pack is checked out at its commit.
+ * `dest` must not exist; on failure nothing is left behind.
+ */
+import { rm } from 'node:fs/promises'
+import { ComfydockError } from '../../errors'
+import type { OnProgress } from '../../protocol'
+import { safeExtractZip } from '../archive/safe-extract-zip'
+import type { ArchiveStore, GitStore } from '../store'
+import { describePin, type PinnedNode } from './pinned'
+
+export interface NodeStores {
+  archives: ArchiveStore
+  git: GitStore
+}
+
+export interface MaterializeOptions {
+  onProgress?: OnProgress
+  signal?: AbortSignal
+  fetch?: typeof globalThis.fetch
+}
+
+export interface Materialized {
+  /** sha256 of the registry zip. */
+  sha256?: string
+  /** True when no download was needed. */
+  cached: boolean
+}
+
+export async function materializePin (pin: PinnedNode, dest: string, stores: NodeStores, opts: MaterializeOptions = {}): Promise<Materialized> {
+  if (pin.kind === 'dev') throw new ComfydockError('NODE_INSTALL_FAILED', `${pin.name} is a development node; comfydock never copies or downloads it`, { hint: 'Put its folder back into ComfyUI/custom_nodes/.' })
+  try {
+    if (pin.kind === 'registry') {
+      const archive = await stores.archives.fetch(pin.downloadUrl, pin.sha256, { ...opts, label: describePin(pin) })
+      await safeExtractZip(archive.file, dest)
+      return { sha256: archive.sha256, cached: archive.cached }
+    }
+    await stores.git.checkout(pin.repository, pin.commit, dest)
+    return { cached: true }
+  } catch (err) {
+    await rm(dest, { recursive: true, force: true })
+    throw err
+  }
+}

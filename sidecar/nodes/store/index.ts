@@ -1,0 +1,2 @@
+export * from './archive-store'
+export * from './git-store'

@@ -1,0 +1,134 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readManifest, writeManifest } from '../../sidecar/manifest'
+import { addNodes } from '../../sidecar/nodes'
+import { makeGitRepo, startGitDaemon, type GitDaemon, type GitRepo } from '../support/git-repos'
+import { startRegistryServer, type RegistryServer } from '../support/registry-server'
+import { makeTempDir } from '../support/temp-dir'
+import { makeWorkspaceWithEnv } from './env-fixture'
+
+let server: RegistryServer
+let daemon: GitDaemon
+let repo: GitRepo
+const repos = makeTempDir('repos')
+
+beforeAll(async () => {
+  server = await startRegistryServer([
+    { id: 'comfyui-impact-pack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack', versions: [
+      { version: '8.0.0', files: { '__init__.py': 'V = "8.0.0"\n', 'requirements.txt': 'segment-anything\n--extra-index-url https://x\nscipy>1\n' } },
+      { version: '8.1.0', files: { '__init__.py': 'V = "8.1.0"\n', 'requirements.txt': 'segment-anything\n' } },
+    ] },
+  ])
+  repo = makeGitRepo(join(repos, 'my-git-pack'), [
+    { files: { '__init__.py': 'V = 1\n' }, tag: 'v1.0' },
+    { files: { '__init__.py': 'V = 2\n', 'pyproject.toml': '[project]\nname = "my-git-pack"\ndependencies = ["piexif>=1.1"]\n' } },
+  ])
+  daemon = await startGitDaemon(repos)
+})
+afterAll(async () => {
+  await server?.stop()
+  await daemon?.stop()
+})
+
+async function setup () {
+  return makeWorkspaceWithEnv({}, { registry_url: server.url })
+}
+
+describe('node add', () => {
+  it('installs a registry pack at the latest version and pins version, url and sha256', async () => {
+    const { ws, env } = await setup()
+    const out = await addNodes(ws, env, ['comfyui-impact-pack'], { syncPython: false })
+    expect(out.results[0]).toMatchObject({ ok: true, id: 'comfyui-impact-pack', cached: false })
+    const doc = await readManifest(env.pyproject)
+    expect(doc.tool.comfydock.nodes!['comfyui-impact-pack']).toEqual({
+      name: 'ComfyUI-Impact-Pack', registry_id: 'comfyui-impact-pack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack',
+      version: '8.1.0', source: 'registry', download_url: `${server.url}/files/comfyui-impact-pack/8.1.0/node.zip`, sha256: server.sha256Of('comfyui-impact-pack', '8.1.0'),
+    })
+    expect(doc['dependency-groups']).toEqual({ 'comfyui-impact-pack-0cd1b221': ['segment-anything'] })
+    expect(readFileSync(join(env.customNodes, 'ComfyUI-Impact-Pack', '__init__.py'), 'utf8')).toBe('V = "8.1.0"\n')
+    expect(server.hits('/nodes/comfyui-impact-pack/install')).toBe(0)
+  })
+
+  it('pins a requested registry version and warns about skipped requirement options', async () => {
+    const { ws, env } = await setup()
+    const out = await addNodes(ws, env, ['comfyui-impact-pack@8.0.0'], { syncPython: false })
+    expect(out.results[0].entry).toMatchObject({ version: '8.0.0' })
+    expect(out.warnings.join('\n')).toContain('--extra-index-url https://x')
+    const doc = await readManifest(env.pyproject)
+    expect(doc['dependency-groups']!['comfyui-impact-pack-0cd1b221']).toEqual(['segment-anything', 'scipy>1'])
+  })
+
+  it('installs a cached registry version in another environment with the server stopped', async () => {
+    const local = await startRegistryServer([{ id: 'offline-pack', versions: [{ version: '1.0.0' }] }])
+    const { ws, env } = await makeWorkspaceWithEnv({}, { registry_url: local.url })
+    expect((await addNodes(ws, env, ['offline-pack@1.0.0'], { syncPython: false })).ok).toBe(true)
+    await local.stop()
+    const env2 = ws.env('e2')
+    mkdirSync(env2.customNodes, { recursive: true })
+    await writeManifest(env2.pyproject, { project: { name: 'comfydock-env-e2', version: '0.1.0', dependencies: [] }, tool: { comfydock: {} } })
+    const out = await addNodes(ws, env2, ['offline-pack@1.0.0'], { syncPython: false })
+    expect(out.results[0]).toMatchObject({ ok: true, cached: true })
+    expect(existsSync(join(env2.customNodes, 'offline-pack', '__init__.py'))).toBe(true)
+  })
+
+  it('adds a git pack over the git protocol, pinning the full commit of the ref', async () => {
+    const { ws, env } = await setup()
+    const out = await addNodes(ws, env, [`${daemon.urlOf('my-git-pack')}@v1.0`], { syncPython: false })
+    expect(out.results[0]).toMatchObject({ ok: true, id: 'my-git-pack' })
+    const entry = (await readManifest(env.pyproject)).tool.comfydock.nodes!['my-git-pack']
+    expect(entry).toEqual({ name: 'my-git-pack', repository: daemon.urlOf('my-git-pack'), version: repo.commits[0], source: 'git', ref: 'v1.0' })
+    expect(readFileSync(join(env.customNodes, 'my-git-pack', '__init__.py'), 'utf8')).toBe('V = 1\n')
+  })
+
+  it('adds a git pack by file:// URL at its default branch and reads requirements from its pyproject', async () => {
+    const { ws, env } = await setup()
+    await addNodes(ws, env, [repo.fileUrl], { syncPython: false })
+    const doc = await readManifest(env.pyproject)
+    expect(doc.tool.comfydock.nodes!['my-git-pack'].version).toBe(repo.commits[1])
+    expect(Object.values(doc['dependency-groups']!)).toEqual([['piexif>=1.1']])
+  })
+
+  it('tracks a development node in place without copying it', async () => {
+    const { ws, env } = await setup()
+    mkdirSync(join(env.customNodes, 'my-dev-node'))
+    writeFileSync(join(env.customNodes, 'my-dev-node', 'requirements.txt'), 'piexif\n')
+    const out = await addNodes(ws, env, ['my-dev-node'], { dev: true, syncPython: false })
+    expect(out.results[0].entry).toEqual({ name: 'my-dev-node', version: 'dev', source: 'development' })
+  })
+
+  it('keeps going when one spec of a batch fails and reports each outcome', async () => {
+    const { ws, env } = await setup()
+    const out = await addNodes(ws, env, ['no-such-pack', 'comfyui-impact-pack', 'bad spec!'], { syncPython: false })
+    expect(out.ok).toBe(false)
+    expect(out.results.map(r => [r.spec, r.ok, r.error?.code])).toEqual([
+      ['no-such-pack', false, 'NODE_NOT_FOUND'], ['comfyui-impact-pack', true, undefined], ['bad spec!', false, 'NODE_SPEC_UNSUPPORTED'],
+    ])
+    expect(Object.keys((await readManifest(env.pyproject)).tool.comfydock.nodes!)).toEqual(['comfyui-impact-pack'])
+  })
+
+  it('refuses a registry archive whose sha256 differs from the pin, and leaves nothing behind', async () => {
+    const local = await startRegistryServer([{ id: 'moving-pack', versions: [{ version: '1.0.0', files: { '__init__.py': 'original\n' } }] }])
+    const { ws, env } = await makeWorkspaceWithEnv({
+      nodes: { 'moving-pack': { name: 'moving-pack', registry_id: 'moving-pack', version: '1.0.0', source: 'registry', download_url: `${local.url}/files/moving-pack/1.0.0/node.zip`, sha256: 'a'.repeat(64) } },
+    }, { registry_url: local.url })
+    const { installMissingNodes } = await import('../../sidecar/nodes')
+    const out = await installMissingNodes(ws, env)
+    expect(out.results[0]).toMatchObject({ ok: false, error: { code: 'NODE_HASH_MISMATCH' } })
+    expect(existsSync(join(env.customNodes, 'moving-pack'))).toBe(false)
+    await local.stop()
+  })
+
+  it('refuses a zip-slip archive from the registry', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const file = join(repos, 'evil.zip')
+    execFileSync('python3', ['-c', 'import zipfile,sys\nwith zipfile.ZipFile(sys.argv[1],"w") as z: z.writestr("../../evil.py","x")', file])
+    const local = await startRegistryServer([{ id: 'evil-pack', versions: [{ version: '1.0.0', zip: readFileSync(file) }] }])
+    const { ws, env } = await makeWorkspaceWithEnv({}, { registry_url: local.url })
+    const out = await addNodes(ws, env, ['evil-pack'], { syncPython: false })
+    expect(out.results[0].error?.code).toBe('ARCHIVE_UNSAFE')
+    expect((await readManifest(env.pyproject)).tool.comfydock.nodes).toBeUndefined()
+    expect(existsSync(join(env.customNodes, 'evil.py'))).toBe(false)
+    await local.stop()
+  })
+})
