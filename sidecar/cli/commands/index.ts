@@ -1,13 +1,17 @@
 /** @module The list of command groups. Each module owns its commands and only calls core functions. */
 import type { Command } from 'commander'
 import { registerWorkspaceCommands } from './workspace'
+import { registerEnvCommands } from './env'
 import { registerBundleCommands } from './bundle'
 import { registerServeCommands } from './serve'
 import { registerWorkflowCommands } from './workflows'
+import { registerModelCommands } from './models'
 
 export function registerCommands (program: Command): void {
   registerWorkspaceCommands(program)
+  registerEnvCommands(program)
   registerBundleCommands(program)
   registerServeCommands(program)
   registerWorkflowCommands(program)
+  registerModelCommands(program)
 }

@@ -1,0 +1,84 @@
+/** @module Environment commands: create, list, use, delete, run, status. Each calls one core function. */
+import type { Command } from 'commander'
+import { createEnvironment, deleteEnvironment, listEnvironments, useEnvironment } from '../../env'
+import { ComfydockError } from '../../errors'
+import { pathExists } from '../../fs'
+import { withContext } from '../context'
+import { style } from '../render/style'
+
+interface CreateFlags {
+  comfyui?: string
+  python?: string
+  pythonPath?: string
+  systemSitePackages?: boolean
+  torchBackend?: string
+}
+
+export function registerEnvCommands (program: Command): void {
+  program
+    .command('create <name>')
+    .description('create an environment: ComfyUI at a version, a Python venv, a git-tracked .cec/pyproject.toml')
+    .option('--comfyui <ref>', 'ComfyUI tag, branch or commit (default: newest release tag)')
+    .option('--python <version>', 'Python version to look for on PATH, e.g. 3.11')
+    .option('--python-path <interpreter>', 'use this Python interpreter for the venv')
+    .option('--system-site-packages', "let the venv see the interpreter's own packages (e.g. a system torch)")
+    .option('--torch-backend <backend>', 'auto | cpu | cuXXX | rocmX | mps (kept on this machine only)', 'auto')
+    .action(withContext<CreateFlags>(async (ctx, [name], opts) => {
+      if (opts.python && opts.pythonPath) {
+        throw new ComfydockError('USAGE', '--python and --python-path cannot be used together', { hint: 'Pass only one of them.' })
+      }
+      const ws = await ctx.workspace()
+      const res = await createEnvironment(ws, name, {
+        comfyui: opts.comfyui,
+        python: opts.python,
+        pythonPath: opts.pythonPath,
+        systemSitePackages: opts.systemSitePackages,
+        torchBackend: opts.torchBackend,
+      }, { onProgress: ctx.onProgress })
+      ctx.print(res, () => [
+        `Created environment "${res.name}" at ${res.path}`,
+        `  ComfyUI ${res.comfyui.version} (${res.comfyui.commit.slice(0, 12)})${res.cloned ? '' : ' from cache'}`,
+        `  Python ${res.python.version} (${res.python.path}), installer: ${res.backend}`,
+        res.active ? `  "${res.name}" is now the active environment.` : `  Switch to it with \`comfydock use ${res.name}\`.`,
+        '',
+        `Next: \`comfydock${res.active ? '' : ` -e ${res.name}`} run\` to start ComfyUI.`,
+      ].join('\n'))
+    }))
+
+  program
+    .command('list')
+    .description('list environments (* marks the active one)')
+    .action(withContext(async (ctx) => {
+      const envs = await listEnvironments(await ctx.workspace())
+      ctx.print({ environments: envs }, () => {
+        if (!envs.length) return 'No environments yet. Create one with `comfydock create <name>`.'
+        return envs.map(e => {
+          const mark = e.active ? style.green('*') : ' '
+          const extra = !e.complete ? style.yellow(' (incomplete: delete and create again)') : e.problem ? style.red(` (${e.problem.split('\n')[0]})`) : ''
+          return `${mark} ${e.name.padEnd(20)} ComfyUI ${e.comfyui_version ?? '?'}  Python ${e.python_version ?? '?'}${extra}`
+        }).join('\n')
+      })
+    }))
+
+  program
+    .command('use <name>')
+    .description('make an environment the active one')
+    .action(withContext(async (ctx, [name]) => {
+      const res = await useEnvironment(await ctx.workspace(), name)
+      ctx.print({ active: res.name, previous: res.previous }, `Active environment: ${res.name}`)
+    }))
+
+  program
+    .command('delete <name>')
+    .description('delete an environment folder (asks first; --yes to skip)')
+    .action(withContext(async (ctx, [name]) => {
+      const ws = await ctx.workspace()
+      const env = ws.env(name)
+      if (!(await pathExists(env.root))) await ws.requireEnv(name)
+      if (!(await ctx.confirm(`Delete environment "${name}" (${env.root}) with its ComfyUI, venv and history?`))) {
+        throw new ComfydockError('CANCELLED', `kept environment "${name}"`)
+      }
+      const res = await deleteEnvironment(ws, name)
+      ctx.print({ deleted: res.name, path: res.path, active: res.active }, `Deleted environment "${res.name}"`)
+    }))
+}

@@ -1,0 +1,158 @@
+/**
+ * @module `create`: ComfyUI from the configured source (via the per-commit cache), `.cec/` as a git
+ * repository holding pyproject.toml, a venv synced to it, models connected by extra_model_paths.yaml,
+ * then the `.complete` marker. Any failure removes the half-made environment and says which step failed.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { copyCachedTree, ensureCached, resolveComfyuiRef, writeExtraModelPaths, type ResolvedComfyui } from '../comfyui'
+import { ComfydockError } from '../errors'
+import { openGit } from '../git'
+import type { Pyproject } from '../manifest'
+import { startTask } from '../progress'
+import type { OnProgress } from '../protocol'
+import { TORCH_BACKEND_PATTERN, findInterpreter, openPythonBackend, writeLocalSettings, type Interpreter } from '../python'
+import { validateEnvName, type EnvPaths, type Workspace } from '../workspace'
+import { removeEnvironmentDir } from './remove'
+import { initialManifest, readComfyuiRequirements, writeCecFiles } from './scaffold'
+
+export interface CreateEnvironmentOptions {
+  /** Tag, branch or commit of ComfyUI; default: the newest `v*` tag of the source. */
+  comfyui?: string
+  /** Python version like "3.11" (looked up on PATH). */
+  python?: string
+  /** An explicit interpreter; wins over `python`. */
+  pythonPath?: string
+  systemSitePackages?: boolean
+  /** auto | cpu | cuXXX | rocmX | mps; machine-local, stored in .cec/local.json. */
+  torchBackend?: string
+  /**
+   * Start from an existing manifest (import) instead of a fresh one: its comfyui_commit_sha (else
+   * comfyui_version) picks ComfyUI unless `comfyui` is given, and its python_version the interpreter
+   * unless `python`/`pythonPath` is given. Its dependencies, groups, nodes, workflows and models are kept.
+   */
+  manifest?: Pyproject
+  /**
+   * Runs once ComfyUI, `.cec/` and the venv are in place, before the first commit (import installs
+   * nodes and workflows here). If it throws, the environment is removed like any other failure.
+   */
+  beforeCommit?: (env: EnvPaths, ctx: { onProgress?: OnProgress, signal?: AbortSignal }) => Promise<void>
+  /** Default "Initial environment setup". */
+  commitMessage?: string
+}
+
+export interface CreateEnvironmentResult {
+  name: string
+  path: string
+  comfyui: ResolvedComfyui
+  python: Interpreter
+  backend: 'uv' | 'pip'
+  /** False when ComfyUI came from the cache without touching the source. */
+  cloned: boolean
+  active: boolean
+  commit: string
+}
+
+function checkOptions (opts: CreateEnvironmentOptions): void {
+  if (opts.torchBackend && !TORCH_BACKEND_PATTERN.test(opts.torchBackend)) {
+    throw new ComfydockError('INVALID_ARGUMENT', `unknown torch backend "${opts.torchBackend}"`, { hint: 'Use auto, cpu, cu118, cu121, cu124, rocm6.1, mps or xpu.' })
+  }
+}
+
+async function claimFolder (ws: Workspace, name: string): Promise<EnvPaths> {
+  validateEnvName(name)
+  const env = ws.env(name)
+  await mkdir(ws.paths.environments, { recursive: true })
+  try {
+    await mkdir(env.root)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ComfydockError('ENV_EXISTS', `environment "${name}" already exists at ${env.root}`, {
+        hint: `Pick another name, or remove it first with \`comfydock delete ${name}\`.`,
+      })
+    }
+    throw err
+  }
+  return env
+}
+
+/** Names the failed step in the error and keeps its code (COMFYUI_REF_NOT_FOUND, PYTHON_SYNC_FAILED, ...). */
+function stepFailed (name: string, step: string, err: unknown): ComfydockError {
+  if (err instanceof ComfydockError) {
+    return new ComfydockError(err.code, `creating environment "${name}" failed while ${step}: ${err.message}\n(the half-made environment was removed)`, { hint: err.hint, cause: err })
+  }
+  return new ComfydockError('ENV_CREATE_FAILED', `creating environment "${name}" failed while ${step}: ${(err as Error)?.message ?? String(err)}\n(the half-made environment was removed)`, { cause: err })
+}
+
+export async function createEnvironment (
+  ws: Workspace,
+  name: string,
+  opts: CreateEnvironmentOptions = {},
+  ctl: { onProgress?: OnProgress, signal?: AbortSignal } = {},
+): Promise<CreateEnvironmentResult> {
+  checkOptions(opts)
+  const env = await claimFolder(ws, name)
+  const task = startTask(ctl.onProgress, `create environment ${name}`)
+  let step = 'starting'
+  const stepTo = (label: string): void => {
+    ctl.signal?.throwIfAborted()
+    step = label
+    task.advance(0, label)
+  }
+  try {
+    const manifest = opts.manifest?.tool?.comfydock
+    stepTo('finding Python')
+    const python = await findInterpreter({ path: opts.pythonPath, version: opts.python ?? (opts.pythonPath ? undefined : manifest?.python_version) })
+
+    stepTo('resolving the ComfyUI version')
+    const source = ws.config().comfyui_source
+    const resolved: ResolvedComfyui = !opts.comfyui && manifest?.comfyui_commit_sha
+      ? { version: manifest.comfyui_version ?? manifest.comfyui_commit_sha, type: manifest.comfyui_version_type ?? 'commit', commit: manifest.comfyui_commit_sha }
+      : await resolveComfyuiRef(ws, source, opts.comfyui ?? manifest?.comfyui_version, ctl)
+
+    stepTo(`getting ComfyUI ${resolved.version}`)
+    const cached = await ensureCached(ws, source, resolved, ctl)
+    const comfyui = { ...resolved, commit: cached.commit }
+    await copyCachedTree(ws, comfyui.commit, env.comfyui)
+    await writeExtraModelPaths(env.extraModelPaths, ws.modelsDir)
+
+    stepTo('writing .cec/pyproject.toml')
+    const { requirements, skipped } = await readComfyuiRequirements(env.comfyui)
+    for (const line of skipped) task.note('warn', `ComfyUI requirements.txt: ignored option line "${line}"`)
+    const doc = opts.manifest ? structuredClone(opts.manifest) : initialManifest(name, comfyui, python.version, requirements)
+    Object.assign(doc.tool.comfydock, { comfyui_version: comfyui.version, comfyui_version_type: comfyui.type, comfyui_commit_sha: comfyui.commit })
+    doc.tool.comfydock.python_version ??= python.version
+    await writeCecFiles(env, doc, python.version)
+    await writeLocalSettings(env, {
+      python: python.path,
+      python_version: python.version,
+      system_site_packages: Boolean(opts.systemSitePackages),
+      torch_backend: opts.torchBackend ?? 'auto',
+    })
+
+    stepTo('installing Python packages')
+    const backend = await openPythonBackend(ws, env)
+    await backend.ensureVenv({ onProgress: ctl.onProgress })
+    await backend.sync(doc, ctl)
+
+    if (opts.beforeCommit) {
+      stepTo('setting up the imported content')
+      await opts.beforeCommit(env, ctl)
+    }
+
+    stepTo('recording the first commit')
+    const git = openGit(env.cec)
+    await git.init()
+    const commit = await git.commit(opts.commitMessage ?? 'Initial environment setup') ?? ''
+
+    const active = ws.activeEnvironment === null || !(await ws.listEnvironments()).some(e => e.name === ws.activeEnvironment)
+    await writeFile(env.completeMarker, new Date().toISOString() + '\n')
+    if (active) await ws.setActive(name)
+    task.end('ok')
+    return { name, path: env.root, comfyui, python, backend: backend.kind, cloned: cached.cloned, active, commit }
+  } catch (err) {
+    task.end('failed')
+    await removeEnvironmentDir(ws, env)
+    if (ctl.signal?.aborted) throw new ComfydockError('CANCELLED', `creating environment "${name}" was cancelled; nothing was kept`)
+    throw stepFailed(name, step, err)
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * @module `repair`: bring an environment back to what its manifest says, after a `git pull`, a deleted
+ * model file or a lost folder. Plan first (nothing changes), preview, then act: Python sync, missing
+ * packs, committed workflows missing from ComfyUI's user folder, missing models. Non-destructive by
+ * default: untracked packs and uncommitted workflows are listed; only `removeExtras` deletes them.
+ * The model needs (aggregated by hash, strongest criticality wins) are shared with import.
+ */
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { toErrorPayload } from '../errors'
+import { pathExists } from '../fs'
+import { readManifest, type Pyproject } from '../manifest'
+import { downloadModel, ModelIndex } from '../models'
+import { getNodeStatus, installMissingNodes } from '../nodes'
+import type { ErrorPayload, OnProgress } from '../protocol'
+import { startTask, withTask } from '../progress'
+import { openPythonBackend } from '../python'
+import { strongest } from '../workflows'
+import type { Criticality } from '../manifest'
+import type { EnvPaths, Workspace } from '../workspace'
+
+export type ModelStrategy = 'all' | 'required' | 'skip'
+
+export interface ModelNeed {
+  /** Short hash, or `path:<relative path>` for a download intent without a hash. */
+  key: string
+  hash?: string
+  filename: string
+  relativePath?: string
+  category?: string
+  size?: number
+  criticality: Criticality
+  workflows: string[]
+  sources: string[]
+  /** In the index with a file on disk. */
+  present: boolean
+}
+
+/** Every model the manifest's workflows reference, once per hash, with the strongest criticality. */
+export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
+  const c = doc.tool.comfydock
+  const byKey = new Map<string, ModelNeed>()
+  for (const [wfName, wf] of Object.entries(c.workflows ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const m of wf.models ?? []) {
+      const global = m.hash ? c.models?.[m.hash] : undefined
+      const relativePath = global?.relative_path ?? m.relative_path ?? (m.category ? `${m.category}/${m.filename}` : undefined)
+      if (!m.hash && !(m.sources?.length)) continue // unresolved with nothing to fetch: the workflow's own issue
+      const key = m.hash ?? `path:${relativePath ?? m.filename}`
+      const sources = [...new Set([...(global?.sources ?? []), ...(m.sources ?? [])])]
+      const seen = byKey.get(key)
+      if (seen) {
+        seen.criticality = strongest(seen.criticality, m.criticality)
+        if (!seen.workflows.includes(wfName)) seen.workflows.push(wfName)
+        for (const s of sources) if (!seen.sources.includes(s)) seen.sources.push(s)
+        continue
+      }
+      byKey.set(key, {
+        key, hash: m.hash, filename: global?.filename ?? m.filename, relativePath, category: global?.category ?? m.category,
+        size: global?.size, criticality: m.criticality, workflows: [wfName], sources, present: false,
+      })
+    }
+  }
+  return [...byKey.values()]
+}
+
+/** Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path. */
+export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Promise<ModelNeed[]> {
+  const index = ModelIndex.open(ws)
+  try {
+    for (const need of needs) {
+      if (need.hash) {
+        const locs = index.get(need.hash)?.locations ?? []
+        need.present = false
+        for (const l of locs) if (await pathExists(join(l.baseDir, l.relPath))) { need.present = true; break }
+      } else {
+        need.present = need.relativePath ? await pathExists(join(ws.modelsDir, need.relativePath)) : false
+      }
+    }
+  } finally {
+    index.close()
+  }
+  return needs
+}
+
+export interface ModelSelection {
+  download: ModelNeed[]
+  /** Missing and wanted, but no source is known. */
+  unavailable: ModelNeed[]
+  /** Left out by the strategy. */
+  skipped: ModelNeed[]
+}
+
+export function selectModelDownloads (missing: ModelNeed[], strategy: ModelStrategy): ModelSelection {
+  const out: ModelSelection = { download: [], unavailable: [], skipped: [] }
+  for (const need of missing) {
+    if (strategy === 'skip' || (strategy === 'required' && need.criticality !== 'required')) out.skipped.push(need)
+    else if (need.sources.length === 0) out.unavailable.push(need)
+    else out.download.push(need)
+  }
+  return out
+}
+
+export interface ModelDownloadOutcome {
+  downloaded: Array<{ filename: string, hash: string, relPath: string }>
+  failed: Array<{ filename: string, error: ErrorPayload }>
+}
+
+/** Downloads each need from its sources in turn (the next source when one fails); failures are collected. */
+export async function downloadModelNeeds (ws: Workspace, needs: ModelNeed[], opts: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<ModelDownloadOutcome> {
+  const out: ModelDownloadOutcome = { downloaded: [], failed: [] }
+  if (needs.length === 0) return out
+  const task = startTask(opts.onProgress, `download ${needs.length} model${needs.length === 1 ? '' : 's'}`, { total: needs.length, unit: 'items' })
+  for (const [i, need] of needs.entries()) {
+    let lastError: unknown
+    for (const url of need.sources) {
+      try {
+        const m = await downloadModel(ws, { url, relPath: need.relativePath, folder: need.category, expectedHash: need.hash }, { onProgress: opts.onProgress, parent: task.id, signal: opts.signal })
+        out.downloaded.push({ filename: need.filename, hash: m.hash, relPath: m.relPath })
+        lastError = undefined
+        break
+      } catch (err) {
+        lastError = err
+        if ((err as { code?: string }).code === 'CANCELLED') throw err
+      }
+    }
+    if (lastError !== undefined) out.failed.push({ filename: need.filename, error: toErrorPayload(lastError) })
+    task.advance(i + 1)
+  }
+  task.end(out.failed.length ? 'failed' : 'ok')
+  return out
+}
+
+export interface PackOutcome {
+  installed: string[]
+  failed: Array<{ id: string, error: ErrorPayload }>
+}
+
+/**
+ * Installs every tracked registry/git pack whose folder is missing or at another version, exactly as
+ * pinned, one by one; failures are recorded and the next pack still runs. Python is not synced here.
+ */
+export async function installPinnedPacks (ws: Workspace, env: EnvPaths, ctl: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<PackOutcome> {
+  const batch = await installMissingNodes(ws, env, ctl)
+  return {
+    installed: batch.results.filter(r => r.ok).map(r => r.id ?? r.spec),
+    failed: batch.results.filter(r => !r.ok).map(r => ({ id: r.id ?? r.spec, error: r.error ?? { code: 'NODE_INSTALL_FAILED', message: 'install failed' } })),
+  }
+}
+
+export interface RepairOptions {
+  models?: ModelStrategy
+  /** Delete packs not in the manifest and workflows that are not tracked. */
+  removeExtras?: boolean
+  onProgress?: OnProgress
+  signal?: AbortSignal
+}
+
+export interface RepairPlan {
+  environment: string
+  python: { pending: string[] }
+  /** Packs to install (missing, or at another version than pinned); dev nodes cannot be installed. */
+  nodes: { missing: string[], mismatched: Array<{ id: string, expected: string, actual: string }>, devMissing: string[], extra: string[] }
+  workflows: { restore: string[], untracked: string[] }
+  models: ModelSelection
+  /** What `removeExtras` deletes (empty without it). */
+  remove: { nodes: string[], workflows: string[] }
+  upToDate: boolean
+}
+
+async function liveWorkflowNames (env: EnvPaths): Promise<string[]> {
+  try {
+    return (await readdir(env.userWorkflows, { withFileTypes: true }))
+      .filter(e => e.isFile() && e.name.endsWith('.json')).map(e => e.name.slice(0, -5)).sort()
+  } catch {
+    return []
+  }
+}
+
+export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOptions = {}): Promise<RepairPlan> {
+  const doc = await readManifest(env.pyproject)
+  const c = doc.tool.comfydock
+  const backend = await openPythonBackend(ws, env)
+  const pending = (await pathExists(env.venv)) ? await backend.pending(doc) : ['(virtual environment missing)']
+
+  const status = await getNodeStatus(ws, env)
+  const isDev = (id: string): boolean => c.nodes?.[id]?.source === 'development'
+  const missing = status.missing.filter(id => !isDev(id)).sort()
+  const devMissing = status.missing.filter(isDev).sort()
+  const extra = [...status.extra].sort()
+
+  const tracked = Object.entries(c.workflows ?? {})
+  const live = await liveWorkflowNames(env)
+  const restore: string[] = []
+  for (const [name, wf] of tracked) {
+    if (!live.includes(name) && await pathExists(join(env.cec, wf.path))) restore.push(name)
+  }
+  const untracked = live.filter(n => !(c.workflows ?? {})[n])
+
+  const needs = await markPresentModels(ws, collectModelNeeds(doc))
+  const models = selectModelDownloads(needs.filter(n => !n.present), opts.models ?? 'all')
+  const remove = opts.removeExtras ? { nodes: extra, workflows: untracked } : { nodes: [], workflows: [] }
+  const upToDate = pending.length === 0 && missing.length === 0 && status.mismatched.length === 0 && restore.length === 0 && models.download.length === 0 &&
+    remove.nodes.length === 0 && remove.workflows.length === 0
+  return {
+    environment: env.name,
+    python: { pending },
+    nodes: { missing, mismatched: status.mismatched, devMissing, extra },
+    workflows: { restore: restore.sort(), untracked },
+    models,
+    remove,
+    upToDate,
+  }
+}
+
+export interface RepairResult {
+  plan: RepairPlan
+  python: { synced: boolean, error?: ErrorPayload }
+  nodes: PackOutcome
+  workflows: { restored: string[] }
+  models: ModelDownloadOutcome
+  removed: { nodes: string[], workflows: string[] }
+  ok: boolean
+}
+
+/** Carries out a plan from `planRepair`; each part's failures are collected, the rest still runs. */
+export async function applyRepair (ws: Workspace, env: EnvPaths, plan: RepairPlan, opts: RepairOptions = {}): Promise<RepairResult> {
+  const result: RepairResult = {
+    plan,
+    python: { synced: false },
+    nodes: { installed: [], failed: [] },
+    workflows: { restored: [] },
+    models: { downloaded: [], failed: [] },
+    removed: { nodes: [], workflows: [] },
+    ok: true,
+  }
+  const doc = await readManifest(env.pyproject)
+  if (plan.nodes.missing.length || plan.nodes.mismatched.length) result.nodes = await installPinnedPacks(ws, env, opts)
+  // after the packs: their requirements are dependency groups of the manifest
+  if (plan.python.pending.length) {
+    try {
+      await withTask(opts.onProgress, 'sync Python packages', {}, async () => {
+        const backend = await openPythonBackend(ws, env)
+        await backend.ensureVenv({ onProgress: opts.onProgress })
+        await backend.sync(doc, opts)
+      })
+      result.python.synced = true
+    } catch (err) {
+      result.python.error = toErrorPayload(err)
+    }
+  }
+  await mkdir(env.userWorkflows, { recursive: true })
+  for (const name of plan.workflows.restore) {
+    const wf = doc.tool.comfydock.workflows?.[name]
+    if (!wf) continue
+    await copyFile(join(env.cec, wf.path), join(env.userWorkflows, `${name}.json`))
+    result.workflows.restored.push(name)
+  }
+  result.models = await downloadModelNeeds(ws, plan.models.download, opts)
+  for (const name of plan.remove.nodes) {
+    await rm(join(env.customNodes, name), { recursive: true, force: true })
+    result.removed.nodes.push(name)
+  }
+  for (const name of plan.remove.workflows) {
+    await rm(join(env.userWorkflows, `${name}.json`), { force: true })
+    result.removed.workflows.push(name)
+  }
+  result.ok = !result.python.error && result.nodes.failed.length === 0 && result.models.failed.length === 0
+  return result
+}
