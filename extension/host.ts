@@ -44,7 +44,7 @@ export interface SidebarTab {
   title: string
   icon: string
   tooltip?: string
-  iconBadge?: () => string | null
+  iconBadge?: string | null | (() => string | null)
   type: 'custom'
   render: (el: HTMLElement) => void
   destroy?: () => void
@@ -59,7 +59,8 @@ export interface ToastOptions {
 
 export interface ExtensionManagerLike {
   registerSidebarTab?: (tab: SidebarTab) => void
-  sidebarTab?: { registerSidebarTab?: (tab: SidebarTab) => void }
+  sidebarTab?: { registerSidebarTab?: (tab: SidebarTab) => void, sidebarTabs?: SidebarTab[] }
+  getSidebarTabs?: () => SidebarTab[]
   toast?: { add: (t: ToastOptions) => void }
   setting?: { get: <T>(id: string) => T | undefined, set: <T>(id: string, value: T) => void }
   command?: { execute: (id: string) => void, commands?: Array<{ id: string }> }

@@ -25,7 +25,16 @@ function registerSidebar (): void {
     destroy: () => panel.unmount(),
   }
   const register = em?.sidebarTab?.registerSidebarTab?.bind(em.sidebarTab) ?? em?.registerSidebarTab?.bind(em)
-  if (register) register(tab)
+  if (!register) return
+  register(tab)
+  // The frontend keeps registered tabs in a reactive (Vue) store and calls a badge function only when
+  // it re-renders; writing the value through the store's copy makes the badge follow our state.
+  const stored = (): SidebarTab | undefined => (em?.getSidebarTabs?.() ?? em?.sidebarTab?.sidebarTabs ?? []).find(t => t.id === tab.id)
+  controller.subscribe(() => {
+    const live = stored()
+    const badge = controller.badge()
+    if (live && live.iconBadge !== badge) live.iconBadge = badge
+  })
 }
 
 /** Keeps the panel current as the user edits or switches tabs. */
@@ -40,7 +49,9 @@ function watchWorkflows (): void {
   }
 }
 
-const reconnect = (): void => { void controller.connect() }
+let started = false
+// settings fire onChange while loading, before setup(); connecting then would only be torn down again
+const reconnect = (): void => { if (started) void controller.connect() }
 
 app.registerExtension({
   name: 'comfydock.environment',
@@ -77,6 +88,7 @@ app.registerExtension({
     }
     registerSidebar()
     watchWorkflows()
+    started = true
     await controller.connect()
   },
 })

@@ -13,12 +13,13 @@ const CSS = `
 .cfd-banner { padding: 6px 8px; border-radius: 4px; background: var(--comfy-input-bg); border-left: 3px solid var(--error-text, #f87171); font-size: 12px; }
 .cfd-tab { display: flex; flex-direction: column; gap: 2px; padding: 4px 6px; border-radius: 4px; background: var(--comfy-input-bg); }
 .cfd-tab-row { display: flex; align-items: center; gap: 6px; }
-.cfd-tab-name { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.cfd-tab-name { flex: 1; overflow-wrap: anywhere; }
+.cfd-tags { display: flex; flex-wrap: wrap; gap: 4px; padding-left: 22px; }
 .cfd-tag { font-size: 11px; padding: 0 5px; border-radius: 6px; border: 1px solid var(--border-color); white-space: nowrap; }
 .cfd-tag.warn { color: var(--p-yellow-400, #facc15); }
 .cfd-tag.ok { color: var(--p-green-400, #4ade80); }
-.cfd-missing { display: flex; align-items: center; gap: 6px; font-size: 12px; padding-left: 18px; }
-.cfd-missing span { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.cfd-missing { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 6px; font-size: 12px; padding-left: 22px; }
+.cfd-missing span { flex: 1 1 120px; overflow-wrap: anywhere; }
 .cfd-panel button { background: var(--comfy-menu-bg); color: var(--fg-color); border: 1px solid var(--border-color); border-radius: 4px; padding: 2px 8px; cursor: pointer; font-size: 12px; display: inline-flex; gap: 4px; align-items: center; }
 .cfd-panel button:hover:not(:disabled) { background: var(--comfy-input-bg); }
 .cfd-panel button:disabled { opacity: .5; cursor: default; }

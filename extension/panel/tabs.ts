@@ -28,10 +28,11 @@ export function renderTabs (c: Controller): HTMLElement {
     }) as HTMLInputElement
     box.checked = s.selected.has(t.tab.name)
     const row = h('div', { class: 'cfd-tab', 'data-testid': `tab-${t.tab.name}` },
-      h('div', { class: 'cfd-tab-row' }, box, icon(t.tab.active ? 'pi-file-edit' : 'pi-file'),
-        h('span', { class: 'cfd-tab-name', title: t.tab.path }, t.tab.name), ...tags(t)))
+      h('label', { class: 'cfd-tab-row' }, box, icon(t.tab.active ? 'pi-file-edit' : 'pi-file'),
+        h('span', { class: 'cfd-tab-name', title: t.tab.path }, t.tab.name)),
+      h('div', { class: 'cfd-tags' }, ...tags(t)))
     for (const m of t.analysis?.missingModels ?? []) {
-      row.append(h('div', { class: 'cfd-missing' }, icon('pi-database'), h('span', { title: `${m.nodeType} ${m.input ?? ''}` }, `missing model ${m.value}`),
+      row.append(h('div', { class: 'cfd-missing' }, icon('pi-database'), h('span', { title: `${m.nodeType} ${m.input ?? ''}: ${m.value}` }, `missing model ${m.value}`),
         c.has('models.download') && m.url
           ? h('button', { 'data-testid': 'download', disabled: Boolean(s.busy), onclick: () => { void c.download(m) } }, icon('pi-download'), 'Download')
           : h('span', { class: 'cfd-muted' }, 'no source known')))

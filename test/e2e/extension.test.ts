@@ -62,6 +62,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(await page.textContent('[data-testid="tab-Unsaved Workflow (2)"]')).toContain('unsaved')
   })
 
+  it('badges the sidebar button with the number of uncommitted workflows', async () => {
+    // both open tabs are new to the environment: neither is committed yet
+    await page.waitForFunction(() => document.querySelector('.comfydock-tab-button .badge')?.textContent === '2', null, { timeout: 5000 })
+  })
+
   it('raised no page errors', () => {
     expect(errors).toEqual([])
   })

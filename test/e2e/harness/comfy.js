@@ -152,7 +152,7 @@ function renderSidebar () {
 setInterval(() => {
   for (const tab of sidebarTabs) {
     const badge = document.querySelector(`.${tab.id}-tab-button .badge`)
-    if (badge) badge.textContent = tab.iconBadge?.() ?? ''
+    if (badge) badge.textContent = (typeof tab.iconBadge === 'function' ? tab.iconBadge() : tab.iconBadge) ?? ''
   }
 }, 100)
 
