@@ -6,6 +6,7 @@ import { ComfydockError } from '../../sidecar/errors'
 import { authHeadersFor, downloadFile, fetchJson } from '../../sidecar/net'
 import { startFileServer, type FileServer } from '../support/file-server'
 import { makeTempDir } from '../support/temp-dir'
+import { rejection } from './expect-error'
 
 function payload (n: number, seed = 1): Buffer {
   const b = Buffer.alloc(n)
@@ -14,10 +15,6 @@ function payload (n: number, seed = 1): Buffer {
 }
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
-async function rejection (p: Promise<unknown>): Promise<ComfydockError> {
-  try { await p } catch (err) { return err as ComfydockError }
-  throw new Error('expected a rejection')
-}
 
 describe('downloadFile', () => {
   let server: FileServer

@@ -8,13 +8,10 @@ import type { ProgressEvent } from '../../sidecar/protocol'
 import { Workspace } from '../../sidecar/workspace'
 import { startFileServer, type FileServer } from '../support/file-server'
 import { makeTempDir } from '../support/temp-dir'
+import { rejection } from './expect-error'
 
 const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * seed + 11) & 0xff))
 
-async function rejection (p: Promise<unknown>): Promise<ComfydockError> {
-  try { await p } catch (err) { return err as ComfydockError }
-  throw new Error('expected a rejection')
-}
 
 describe('downloadModel', () => {
   let hf: FileServer
