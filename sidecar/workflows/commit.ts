@@ -1,0 +1,137 @@
+/**
+ * @module prepareWorkflowCommit: snapshot every tracked workflow into `.cec/workflows/` and write its
+ * analysis into pyproject (`[tool.comfydock.workflows.<name>]`: packs, models with criticality; the global
+ * models table) in ONE atomic manifest write. Unresolved issues block with the list and the fixing commands
+ * unless allowIssues. Contents may be handed in (the browser's tabs); otherwise the ComfyUI user folder is read.
+ */
+import { mkdir, rm } from 'node:fs/promises'
+import { ComfydockError } from '../errors'
+import { writeFileAtomic } from '../fs'
+import { readManifest, writeManifest, type ModelEntry, type WorkflowEntry, type WorkflowModelEntry } from '../manifest'
+import { ModelIndex } from '../models'
+import { withTask } from '../progress'
+import type { EnvPaths, Workspace } from '../workspace'
+import { analyzeWorkflow } from './analyze'
+import { resolveAnalysis, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
+import type { ModelResolution } from './resolve-models'
+import { listSnapshotNames, readSnapshot, readUserWorkflow, snapshotFile } from './store'
+import { sameWorkflow, type SyncState } from './tracking'
+
+export interface PrepareCommitOptions extends Omit<ResolveOptions, 'chooseModel' | 'choosePack'> {
+  /** Workflow contents by name (parsed JSON or its text); names not given are read from the ComfyUI user folder. */
+  contents?: Record<string, unknown>
+  /** Write even when workflows have unresolved issues. */
+  allowIssues?: boolean
+}
+
+export interface PreparedCommit {
+  workflows: Array<{ name: string, state: SyncState, issues: WorkflowIssue[] }>
+  /** Tracked workflows whose file is gone: removed from pyproject and .cec/workflows. */
+  removed: string[]
+  issues: Array<WorkflowIssue & { workflow: string }>
+}
+
+function toBytes (v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v
+  if (typeof v === 'string') return Buffer.from(v, 'utf8')
+  return Buffer.from(JSON.stringify(v, null, 2) + '\n', 'utf8')
+}
+
+function modelEntry (m: ModelResolution, previous?: WorkflowModelEntry): WorkflowModelEntry {
+  const e: WorkflowModelEntry = {
+    filename: m.filename,
+    category: m.folder ?? 'unknown',
+    criticality: m.criticality,
+    status: m.status === 'resolved' ? 'resolved' : 'unresolved',
+    nodes: m.refs.map(r => ({ node_id: r.node_id, node_type: r.node_type, widget_idx: r.widget_idx ?? -1, widget_value: r.widget_value })),
+  }
+  if (m.status === 'resolved') e.hash = m.hash
+  else {
+    const sources = [...new Set([...(m.download ? [m.download.url] : []), ...(previous?.sources ?? [])])]
+    if (sources.length) e.sources = sources
+    if (m.download) e.relative_path = m.download.relative_path
+  }
+  return e
+}
+
+function workflowEntry (name: string, r: WorkflowResolution, previous?: WorkflowEntry): WorkflowEntry {
+  const packs = [...new Set(r.nodes.filter(n => n.status === 'resolved' && n.pack).map(n => n.pack!))].sort()
+  const entry: WorkflowEntry = { ...previous, path: `workflows/${name}.json`, nodes: packs }
+  entry.models = r.models.map(m => modelEntry(m, previous?.models?.find(p => p.filename === m.filename)))
+  if (entry.models.length === 0) delete entry.models
+  return entry
+}
+
+export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts: PrepareCommitOptions = {}): Promise<PreparedCommit> {
+  const doc = await readManifest(env.pyproject)
+  const table = doc.tool.comfydock.workflows ?? {}
+  const names = Object.keys(table).sort()
+  const result: PreparedCommit = { workflows: [], removed: [], issues: [] }
+  const snapshots = new Map<string, Buffer>()
+  const resolutions = new Map<string, WorkflowResolution>()
+
+  await withTask(opts.onProgress, 'Analysing workflows', { total: names.length, unit: 'items' }, async (task) => {
+    let done = 0
+    for (const name of names) {
+      const given = opts.contents?.[name]
+      const bytes = given !== undefined ? toBytes(given) : await readUserWorkflow(env, name)
+      if (!bytes) {
+        result.removed.push(name)
+        task.advance(++done)
+        continue
+      }
+      const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
+      const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true }, table[name])
+      const snap = await readSnapshot(env, name)
+      const state: SyncState = !snap ? 'new' : sameWorkflow(bytes, snap) ? 'synced' : 'modified'
+      result.workflows.push({ name, state, issues: r.issues })
+      result.issues.push(...r.issues.map(i => ({ ...i, workflow: name })))
+      snapshots.set(name, bytes)
+      resolutions.set(name, r)
+      task.advance(++done)
+    }
+  })
+
+  if (result.issues.length && !opts.allowIssues) {
+    const lines = result.issues.map(i => `  ${i.workflow}: ${i.message} → ${i.fix}`)
+    throw new ComfydockError('WORKFLOW_UNRESOLVED', `workflows have unresolved issues:\n${lines.join('\n')}`, {
+      hint: 'Fix them with the commands listed, or commit anyway with --allow-issues.',
+    })
+  }
+
+  // Global models table: resolved models with what the index knows (size, path, sources).
+  const models: Record<string, ModelEntry> = { ...doc.tool.comfydock.models }
+  const index = ModelIndex.open(ws)
+  try {
+    for (const r of resolutions.values()) {
+      for (const m of r.models) {
+        if (m.status !== 'resolved' || !m.hash) continue
+        const indexed = index.get(m.hash)
+        const prev = models[m.hash]
+        const sources = [...new Set([...(prev?.sources ?? []), ...(indexed?.sources.map(s => s.url) ?? []), ...(m.declared_url ? [m.declared_url] : [])])]
+        const entry: ModelEntry = { ...prev, filename: m.filename, size: indexed?.size ?? m.size ?? 0, relative_path: m.relative_path, category: m.folder ?? prev?.category ?? 'unknown' }
+        if (indexed?.blake3) entry.blake3 = indexed.blake3
+        if (indexed?.sha256) entry.sha256 = indexed.sha256
+        if (sources.length) entry.sources = sources
+        models[m.hash] = entry
+      }
+    }
+  } finally {
+    index.close()
+  }
+
+  await mkdir(env.cecWorkflows, { recursive: true })
+  for (const [name, bytes] of snapshots) await writeFileAtomic(snapshotFile(env, name), bytes)
+  for (const name of await listSnapshotNames(env)) {
+    if (!snapshots.has(name)) await rm(snapshotFile(env, name), { force: true })
+  }
+  const workflows: Record<string, WorkflowEntry> = {}
+  for (const name of names) {
+    const r = resolutions.get(name)
+    if (r) workflows[name] = workflowEntry(name, r, table[name])
+  }
+  doc.tool.comfydock.workflows = workflows
+  if (Object.keys(models).length) doc.tool.comfydock.models = models
+  await writeManifest(env.pyproject, doc)
+  return result
+}

@@ -1,0 +1,47 @@
+/**
+ * @module Where an environment's workflows live: the live copies ComfyUI saves in
+ * `ComfyUI/user/default/workflows/<name>.json` (top level only, as the original) and the committed snapshots
+ * in `.cec/workflows/<name>.json`.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ComfydockError } from '../errors'
+import type { EnvPaths } from '../workspace'
+
+export function assertWorkflowName (name: string): string {
+  const n = name.endsWith('.json') ? name.slice(0, -5) : name
+  if (!n || n.startsWith('.') || /[/\\\0]/.test(n)) {
+    throw new ComfydockError('INVALID_ARGUMENT', `"${name}" is not a workflow name`, {
+      hint: 'Use the file name without folder, e.g. `portrait` for user/default/workflows/portrait.json (see `comfydock workflow list`).',
+    })
+  }
+  return n
+}
+
+async function jsonNames (dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter(e => e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.'))
+      .map(e => e.name.slice(0, -5))
+      .sort()
+  } catch {
+    return []
+  }
+}
+
+export const listUserWorkflowNames = (env: EnvPaths): Promise<string[]> => jsonNames(env.userWorkflows)
+export const listSnapshotNames = (env: EnvPaths): Promise<string[]> => jsonNames(env.cecWorkflows)
+
+async function readIfExists (file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+export const userWorkflowFile = (env: EnvPaths, name: string): string => join(env.userWorkflows, `${name}.json`)
+export const snapshotFile = (env: EnvPaths, name: string): string => join(env.cecWorkflows, `${name}.json`)
+export const readUserWorkflow = (env: EnvPaths, name: string): Promise<Buffer | undefined> => readIfExists(userWorkflowFile(env, name))
+export const readSnapshot = (env: EnvPaths, name: string): Promise<Buffer | undefined> => readIfExists(snapshotFile(env, name))
