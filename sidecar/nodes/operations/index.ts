@@ -1,4 +1,8 @@
 export * from './add-nodes'
+export * from './remove-nodes'
+export * from './update-node'
+export * from './prune-nodes'
+export * from './list-nodes'
 export * from './node-status'
 export * from './install-missing'
 export type { NodeOperationOptions } from './node-context'

@@ -1,0 +1,69 @@
+/**
+ * @module `node remove`: untracks packs and drops their dependency groups. Registry and git folders are
+ * deleted (they are in the cache); development nodes are renamed to `NAME.disabled`, never deleted.
+ * The folder is moved aside first and only deleted once pyproject.toml is written.
+ */
+import { rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ComfydockError, toErrorPayload } from '../../errors'
+import { pathExists } from '../../fs'
+import { withManifestTransaction, writeManifest } from '../../manifest'
+import type { EnvPaths, Workspace } from '../../workspace'
+import { removePack, requirePackId } from '../pack-manifest'
+import type { BatchResult, NodeItemResult } from './add-nodes'
+import { stagingDir, type NodeOperationOptions } from './node-context'
+
+export interface RemovedNode extends NodeItemResult {
+  /** What happened to the folder. */
+  folder?: 'deleted' | 'disabled' | 'absent'
+}
+
+async function removeOne (env: EnvPaths, query: string): Promise<RemovedNode> {
+  return withManifestTransaction(env.pyproject, async doc => {
+    const id = requirePackId(doc, query)
+    const entry = removePack(doc, id)!
+    const dir = join(env.customNodes, entry.name)
+    if (!(await pathExists(dir))) {
+      await writeManifest(env.pyproject, doc)
+      return { spec: query, ok: true, id, entry, folder: 'absent' as const }
+    }
+    if (entry.source === 'development') {
+      const disabled = `${dir}.disabled`
+      if (await pathExists(disabled)) {
+        throw new ComfydockError('NODE_INSTALL_FAILED', `${disabled} already exists; not overwriting it`, { hint: `Move or rename ${disabled}, then run \`comfydock node remove ${id}\` again.` })
+      }
+      await rename(dir, disabled)
+      try {
+        await writeManifest(env.pyproject, doc)
+      } catch (err) {
+        await rename(disabled, dir)
+        throw err
+      }
+      return { spec: query, ok: true, id, entry, folder: 'disabled' as const }
+    }
+    const aside = stagingDir(env, entry.name, 'old')
+    await rm(aside, { recursive: true, force: true })
+    await rename(dir, aside)
+    try {
+      await writeManifest(env.pyproject, doc)
+    } catch (err) {
+      await rename(aside, dir)
+      throw err
+    }
+    await rm(aside, { recursive: true, force: true })
+    return { spec: query, ok: true, id, entry, folder: 'deleted' as const }
+  })
+}
+
+// Python packages stay installed: pip never uninstalls, and another pack may still need them.
+export async function removeNodes (_ws: Workspace, env: EnvPaths, ids: string[], _opts: NodeOperationOptions = {}): Promise<BatchResult & { results: RemovedNode[] }> {
+  const results: RemovedNode[] = []
+  for (const q of ids) {
+    try {
+      results.push(await removeOne(env, q))
+    } catch (err) {
+      results.push({ spec: q, ok: false, error: toErrorPayload(err) })
+    }
+  }
+  return { results, ok: results.every(r => r.ok), warnings: [] }
+}
