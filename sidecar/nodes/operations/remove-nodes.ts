@@ -13,9 +13,24 @@ import { removePack, requirePackId } from '../pack-manifest'
 import type { BatchResult, NodeItemResult } from './add-nodes'
 import { stagingDir, type NodeOperationOptions } from './node-context'
 
+export interface RemovedBatch extends Omit<BatchResult, 'results'> {
+  results: RemovedNode[]
+}
+
 export interface RemovedNode extends NodeItemResult {
   /** What happened to the folder. */
   folder?: 'deleted' | 'disabled' | 'absent'
+}
+
+/** Moves the folder, then writes; the folder moves back if the write fails. */
+async function moveThenWrite (from: string, to: string, write: () => Promise<void>): Promise<void> {
+  await rename(from, to)
+  try {
+    await write()
+  } catch (err) {
+    await rename(to, from)
+    throw err
+  }
 }
 
 async function removeOne (env: EnvPaths, query: string): Promise<RemovedNode> {
@@ -32,31 +47,19 @@ async function removeOne (env: EnvPaths, query: string): Promise<RemovedNode> {
       if (await pathExists(disabled)) {
         throw new ComfydockError('NODE_INSTALL_FAILED', `${disabled} already exists; not overwriting it`, { hint: `Move or rename ${disabled}, then run \`comfydock node remove ${id}\` again.` })
       }
-      await rename(dir, disabled)
-      try {
-        await writeManifest(env.pyproject, doc)
-      } catch (err) {
-        await rename(disabled, dir)
-        throw err
-      }
+      await moveThenWrite(dir, disabled, () => writeManifest(env.pyproject, doc))
       return { spec: query, ok: true, id, entry, folder: 'disabled' as const }
     }
     const aside = stagingDir(env, entry.name, 'old')
     await rm(aside, { recursive: true, force: true })
-    await rename(dir, aside)
-    try {
-      await writeManifest(env.pyproject, doc)
-    } catch (err) {
-      await rename(aside, dir)
-      throw err
-    }
+    await moveThenWrite(dir, aside, () => writeManifest(env.pyproject, doc))
     await rm(aside, { recursive: true, force: true })
     return { spec: query, ok: true, id, entry, folder: 'deleted' as const }
   })
 }
 
 // Python packages stay installed: pip never uninstalls, and another pack may still need them.
-export async function removeNodes (_ws: Workspace, env: EnvPaths, ids: string[], _opts: NodeOperationOptions = {}): Promise<BatchResult & { results: RemovedNode[] }> {
+export async function removeNodes (_ws: Workspace, env: EnvPaths, ids: string[], _opts: NodeOperationOptions = {}): Promise<RemovedBatch> {
   const results: RemovedNode[] = []
   for (const q of ids) {
     try {
