@@ -1,19 +1,27 @@
 /**
- * @module Full BLAKE3 + SHA-256 of a file in one read pass. Two reused buffers: the next read is in
- * flight while the current chunk is hashed, so disk and CPU overlap and memory stays flat on huge files.
+ * @module Full BLAKE3 + SHA-256 of a file in one read pass. Reused buffers: the next read is in
+ * flight while the current chunk is hashed, so disk and CPU overlap and memory stays flat on huge
+ * files. Big files hash SHA-256 on a worker beside BLAKE3 (see sha256-worker.ts).
  */
-import { open } from 'node:fs/promises'
+import { Blake3Hasher } from '@napi-rs/blake-hash'
+import { open, type FileHandle } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import { ContentHasher, type ContentDigests } from '../net'
 import type { OnProgress } from '../protocol'
-import { startTask } from '../progress'
+import { startTask, type Task } from '../progress'
+import { Sha256Worker } from './sha256-worker'
 
 const CHUNK = 4 * 1024 * 1024
+const SLOTS = 4
+/** Below this, starting work on a second thread costs more than it saves. */
+const PARALLEL_FROM = 32 * 1024 * 1024
 
 export interface FullHashOptions {
   onProgress?: OnProgress
   signal?: AbortSignal
   label?: string
+  /** false: hash both on this thread (for measuring). */
+  parallel?: boolean
 }
 
 export async function fullHash (file: string, opts: FullHashOptions = {}): Promise<ContentDigests> {
@@ -21,35 +29,80 @@ export async function fullHash (file: string, opts: FullHashOptions = {}): Promi
   try {
     const size = (await fh.stat()).size
     const task = opts.onProgress ? startTask(opts.onProgress, opts.label ?? `hash ${file}`, { total: size, unit: 'bytes' }) : undefined
-    const hasher = new ContentHasher()
-    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)]
-    let which = 0
-    let pos = 0
-    let pending = fh.read(bufs[0], 0, CHUNK, 0)
-    let lastReport = 0
+    const worker = opts.parallel !== false && size >= PARALLEL_FROM ? Sha256Worker.acquire() : undefined
     try {
-      for (;;) {
-        const { bytesRead } = await pending
-        if (bytesRead === 0) break
-        const current = bufs[which]
-        pos += bytesRead
-        which ^= 1
-        pending = fh.read(bufs[which], 0, CHUNK, pos)
-        hasher.update(current.subarray(0, bytesRead))
-        if (opts.signal?.aborted) {
-          await pending.catch(() => undefined)
-          throw new ComfydockError('CANCELLED', `hashing ${file} was cancelled`)
-        }
-        if (task && pos - lastReport >= 64 * CHUNK) { task.advance(pos); lastReport = pos }
-      }
+      const d = worker ? await hashParallel(fh, file, worker, opts, task) : await hashInline(fh, file, opts, task)
+      task?.end('ok')
+      return d
     } catch (err) {
+      worker?.release()
       task?.end('failed')
       throw err
     }
-    task?.advance(pos)
-    task?.end('ok')
-    return hasher.digest()
   } finally {
     await fh.close()
   }
+}
+
+function progress (task: Task | undefined): (pos: number) => void {
+  let last = 0
+  return (pos) => { if (task && pos - last >= 64 * CHUNK) { task.advance(pos); last = pos } }
+}
+
+function checkCancel (signal: AbortSignal | undefined, file: string): void {
+  if (signal?.aborted) throw new ComfydockError('CANCELLED', `hashing ${file} was cancelled`)
+}
+
+async function hashInline (fh: FileHandle, file: string, opts: FullHashOptions, task?: Task): Promise<ContentDigests> {
+  const hasher = new ContentHasher()
+  const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)]
+  const report = progress(task)
+  let which = 0
+  let pos = 0
+  let pending = fh.read(bufs[0], 0, CHUNK, 0)
+  for (;;) {
+    const { bytesRead } = await pending
+    if (bytesRead === 0) break
+    const current = bufs[which]
+    pos += bytesRead
+    which ^= 1
+    pending = fh.read(bufs[which], 0, CHUNK, pos)
+    hasher.update(current.subarray(0, bytesRead))
+    if (opts.signal?.aborted) { await pending.catch(() => undefined); checkCancel(opts.signal, file) }
+    report(pos)
+  }
+  task?.advance(pos)
+  return hasher.digest()
+}
+
+async function hashParallel (fh: FileHandle, file: string, worker: Sha256Worker, opts: FullHashOptions, task?: Task): Promise<ContentDigests> {
+  const sab = new SharedArrayBuffer(SLOTS * CHUNK)
+  const buf = Buffer.from(sab)
+  worker.begin(sab)
+  const b3 = new Blake3Hasher()
+  const inWorker: Array<Promise<void> | undefined> = new Array(SLOTS)
+  const report = progress(task)
+  const readInto = async (slot: number, pos: number): Promise<{ bytesRead: number }> => {
+    await inWorker[slot] // the worker may still be reading this slot
+    return fh.read(buf, slot * CHUNK, CHUNK, pos)
+  }
+  let slot = 0
+  let pos = 0
+  let pending = readInto(0, 0)
+  for (;;) {
+    const { bytesRead } = await pending
+    if (bytesRead === 0) break
+    const offset = slot * CHUNK
+    pos += bytesRead
+    inWorker[slot] = worker.chunk(slot, offset, bytesRead)
+    slot = (slot + 1) % SLOTS
+    pending = readInto(slot, pos)
+    b3.update(buf.subarray(offset, offset + bytesRead))
+    if (opts.signal?.aborted) { await pending.catch(() => undefined); checkCancel(opts.signal, file) }
+    report(pos)
+  }
+  await Promise.all(inWorker)
+  const sha256 = await worker.end()
+  task?.advance(pos)
+  return { blake3: b3.digest('hex'), sha256, size: pos }
 }

@@ -70,4 +70,18 @@ describe('full hash', () => {
     writeFileSync(empty, '')
     expect((await fullHash(empty)).sha256).toBe(createHash('sha256').digest('hex'))
   })
+
+  it('gives the same digests with SHA-256 on the worker, inline, and for two files hashed at once', async () => {
+    const a = join(dir, 'par-a.bin')
+    const b = join(dir, 'par-b.bin')
+    const data = Buffer.alloc(40 * MiB + 999)
+    for (let i = 0; i < data.length; i += 4096) data[i] = (i >> 12) & 0xff
+    writeFileSync(a, data)
+    writeFileSync(b, data.subarray(1))
+    const [pa, pb] = await Promise.all([fullHash(a), fullHash(b)])
+    const ia = await fullHash(a, { parallel: false })
+    expect(pa).toEqual(ia)
+    expect(pa.sha256).toBe(createHash('sha256').update(data).digest('hex'))
+    expect(pb.sha256).toBe(createHash('sha256').update(data.subarray(1)).digest('hex'))
+  })
 })
