@@ -1,5 +1,6 @@
-/** @module Fixing what a workflow lacks from the panel: model downloads (node installs join when that core lands). */
+/** @module Fixing what a workflow lacks from the panel: model downloads and node pack installs. */
 import { downloadModel } from '../../models'
+import { addNodes } from '../../nodes'
 import type { MethodTable } from './types'
 
 export const resolveMethods: MethodTable = {
@@ -14,6 +15,17 @@ export const resolveMethods: MethodTable = {
         ...(params.expectedHash ? { expectedHash: params.expectedHash } : {}),
       }, { onProgress: ctx.onProgress, signal: ctx.signal })
       return { hash: model.hash, path: model.relPath }
+    },
+  },
+  'nodes.install': {
+    scope: 'env',
+    changes: true,
+    async run (ctx, params) {
+      const out = await addNodes(ctx.workspace, ctx.env, params.specs, { onProgress: ctx.onProgress, signal: ctx.signal })
+      return {
+        installed: out.results.filter(r => r.ok).map(r => r.id ?? r.spec),
+        failed: out.results.filter(r => !r.ok).map(r => ({ spec: r.spec, error: r.error ?? { code: 'NODE_INSTALL_FAILED' as const, message: `could not add ${r.spec}` } })),
+      }
     },
   },
 }
