@@ -1,6 +1,6 @@
 /** @module Environment commands: create, list, use, delete, run, status. Each calls one core function. */
 import type { Command } from 'commander'
-import { createEnvironment, deleteEnvironment, listEnvironments, useEnvironment } from '../../env'
+import { createEnvironment, deleteEnvironment, getEnvironmentStatus, listEnvironments, runComfyUI, useEnvironment } from '../../env'
 import { ComfydockError } from '../../errors'
 import { pathExists } from '../../fs'
 import { withContext } from '../context'
@@ -80,5 +80,38 @@ export function registerEnvCommands (program: Command): void {
       }
       const res = await deleteEnvironment(ws, name)
       ctx.print({ deleted: res.name, path: res.path, active: res.active }, `Deleted environment "${res.name}"`)
+    }))
+
+  program
+    .command('run')
+    .argument('[comfyui-args...]', 'arguments for ComfyUI; put them after `--`, e.g. `run -- --cpu --port 8190`')
+    .description("start ComfyUI with the environment's Python from its ComfyUI/ folder; Ctrl-C stops it")
+    .allowUnknownOption()
+    .action(withContext(async (ctx, [comfyArgs]) => {
+      const ws = await ctx.workspace()
+      const env = await ctx.env()
+      const args = (comfyArgs as string[] | undefined) ?? []
+      ctx.info(`Starting ComfyUI of "${env.name}": python main.py ${args.join(' ')}`.trimEnd())
+      const code = await runComfyUI(ws, env, args)
+      if (ctx.json) ctx.print({ environment: env.name, exit_code: code }, '')
+      process.exitCode = code
+    }))
+
+  program
+    .command('status')
+    .description('git state of .cec and whether ComfyUI and the Python packages match the manifest')
+    .action(withContext(async (ctx) => {
+      const ws = await ctx.workspace()
+      const status = await getEnvironmentStatus(ws, await ctx.env())
+      ctx.print(status, () => {
+        const lines = [`Environment ${style.bold(status.name)}${status.active ? ' (active)' : ''}: ${status.path}`]
+        if (!status.complete) lines.push(style.yellow(`  incomplete: create or import did not finish; run \`comfydock delete ${status.name}\` and create it again`))
+        for (const [name, section] of Object.entries(status.sections)) {
+          lines.push(`  ${name.padEnd(10)}${section.ok ? style.green('ok  ') : style.yellow('!!  ')}${section.summary}`)
+          for (const d of section.details ?? []) lines.push(`              ${d}`)
+        }
+        if (!status.sections.git?.ok) lines.push('', 'Record the changes with `comfydock commit -m "..."`.')
+        return lines.join('\n')
+      })
     }))
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander'
 import { registerWorkspaceCommands } from './workspace'
 import { registerEnvCommands } from './env'
+import { registerHistoryCommands } from './history'
 import { registerBundleCommands } from './bundle'
 import { registerServeCommands } from './serve'
 import { registerWorkflowCommands } from './workflows'
@@ -10,6 +11,7 @@ import { registerModelCommands } from './models'
 export function registerCommands (program: Command): void {
   registerWorkspaceCommands(program)
   registerEnvCommands(program)
+  registerHistoryCommands(program)
   registerBundleCommands(program)
   registerServeCommands(program)
   registerWorkflowCommands(program)

@@ -1,0 +1,97 @@
+/**
+ * @module `status`: one report built from sections, one per concern. This file owns the git, ComfyUI
+ * and Python sections; nodes, models and workflows add theirs by exporting `get<X>Status(ws, env)`
+ * from their folder and appending it to SECTIONS below.
+ */
+import { readManifest, type Pyproject } from '../manifest'
+import { openGit } from '../git'
+import { pathExists } from '../fs'
+import { run } from '../exec'
+import { openPythonBackend } from '../python'
+import type { EnvPaths, Workspace } from '../workspace'
+
+export interface StatusSection {
+  /** False when something needs the user's attention. */
+  ok: boolean
+  /** One line for humans. */
+  summary: string
+  /** Further lines for humans (what differs). */
+  details?: string[]
+  [key: string]: unknown
+}
+
+export interface EnvironmentStatus {
+  name: string
+  path: string
+  active: boolean
+  complete: boolean
+  ok: boolean
+  sections: Record<string, StatusSection>
+}
+
+type SectionFn = (ws: Workspace, env: EnvPaths, doc: Pyproject) => Promise<StatusSection>
+
+export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<StatusSection> {
+  const git = openGit(env.cec)
+  const changes = (await git.status()).map(line => ({ status: line.slice(0, 2).trim(), path: line.slice(3) }))
+  const head = (await git.log({ limit: 1 }))[0]
+  return {
+    ok: changes.length === 0,
+    summary: changes.length === 0 ? `no uncommitted changes (last commit ${head?.short ?? 'none'}: ${head?.subject ?? ''})` : `${changes.length} uncommitted change${changes.length === 1 ? '' : 's'} in .cec`,
+    details: changes.map(c => `${c.status.padEnd(2)} ${c.path}`),
+    head: head ? { commit: head.commit, short: head.short, subject: head.subject } : null,
+    changes,
+  }
+}
+
+export async function getComfyuiStatus (_ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {
+  const want = doc.tool.comfydock.comfyui_commit_sha
+  if (!(await pathExists(env.comfyui))) return { ok: false, summary: 'ComfyUI/ is missing', expected: want ?? null, actual: null }
+  const res = await run('git', ['-C', env.comfyui, 'rev-parse', 'HEAD'], { allowFailure: true })
+  const actual = res.code === 0 ? res.stdout.trim() : null
+  const ok = !want || actual === want
+  return {
+    ok,
+    summary: ok ? `ComfyUI ${doc.tool.comfydock.comfyui_version ?? actual?.slice(0, 12) ?? '?'}` : `ComfyUI is at ${actual?.slice(0, 12) ?? 'an unknown commit'}, the manifest wants ${doc.tool.comfydock.comfyui_version} (${want?.slice(0, 12)})`,
+    expected: want ?? null,
+    actual,
+  }
+}
+
+export async function getPythonStatus (ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {
+  const backend = await openPythonBackend(ws, env)
+  try {
+    const pending = await backend.pending(doc)
+    return {
+      ok: pending.length === 0,
+      summary: pending.length === 0 ? `Python packages match the manifest (${backend.kind})` : `${pending.length} Python package${pending.length === 1 ? '' : 's'} missing or at another version`,
+      details: pending.map(p => `needs ${p}`),
+      backend: backend.kind,
+      pending,
+    }
+  } catch (err) {
+    return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, backend: backend.kind, pending: [] }
+  }
+}
+
+/** Every section of `status`, in display order. Concerns add their `get<X>Status` here. */
+const SECTIONS: Array<[string, SectionFn]> = [
+  ['git', getGitStatus],
+  ['comfyui', getComfyuiStatus],
+  ['python', getPythonStatus],
+]
+
+export async function getEnvironmentStatus (ws: Workspace, env: EnvPaths): Promise<EnvironmentStatus> {
+  const doc = await readManifest(env.pyproject)
+  const sections: Record<string, StatusSection> = {}
+  for (const [name, fn] of SECTIONS) sections[name] = await fn(ws, env, doc)
+  const complete = await pathExists(env.completeMarker)
+  return {
+    name: env.name,
+    path: env.root,
+    active: ws.activeEnvironment === env.name,
+    complete,
+    ok: complete && Object.values(sections).every(s => s.ok),
+    sections,
+  }
+}
