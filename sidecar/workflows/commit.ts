@@ -7,13 +7,13 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import { writeFileAtomic } from '../fs'
-import { readManifest, writeManifest, type ModelEntry, type WorkflowEntry, type WorkflowModelEntry } from '../manifest'
+import { readManifest, writeManifest, type WorkflowEntry } from '../manifest'
 import { ModelIndex } from '../models'
 import { withTask } from '../progress'
 import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { resolveAnalysis, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
-import type { ModelResolution } from './resolve-models'
+import { mergeGlobalModels, workflowEntry } from './manifest-entry'
 import { listSnapshotNames, readSnapshot, readUserWorkflow, snapshotFile } from './store'
 import { sameWorkflow, type SyncState } from './tracking'
 
@@ -35,31 +35,6 @@ function toBytes (v: unknown): Buffer {
   if (Buffer.isBuffer(v)) return v
   if (typeof v === 'string') return Buffer.from(v, 'utf8')
   return Buffer.from(JSON.stringify(v, null, 2) + '\n', 'utf8')
-}
-
-function modelEntry (m: ModelResolution, previous?: WorkflowModelEntry): WorkflowModelEntry {
-  const e: WorkflowModelEntry = {
-    filename: m.filename,
-    category: m.folder ?? 'unknown',
-    criticality: m.criticality,
-    status: m.status === 'resolved' ? 'resolved' : 'unresolved',
-    nodes: m.refs.map(r => ({ node_id: r.node_id, node_type: r.node_type, widget_idx: r.widget_idx ?? -1, widget_value: r.widget_value })),
-  }
-  if (m.status === 'resolved') e.hash = m.hash
-  else {
-    const sources = [...new Set([...(m.download ? [m.download.url] : []), ...(previous?.sources ?? [])])]
-    if (sources.length) e.sources = sources
-    if (m.download) e.relative_path = m.download.relative_path
-  }
-  return e
-}
-
-function workflowEntry (name: string, r: WorkflowResolution, previous?: WorkflowEntry): WorkflowEntry {
-  const packs = [...new Set(r.nodes.filter(n => n.status === 'resolved' && n.pack).map(n => n.pack!))].sort()
-  const entry: WorkflowEntry = { ...previous, path: `workflows/${name}.json`, nodes: packs }
-  entry.models = r.models.map(m => modelEntry(m, previous?.models?.find(p => p.filename === m.filename)))
-  if (entry.models.length === 0) delete entry.models
-  return entry
 }
 
 export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts: PrepareCommitOptions = {}): Promise<PreparedCommit> {
@@ -99,23 +74,10 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
     })
   }
 
-  // Global models table: resolved models with what the index knows (size, path, sources).
-  const models: Record<string, ModelEntry> = { ...doc.tool.comfydock.models }
   const index = ModelIndex.open(ws)
+  let models
   try {
-    for (const r of resolutions.values()) {
-      for (const m of r.models) {
-        if (m.status !== 'resolved' || !m.hash) continue
-        const indexed = index.get(m.hash)
-        const prev = models[m.hash]
-        const sources = [...new Set([...(prev?.sources ?? []), ...(indexed?.sources.map(s => s.url) ?? []), ...(m.declared_url ? [m.declared_url] : [])])]
-        const entry: ModelEntry = { ...prev, filename: m.filename, size: indexed?.size ?? m.size ?? 0, relative_path: m.relative_path, category: m.folder ?? prev?.category ?? 'unknown' }
-        if (indexed?.blake3) entry.blake3 = indexed.blake3
-        if (indexed?.sha256) entry.sha256 = indexed.sha256
-        if (sources.length) entry.sources = sources
-        models[m.hash] = entry
-      }
-    }
+    models = mergeGlobalModels(index, doc.tool.comfydock.models ?? {}, resolutions.values())
   } finally {
     index.close()
   }

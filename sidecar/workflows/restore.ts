@@ -1,0 +1,57 @@
+/**
+ * @module `workflow restore NAME [--ref REF]`: put a committed version back into the ComfyUI user folder and
+ * return its JSON (the browser loads it into a tab). A live copy with changes not yet committed is only
+ * replaced when the caller says so.
+ */
+import { ComfydockError } from '../errors'
+import { writeFileAtomic } from '../fs'
+import { openGit } from '../git'
+import type { EnvPaths, Workspace } from '../workspace'
+import { parseLenientJson } from './lenient-json'
+import { assertWorkflowName, readSnapshot, readUserWorkflow, userWorkflowFile } from './store'
+import { sameWorkflow } from './tracking'
+
+export interface RestoreOptions {
+  /** A git ref of the environment (commit, tag, `HEAD~2`); default: the snapshot of the last commit. */
+  ref?: string
+  /** Replace a live copy that has uncommitted changes. */
+  overwrite?: boolean
+}
+
+export interface RestoreResult {
+  name: string
+  ref: string
+  path: string
+  /** False when the live file already had this content. */
+  written: boolean
+  workflow: unknown
+}
+
+export async function restoreWorkflow (_ws: Workspace | undefined, env: EnvPaths, nameArg: string, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  const name = assertWorkflowName(nameArg)
+  const git = openGit(env.cec)
+  const ref = opts.ref ?? 'HEAD'
+  if (!(await git.revParse(`${ref}^{commit}`))) {
+    throw new ComfydockError('REF_NOT_FOUND', `no commit "${ref}" in environment "${env.name}"`, { hint: 'Run `comfydock log` to see commits.' })
+  }
+  const text = await git.show(ref, `workflows/${name}.json`)
+  if (text === null) {
+    throw new ComfydockError('WORKFLOW_NOT_FOUND', `workflow "${name}" is not in commit ${ref}`, { hint: 'Run `comfydock log` and pick a commit that has it, or `comfydock workflow list`.' })
+  }
+  const bytes = Buffer.from(text, 'utf8')
+  const live = await readUserWorkflow(env, name)
+  const path = userWorkflowFile(env, name)
+  const workflow = parseLenientJson(text)
+  if (live && sameWorkflow(live, bytes)) return { name, ref, path, written: false, workflow }
+  if (live && !opts.overwrite) {
+    // Unsaved work = the live file differs from the last committed snapshot.
+    const snap = await readSnapshot(env, name)
+    if (!snap || !sameWorkflow(live, snap)) {
+      throw new ComfydockError('UNCOMMITTED_CHANGES', `workflow "${name}" has changes that are not committed`, {
+        hint: `Commit them first (\`comfydock commit -m "..."\`), or re-run \`comfydock workflow restore ${name}${opts.ref ? ` --ref ${opts.ref}` : ''} --yes\` to discard them.`,
+      })
+    }
+  }
+  await writeFileAtomic(path, bytes)
+  return { name, ref, path, written: true, workflow }
+}

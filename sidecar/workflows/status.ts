@@ -1,0 +1,76 @@
+/**
+ * @module getWorkflowStatus: every workflow of an environment with its sync state, the packs and models it
+ * is missing, and the command that fixes each. Resolutions are cached by content + resolution context.
+ */
+import { toErrorPayload } from '../errors'
+import type { ErrorPayload } from '../protocol'
+import type { EnvPaths, Workspace } from '../workspace'
+import { analyzeWorkflow } from './analyze'
+import { AnalysisCache, resolutionContext } from './cache'
+import { previousEntry, resolveAnalysis, type NodeTypeState, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
+import type { ModelResolution } from './resolve-models'
+import { readUserWorkflow } from './store'
+import { listWorkflows, type SyncState } from './tracking'
+
+export interface WorkflowStatusEntry {
+  name: string
+  tracked: boolean
+  state: SyncState
+  missing_nodes: NodeTypeState[]
+  missing_models: ModelResolution[]
+  issues: WorkflowIssue[]
+  /** The next command to run for this workflow, if any. */
+  fix?: string
+  error?: ErrorPayload
+}
+
+export interface WorkflowStatus {
+  environment: string
+  workflows: WorkflowStatusEntry[]
+}
+
+export type StatusOptions = Pick<ResolveOptions, 'objectInfo' | 'modelLists' | 'network' | 'onProgress' | 'signal'>
+
+/** A cached or fresh resolution of the live file (no prompts: ambiguities stay ambiguous). */
+export async function cachedResolution (ws: Workspace, env: EnvPaths, name: string, bytes: Buffer, cache: AnalysisCache | undefined, context: string, opts: StatusOptions = {}): Promise<WorkflowResolution> {
+  const key = AnalysisCache.key(bytes, context)
+  const hit = opts.objectInfo ? undefined : cache?.get<WorkflowResolution>(key)
+  if (hit) return hit
+  const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
+  const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true }, await previousEntry(env, name))
+  r.notes = []
+  if (!opts.objectInfo) cache?.set(key, r)
+  return r
+}
+
+export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: StatusOptions = {}): Promise<WorkflowStatus> {
+  const list = await listWorkflows(ws, env)
+  const cache = AnalysisCache.open(ws)
+  const context = resolutionContext(ws, env)
+  const workflows: WorkflowStatusEntry[] = []
+  try {
+    for (const { name, tracked, state } of list) {
+      const entry: WorkflowStatusEntry = { name, tracked, state, missing_nodes: [], missing_models: [], issues: [] }
+      workflows.push(entry)
+      const bytes = state === 'deleted' ? undefined : await readUserWorkflow(env, name)
+      if (!bytes) {
+        entry.fix = 'comfydock commit -m "remove deleted workflow"'
+        continue
+      }
+      try {
+        const r = await cachedResolution(ws, env, name, bytes, cache, context, opts)
+        entry.missing_nodes = r.nodes.filter(n => n.status === 'unresolved' || n.status === 'ambiguous' || (n.status === 'resolved' && !n.installed))
+        entry.missing_models = r.models.filter(m => m.status !== 'resolved')
+        entry.issues = r.issues
+      } catch (err) {
+        entry.error = toErrorPayload(err)
+      }
+      if (!tracked) entry.fix = `comfydock workflow track ${name}`
+      else if (entry.issues.length) entry.fix = entry.issues[0].fix
+      else if (state === 'new' || state === 'modified') entry.fix = 'comfydock commit -m "..."'
+    }
+  } finally {
+    cache?.close()
+  }
+  return { environment: env.name, workflows }
+}
