@@ -175,8 +175,10 @@ export class Controller {
     const done = await this.runBusy('Commit', async () => {
       const workflows: Array<{ name: string, json: GraphJson }> = []
       for (const t of chosen) workflows.push({ name: t.tab.name, json: await tabGraph(t.tab) })
-      const res = await this.conn.call('workflows.commit', { message: message.trim(), workflows, ...(allowIssues ? { allowIssues } : {}) })
+      // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree
       for (const w of workflows) await saveToDisk(w.name, w.json)
+      const info = await this.modelContext()
+      const res = await this.conn.call('workflows.commit', { message: message.trim(), workflows, ...info, ...(allowIssues ? { allowIssues } : {}) })
       this.toast('success', res.short ? `Committed ${res.short}` : 'Nothing new to commit', workflows.map(w => w.name).join(', '))
       return true
     })

@@ -20,7 +20,8 @@ const workflowIn = z.object({
 /** Parameter schemas, one per method. The method list is the keys of this object. */
 export const METHOD_PARAMS = {
   'server.hello': z.object({}).strict(),
-  'env.status': z.object({ env: envParam }).strict(),
+  /** `full` adds every status section (Python, nodes, models...), which is slower. */
+  'env.status': z.object({ env: envParam, full: z.boolean().optional() }).strict(),
   'env.log': z.object({ env: envParam, limit: z.number().int().positive().max(1000).optional() }).strict(),
   'workflows.list': z.object({ env: envParam }).strict(),
   'workflows.analyze': z.object({
@@ -35,9 +36,12 @@ export const METHOD_PARAMS = {
     env: envParam,
     message: z.string().min(1).max(10_000),
     workflows: z.array(workflowIn).min(1).max(200),
+    objectInfo: z.record(z.unknown()).optional(),
+    modelLists: z.record(z.array(z.string())).optional(),
     allowIssues: z.boolean().optional(),
   }).strict(),
-  'workflows.restore': z.object({ env: envParam, name: z.string().min(1).max(200), ref: z.string().min(1).max(200).optional() }).strict(),
+  /** `overwrite` discards uncommitted changes of ComfyUI's saved copy; without it they refuse with UNCOMMITTED_CHANGES. */
+  'workflows.restore': z.object({ env: envParam, name: z.string().min(1).max(200), ref: z.string().min(1).max(200).optional(), overwrite: z.boolean().optional() }).strict(),
   'models.download': z.object({
     env: envParam,
     url: z.string().url(),

@@ -6,25 +6,8 @@ import { openGit } from '../../git'
 import { readManifest } from '../../manifest'
 import { toErrorPayload } from '../../errors'
 import type { MissingModel, MissingNode, WorkflowAnalysisResult, WorkflowInput } from '../../protocol'
-import { analyzeWorkflow, type ModelLists, type ObjectInfo } from '../../workflows'
+import { analyzeWorkflow, comparableWorkflow, parseLenientJson, type ModelLists, type ObjectInfo } from '../../workflows'
 import type { MethodTable } from './types'
-
-/** The view-only part of a graph (canvas zoom/offset) changes on every pan and is not a change. */
-function withoutView (json: unknown): unknown {
-  if (!json || typeof json !== 'object') return json
-  const copy = { ...(json as Record<string, unknown>) }
-  if (copy.extra && typeof copy.extra === 'object') {
-    const { ds: _ds, ...extra } = copy.extra as Record<string, unknown>
-    copy.extra = extra
-  }
-  return copy
-}
-
-function canonical (value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v))
-    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
-    : v)
-}
 
 function missingIn (wf: WorkflowInput, objectInfo?: ObjectInfo, modelLists?: ModelLists): { models: MissingModel[], nodes: MissingNode[] } {
   const analysis = analyzeWorkflow(wf.json, { file: wf.name, objectInfo, modelLists })
@@ -62,7 +45,7 @@ export const browserAnalysisMethods: MethodTable = {
         const isTracked = tracked.has(wf.name) || committed !== null
         let differs = true
         if (committed !== null) {
-          try { differs = canonical(withoutView(JSON.parse(committed))) !== canonical(withoutView(wf.json)) } catch { differs = true }
+          try { differs = comparableWorkflow(parseLenientJson(committed)) !== comparableWorkflow(wf.json) } catch { differs = true }
         }
         const base = { name: wf.name, tracked: isTracked, differsFromCommit: differs }
         try {

@@ -1,26 +1,31 @@
 /** @module Environment status and history for the panel. */
-import { openGit } from '../../git'
+import { environmentLog, getEnvironmentStatus, getGitStatus } from '../../env'
 import { readManifest } from '../../manifest'
 import type { MethodTable } from './types'
 
 export const envMethods: MethodTable = {
   'env.status': {
     scope: 'env',
-    async run (ctx) {
+    async run (ctx, params) {
       const doc = await readManifest(ctx.env.pyproject)
-      const changes = (await openGit(ctx.env.cec).status()).map(line => line.slice(3))
-      return {
+      // the panel refreshes often: git state by default, every section (Python, nodes...) only when asked
+      const git = await getGitStatus(ctx.workspace, ctx.env)
+      const changes = ((git.changes ?? []) as Array<{ path: string }>).map(c => c.path)
+      const out = {
         env: ctx.env.name,
         comfyuiVersion: doc.tool.comfydock.comfyui_version ?? null,
         changes,
         clean: changes.length === 0,
       }
+      if (!params.full) return out
+      const full = await getEnvironmentStatus(ctx.workspace, ctx.env)
+      return { ...out, details: { ok: full.ok, complete: full.complete, sections: full.sections } }
     },
   },
   'env.log': {
     scope: 'env',
     async run (ctx, params) {
-      return openGit(ctx.env.cec).log({ limit: params.limit ?? 50 })
+      return environmentLog(ctx.env, { limit: params.limit ?? 50 })
     },
   },
 }

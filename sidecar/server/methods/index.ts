@@ -4,10 +4,11 @@ import { envMethods } from './env'
 import { exportMethods } from './export'
 import { resolveMethods } from './resolve'
 import { serverMethods } from './server'
+import { workflowMethods } from './workflows'
 import type { MethodTable } from './types'
 
 export type { MethodContext, MethodSpec, MethodTable } from './types'
 
 export function defaultMethods (): MethodTable {
-  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...resolveMethods, ...exportMethods }
+  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...workflowMethods, ...resolveMethods, ...exportMethods }
 }

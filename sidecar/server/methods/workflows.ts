@@ -1,0 +1,47 @@
+/**
+ * @module Workflows as the browser holds them: the tracked list, commits of tab contents and restore of a
+ * committed version (returned so the panel can load it into its tab).
+ */
+import { commitEnvironment } from '../../env'
+import { isComfydockError } from '../../errors'
+import { listWorkflows, restoreWorkflow, trackWorkflows } from '../../workflows'
+import type { MethodTable } from './types'
+
+export const workflowMethods: MethodTable = {
+  'workflows.list': {
+    scope: 'env',
+    async run (ctx) {
+      return (await listWorkflows(ctx.workspace, ctx.env)).map(w => ({ name: w.name, tracked: w.tracked, state: w.state }))
+    },
+  },
+  'workflows.commit': {
+    scope: 'env',
+    changes: true,
+    async run (ctx, params) {
+      const names = params.workflows.map(w => w.name)
+      // the panel saves each tab to ComfyUI's disk first; tracking needs that saved copy
+      await trackWorkflows(ctx.env, names)
+      const contents = Object.fromEntries(params.workflows.map(w => [w.name, w.json]))
+      try {
+        const res = await commitEnvironment(ctx.workspace, ctx.env, {
+          message: params.message,
+          allowIssues: params.allowIssues,
+          workflowContents: contents,
+          onProgress: ctx.onProgress,
+        })
+        return { commit: res.commit, short: res.short, workflows: names }
+      } catch (err) {
+        if (isComfydockError(err) && err.code === 'NOTHING_TO_COMMIT') return { commit: null, short: null, workflows: names }
+        throw err
+      }
+    },
+  },
+  'workflows.restore': {
+    scope: 'env',
+    changes: true,
+    async run (ctx, params) {
+      const res = await restoreWorkflow(ctx.workspace, ctx.env, params.name, { ...(params.ref ? { ref: params.ref } : {}), overwrite: params.overwrite })
+      return { name: res.name, ref: res.ref, json: res.workflow as Record<string, unknown> }
+    },
+  },
+}
