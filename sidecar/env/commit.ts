@@ -7,11 +7,14 @@ import { ComfydockError } from '../errors'
 import { openGit } from '../git'
 import type { OnProgress } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
+import { prepareWorkflowCommit, type PreparedCommit } from '../workflows'
 
 export interface CommitOptions {
   message: string
   /** Commit even when a step reports unresolved issues (used by later steps, e.g. workflows). */
   allowIssues?: boolean
+  /** Workflow contents by name as the browser holds them; others are read from the ComfyUI user folder. */
+  workflowContents?: Record<string, unknown>
   onProgress?: OnProgress
 }
 
@@ -21,13 +24,17 @@ export interface CommitResult {
   message: string
   /** Paths in .cec that this commit recorded (porcelain status before committing). */
   changes: Array<{ status: string, path: string }>
+  /** What the workflows step snapshotted and wrote into pyproject. */
+  workflows: PreparedCommit
 }
 
-export async function commitEnvironment (_ws: Workspace, env: EnvPaths, opts: CommitOptions): Promise<CommitResult> {
+export async function commitEnvironment (ws: Workspace, env: EnvPaths, opts: CommitOptions): Promise<CommitResult> {
   const message = opts.message?.trim()
   if (!message) {
     throw new ComfydockError('INVALID_ARGUMENT', 'a commit needs a message', { hint: 'Run `comfydock commit -m "what changed"`.' })
   }
+  // Tracked workflows: snapshot + analysis into pyproject; unresolved issues stop here, before git.
+  const workflows = await prepareWorkflowCommit(ws, env, { allowIssues: opts.allowIssues, contents: opts.workflowContents, onProgress: opts.onProgress })
   const git = openGit(env.cec)
   const changes = (await git.status()).map(line => ({ status: line.slice(0, 2).trim(), path: line.slice(3) }))
   if (changes.length === 0) {
@@ -37,5 +44,5 @@ export async function commitEnvironment (_ws: Workspace, env: EnvPaths, opts: Co
   }
   const commit = await git.commit(message)
   if (!commit) throw new ComfydockError('NOTHING_TO_COMMIT', `nothing changed in environment "${env.name}" since the last commit`)
-  return { commit, short: commit.slice(0, 7), message, changes }
+  return { commit, short: commit.slice(0, 7), message, changes, workflows }
 }

@@ -14,7 +14,7 @@ import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { resolveAnalysis, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
 import { mergeGlobalModels, workflowEntry } from './manifest-entry'
-import { listSnapshotNames, readSnapshot, readUserWorkflow, snapshotFile } from './store'
+import { readSnapshot, readUserWorkflow, snapshotFile } from './store'
 import { sameWorkflow, type SyncState } from './tracking'
 
 export interface PrepareCommitOptions extends Omit<ResolveOptions, 'chooseModel' | 'choosePack'> {
@@ -42,6 +42,8 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
   const table = doc.tool.comfydock.workflows ?? {}
   const names = Object.keys(table).sort()
   const result: PreparedCommit = { workflows: [], removed: [], issues: [] }
+  // Nothing tracked: leave pyproject byte-for-byte alone.
+  if (names.length === 0) return result
   const snapshots = new Map<string, Buffer>()
   const resolutions = new Map<string, WorkflowResolution>()
 
@@ -84,9 +86,7 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
 
   await mkdir(env.cecWorkflows, { recursive: true })
   for (const [name, bytes] of snapshots) await writeFileAtomic(snapshotFile(env, name), bytes)
-  for (const name of await listSnapshotNames(env)) {
-    if (!snapshots.has(name)) await rm(snapshotFile(env, name), { force: true })
-  }
+  for (const name of result.removed) await rm(snapshotFile(env, name), { force: true })
   const workflows: Record<string, WorkflowEntry> = {}
   for (const name of names) {
     const r = resolutions.get(name)

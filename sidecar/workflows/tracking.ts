@@ -2,12 +2,13 @@
  * @module Which workflows an environment tracks (an entry in `[tool.comfydock.workflows]`) and how each live
  * copy compares with its committed snapshot: new, modified, deleted, synced (or untracked).
  */
+import { rm } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import { readManifest, withManifestTransaction, writeManifest, type WorkflowEntry } from '../manifest'
 import type { EnvPaths, Workspace } from '../workspace'
 import { parseLenientJson } from './lenient-json'
 import { comparableWorkflow } from './normalize'
-import { assertWorkflowName, listSnapshotNames, listUserWorkflowNames, readSnapshot, readUserWorkflow } from './store'
+import { assertWorkflowName, listSnapshotNames, listUserWorkflowNames, readSnapshot, readUserWorkflow, snapshotFile } from './store'
 
 export type SyncState = 'new' | 'modified' | 'deleted' | 'synced' | 'untracked'
 
@@ -70,7 +71,7 @@ export async function trackWorkflows (env: EnvPaths, names: string[] | 'all'): P
   })
 }
 
-/** Stops tracking; the snapshot goes away with the next commit. The live file is never touched. */
+/** Stops tracking and removes the snapshot (recorded by the next commit). The live file is never touched. */
 export async function untrackWorkflows (env: EnvPaths, names: string[]): Promise<string[]> {
   const wanted = names.map(assertWorkflowName)
   return withManifestTransaction(env.pyproject, async (doc) => {
@@ -81,6 +82,7 @@ export async function untrackWorkflows (env: EnvPaths, names: string[]): Promise
     }
     for (const n of wanted) delete table[n]
     await writeManifest(env.pyproject, doc)
+    for (const n of wanted) await rm(snapshotFile(env, n), { force: true })
     return wanted
   })
 }

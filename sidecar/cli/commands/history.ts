@@ -8,9 +8,10 @@ export function registerHistoryCommands (program: Command): void {
     .command('commit')
     .description('record the current state of the environment (.cec: pyproject, workflows) as a commit')
     .requiredOption('-m, --message <msg>', 'what changed')
-    .action(withContext<{ message: string }>(async (ctx, _args, opts) => {
+    .option('--allow-issues', 'commit even when tracked workflows have missing models or packs')
+    .action(withContext<{ message: string, allowIssues?: boolean }>(async (ctx, _args, opts) => {
       const ws = await ctx.workspace()
-      const res = await commitEnvironment(ws, await ctx.env(), { message: opts.message, onProgress: ctx.onProgress })
+      const res = await commitEnvironment(ws, await ctx.env(), { message: opts.message, allowIssues: opts.allowIssues, onProgress: ctx.onProgress })
       ctx.print(res, `Committed ${res.short}: ${res.message} (${res.changes.length} file${res.changes.length === 1 ? '' : 's'})`)
     }))
 
