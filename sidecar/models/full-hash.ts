@@ -53,8 +53,26 @@ function checkCancel (signal: AbortSignal | undefined, file: string): void {
   if (signal?.aborted) throw new ComfydockError('CANCELLED', `hashing ${file} was cancelled`)
 }
 
+/** Full BLAKE3 only (no SHA-256): the fast path for BLAKE3 look-ups and checks. */
+export async function blake3File (file: string, opts: FullHashOptions = {}): Promise<string> {
+  const fh = await open(file, 'r')
+  try {
+    const b3 = new Blake3Hasher()
+    await readChunks(fh, file, opts, undefined, chunk => b3.update(chunk))
+    return b3.digest('hex')
+  } finally {
+    await fh.close()
+  }
+}
+
 async function hashInline (fh: FileHandle, file: string, opts: FullHashOptions, task?: Task): Promise<ContentDigests> {
   const hasher = new ContentHasher()
+  await readChunks(fh, file, opts, task, chunk => hasher.update(chunk))
+  return hasher.digest()
+}
+
+/** Two reused buffers; the next read is in flight while `consume` works on the current chunk. */
+async function readChunks (fh: FileHandle, file: string, opts: FullHashOptions, task: Task | undefined, consume: (chunk: Buffer) => void): Promise<number> {
   const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)]
   const report = progress(task)
   let which = 0
@@ -67,12 +85,12 @@ async function hashInline (fh: FileHandle, file: string, opts: FullHashOptions, 
     pos += bytesRead
     which ^= 1
     pending = fh.read(bufs[which], 0, CHUNK, pos)
-    hasher.update(current.subarray(0, bytesRead))
+    consume(current.subarray(0, bytesRead))
     if (opts.signal?.aborted) { await pending.catch(() => undefined); checkCancel(opts.signal, file) }
     report(pos)
   }
   task?.advance(pos)
-  return hasher.digest()
+  return pos
 }
 
 async function hashParallel (fh: FileHandle, file: string, worker: Sha256Worker, opts: FullHashOptions, task?: Task): Promise<ContentDigests> {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { fullHash, shortHash } from '../../sidecar/models'
+import { blake3File, fullHash, shortHash } from '../../sidecar/models'
 import { makeTempDir } from '../support/temp-dir'
 
 const MiB = 1024 * 1024
@@ -50,6 +50,7 @@ describe('full hash', () => {
     const d = await fullHash(f)
     expect(d.blake3).toBe('4082d42e0e3ba3e4abf96f8236d10261dfa1aeeb7687742c751d33e141677796')
     expect(d.size).toBe(52428800)
+    expect(await blake3File(f)).toBe(d.blake3)
     const openssl = execFileSync('openssl', ['dgst', '-sha256', '-r', f], { encoding: 'utf8' }).split(' ')[0]
     expect(d.sha256).toBe(openssl)
     const h = join(dir, 'hello.bin')

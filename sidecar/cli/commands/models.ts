@@ -59,7 +59,7 @@ function registerIndexCommands (model: Command): void {
       ctx.print(r, () => scanSummary(r))
     }))
 
-  idx.command('status').description('directories, counts, and what a sync would change')
+  idx.command('status').description('tracked directories and index counts')
     .action(withContext(async (ctx) => {
       const ws = await ctx.workspace()
       const { dirs, counts } = withIndex(ws, i => ({ dirs: trackedDirs(ws, i), counts: i.counts() }))

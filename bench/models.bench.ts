@@ -1,0 +1,161 @@
+/**
+ * Model hashing, scanning and downloading against reference tools on the same data (issue 7):
+ * b3sum, openssl, node:crypto, plain reads and curl. Prints ratios; asserts nothing.
+ * COMFYDOCK_BENCH_GIB sets the big-file size (default 2), COMFYDOCK_BENCH_SPARSE_GB the RSS file (default 20).
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { closeSync, createReadStream, ftruncateSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { blake3File, fullHash, ModelIndex, sampleRanges, syncIndexWith } from '../sidecar/models'
+import { downloadFile } from '../sidecar/net'
+import { median, printRows, printValue, time, type Row } from './report'
+
+const MiB = 1024 * 1024
+const has = (cmd: string): boolean => spawnSync('which', [cmd]).status === 0
+const run = (cmd: string, args: string[]): void => { execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] }) }
+
+if (process.argv[2] === '--rss-child') {
+  // Child: hash one file and report peak RSS (KiB on Linux) of this process alone.
+  await fullHash(process.argv[3])
+  process.stdout.write(String(process.resourceUsage().maxRSS))
+  process.exit(0)
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'comfydock-bench-models-'))
+try {
+  await hashing()
+  await scanning()
+  await downloading()
+  await peakRss()
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+function writeBigFile (file: string, bytes: number): void {
+  const block = randomBytes(4 * MiB)
+  const fd = openSync(file, 'w')
+  for (let off = 0; off < bytes; off += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - off))
+  closeSync(fd)
+}
+
+async function hashing (): Promise<void> {
+  const gib = Number(process.env.COMFYDOCK_BENCH_GIB ?? 2)
+  const file = join(dir, 'big.bin')
+  writeBigFile(file, gib * 1024 * MiB)
+  run('cat', [file]) // warm the page cache so every tool reads from memory
+  const rows: Row[] = []
+  const ours3 = await median(3, () => blake3File(file))
+  if (has('b3sum')) {
+    rows.push({ name: `full BLAKE3, ${gib} GiB`, ours: ours3, reference: await median(3, () => run('b3sum', [file])), referenceName: 'b3sum (all threads)', goal: '>= 0.8x' })
+    rows.push({ name: `full BLAKE3, ${gib} GiB`, ours: ours3, reference: await median(3, () => run('b3sum', ['--num-threads', '1', file])), referenceName: 'b3sum --num-threads 1', goal: '>= 1.2x' })
+  } else {
+    console.log('  (b3sum not installed: `apt-get install b3sum` for the BLAKE3 rows)')
+  }
+  const both = await median(3, () => fullHash(file))
+  const bothInline = await median(3, () => fullHash(file, { parallel: false }))
+  rows.push({ name: 'BLAKE3+SHA-256 one pass', ours: both, reference: await median(3, () => run('openssl', ['dgst', '-sha256', file])), referenceName: 'openssl dgst -sha256', goal: '>= 1.0x' })
+  const nodeSha = await median(3, () => new Promise<void>((resolve, reject) => {
+    const h = createHash('sha256')
+    createReadStream(file).on('data', c => h.update(c)).on('end', () => { h.digest(); resolve() }).on('error', reject)
+  }))
+  rows.push({ name: 'BLAKE3+SHA-256 one pass', ours: both, reference: nodeSha, referenceName: 'node:crypto SHA-256 only', goal: '>= 0.9x' })
+  rows.push({ name: 'BLAKE3+SHA-256, both on one thread', ours: bothInline, reference: nodeSha, referenceName: 'node:crypto SHA-256 only' })
+  printRows('hashing (ms, lower is better)', rows)
+  rmSync(file)
+}
+
+async function scanning (): Promise<void> {
+  // 2,000 files: mostly small real files, some big sparse ones so middle/end sampling is exercised.
+  const root = join(dir, 'scan2k')
+  const files: Array<{ path: string, size: number }> = []
+  for (let i = 0; i < 2000; i++) {
+    const folder = join(root, ['checkpoints', 'loras', 'vae', 'embeddings'][i % 4], `g${i % 20}`)
+    mkdirSync(folder, { recursive: true })
+    const path = join(folder, `m${i}.safetensors`)
+    const fd = openSync(path, 'w')
+    const size = i % 20 === 0 ? 40 * MiB : 256 * 1024
+    writeSync(fd, randomBytes(Math.min(size, 256 * 1024)))
+    if (size > 256 * 1024) { ftruncateSync(fd, size); writeSync(fd, randomBytes(64 * 1024), 0, 64 * 1024, size - 64 * 1024) }
+    closeSync(fd)
+    files.push({ path, size })
+  }
+  run('cat', files.map(f => f.path).slice(0, 1)) // touch; the reads below warm the cache anyway
+  const plainRead = (): void => {
+    const buf = Buffer.allocUnsafe(5 * MiB)
+    for (const f of files) {
+      const fd = openSync(f.path, 'r')
+      for (const [off, len] of sampleRanges(f.size)) readSync(fd, buf, 0, len, off)
+      closeSync(fd)
+    }
+  }
+  plainRead()
+  const fresh = async (): Promise<void> => {
+    const db = join(dir, `scan-${randomBytes(4).toString('hex')}.db`)
+    const idx = ModelIndex.openFile(db)
+    try { await syncIndexWith(idx, [root]) } finally { idx.close(); rmSync(db, { force: true }) }
+  }
+  const rows: Row[] = [{ name: 'short-hash scan, 2,000 files (fresh index)', ours: await median(3, fresh), reference: await median(3, plainRead), referenceName: 'plain read of samples', goal: '>= 0.8x' }]
+  printRows('scanning (ms, lower is better)', rows)
+  rmSync(root, { recursive: true, force: true })
+
+  const many = join(dir, 'scan10k')
+  for (let i = 0; i < 10_000; i++) {
+    const folder = join(many, ['checkpoints', 'loras'][i % 2], `g${i % 100}`)
+    if (i < 200) mkdirSync(folder, { recursive: true })
+    const fd = openSync(join(folder, `f${i}.safetensors`), 'w')
+    writeSync(fd, Buffer.from(`model file number ${i}`))
+    closeSync(fd)
+  }
+  const idx = ModelIndex.openFile(join(dir, 'scan10k.db'))
+  await syncIndexWith(idx, [many])
+  const rescan = await median(3, () => syncIndexWith(idx, [many]), false)
+  idx.close()
+  printValue('rescan of 10,000 unchanged files', rescan, 'ms', '< 1000 ms')
+  rmSync(many, { recursive: true, force: true })
+}
+
+async function downloading (): Promise<void> {
+  if (!has('curl')) { console.log('  (curl not installed: no download row)'); return }
+  const file = join(dir, 'dl-src.bin')
+  writeBigFile(file, 1024 * MiB)
+  // The server runs in its own process so it does not share our event loop.
+  const server = spawn(process.execPath, ['-e', `
+    const http = require('node:http'), fs = require('node:fs')
+    const size = fs.statSync(process.argv[1]).size
+    http.createServer((req, res) => { res.writeHead(200, { 'content-length': size }); fs.createReadStream(process.argv[1], { highWaterMark: 1 << 20 }).pipe(res) })
+      .listen(0, '127.0.0.1', function () { console.log(this.address().port) })`, file], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise<string>(resolve => server.stdout.once('data', d => resolve(String(d).trim())))
+  const url = `http://127.0.0.1:${port}/model.bin`
+  try {
+    const ours = await median(3, async () => { const dest = join(dir, 'dl-ours.bin'); await downloadFile(url, dest); rmSync(dest) })
+    const curl = await median(3, () => { const dest = join(dir, 'dl-curl.bin'); run('curl', ['-s', '-o', dest, url]); rmSync(dest) })
+    const curlHashed = await median(3, () => { const dest = join(dir, 'dl-curl.bin'); run('curl', ['-s', '-o', dest, url]); run('openssl', ['dgst', '-sha256', dest]); rmSync(dest) })
+    printRows('downloading 1 GiB from loopback (ms, lower is better)', [
+      { name: 'download + BLAKE3 + SHA-256', ours, reference: curl, referenceName: 'curl -o (no hash)', goal: '>= 0.9x' },
+      { name: 'download + BLAKE3 + SHA-256', ours, reference: curlHashed, referenceName: 'curl -o; openssl sha256' },
+    ])
+  } finally {
+    server.kill()
+    rmSync(file, { force: true })
+  }
+}
+
+async function peakRss (): Promise<void> {
+  const gb = Number(process.env.COMFYDOCK_BENCH_SPARSE_GB ?? 20)
+  const file = join(dir, 'sparse.bin')
+  const fd = openSync(file, 'w')
+  ftruncateSync(fd, gb * 1e9)
+  closeSync(fd)
+  const { ms, value } = await time(() => new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [process.argv[1], '--rss-child', file], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', d => { out += d })
+    child.on('close', code => code === 0 ? resolve(out) : reject(new Error(`rss child exited ${code}`)))
+  }))
+  console.log(`\nmemory`)
+  printValue(`peak RSS hashing a ${gb} GB sparse file`, Number(value) / 1024, 'MB', '< 150 MB')
+  printValue(`  (took)`, ms / 1000, 's')
+  rmSync(file)
+}
