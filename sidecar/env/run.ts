@@ -75,8 +75,8 @@ export async function spawnComfyUI (ws: Workspace, env: EnvPaths, args: readonly
 }
 
 /** Runs ComfyUI in the foreground until it exits; SIGINT/SIGTERM to us stop it cleanly. Returns its exit code. */
-export async function runComfyUI (ws: Workspace, env: EnvPaths, args: readonly string[] = []): Promise<number> {
-  const proc = await spawnComfyUI(ws, env, args)
+export async function runComfyUI (ws: Workspace, env: EnvPaths, args: readonly string[] = [], opts: SpawnComfyUIOptions = {}): Promise<number> {
+  const proc = await spawnComfyUI(ws, env, args, opts)
   const forward = (signal: NodeJS.Signals): void => { void proc.stop(signal) }
   const onInt = (): void => forward('SIGINT')
   const onTerm = (): void => forward('SIGTERM')

@@ -1,6 +1,7 @@
 /** @module Environment commands: create, list, use, delete, run, status. Each calls one core function. */
 import type { Command } from 'commander'
-import { createEnvironment, deleteEnvironment, getEnvironmentStatus, listEnvironments, runComfyUI, useEnvironment } from '../../env'
+import { createEnvironment, deleteEnvironment, getEnvironmentStatus, listEnvironments, useEnvironment } from '../../env'
+import { runWithSidecar } from '../../server'
 import { ComfydockError } from '../../errors'
 import { pathExists } from '../../fs'
 import { withContext } from '../context'
@@ -92,7 +93,12 @@ export function registerEnvCommands (program: Command): void {
       const env = await ctx.env()
       const args = (comfyArgs as string[] | undefined) ?? []
       ctx.info(`Starting ComfyUI of "${env.name}": python main.py ${args.join(' ')}`.trimEnd())
-      const code = await runComfyUI(ws, env, args)
+      const code = await runWithSidecar(ws, env, args, {
+        starting: ({ comfyui, sidecar, bridge }) => {
+          ctx.info(`ComfyUI: ${comfyui}  (comfydock panel: sidebar tab "Environment"; sidecar ${sidecar.url})`)
+          if (bridge.kept) ctx.warn(`${bridge.path} is a folder of your own, not the comfydock bridge; the panel may not load`)
+        },
+      })
       if (ctx.json) ctx.print({ environment: env.name, exit_code: code }, '')
       process.exitCode = code
     }))
