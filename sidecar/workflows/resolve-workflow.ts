@@ -18,6 +18,8 @@ export interface ResolveWorkflowOptions extends ResolveOptions {
   install?: boolean
   /** The workflow's JSON as the browser holds it, instead of the saved file. */
   content?: unknown
+  /** Report only: install nothing, write nothing (`workflow show`). */
+  dryRun?: boolean
 }
 
 export interface ResolveWorkflowResult extends WorkflowResolution {
@@ -43,7 +45,7 @@ export async function resolveWorkflow (ws: Workspace, env: EnvPaths, nameArg: st
   let r = await resolveAnalysis(ws, env, name, analyze(), opts, previous)
   const out: ResolveWorkflowResult = { ...r, tracked: previous !== undefined, installed: { packs: [], models: [] }, failed: [] }
 
-  if (opts.install) {
+  if (opts.install && !opts.dryRun) {
     const packs = [...new Set(r.nodes.filter(n => n.status === 'resolved' && !n.installed && n.pack).map(n => n.pack!))]
     if (packs.length) {
       const batch = await addNodes(ws, env, packs, { onProgress: opts.onProgress, signal: opts.signal })
@@ -69,7 +71,7 @@ export async function resolveWorkflow (ws: Workspace, env: EnvPaths, nameArg: st
     }
   }
 
-  if (out.tracked) {
+  if (out.tracked && !opts.dryRun) {
     await withManifestTransaction(env.pyproject, async (doc) => {
       const table = doc.tool.comfydock.workflows ??= {}
       table[name] = workflowEntry(name, r, table[name])
