@@ -90,6 +90,8 @@ export async function createEnvironment (
   ctl: { onProgress?: OnProgress, signal?: AbortSignal } = {},
 ): Promise<CreateEnvironmentResult> {
   checkOptions(opts)
+  // The first environment becomes active (also when the active one no longer exists).
+  const active = !ws.activeEnvironment || !(await ws.listEnvironments()).some(e => e.name === ws.activeEnvironment)
   const env = await claimFolder(ws, name)
   const task = startTask(ctl.onProgress, `create environment ${name}`)
   let step = 'starting'
@@ -113,6 +115,8 @@ export async function createEnvironment (
     const cached = await ensureCached(ws, source, resolved, ctl)
     const comfyui = { ...resolved, commit: cached.commit }
     await copyCachedTree(ws, comfyui.commit, env.comfyui)
+    // Some trees (exports, old tags) lack these folders; ComfyUI and node installs expect them.
+    for (const dir of [env.customNodes, env.userWorkflows]) await mkdir(dir, { recursive: true })
     await writeExtraModelPaths(env.extraModelPaths, ws.modelsDir)
 
     stepTo('writing .cec/pyproject.toml')
@@ -144,7 +148,6 @@ export async function createEnvironment (
     await git.init()
     const commit = await git.commit(opts.commitMessage ?? 'Initial environment setup') ?? ''
 
-    const active = ws.activeEnvironment === null || !(await ws.listEnvironments()).some(e => e.name === ws.activeEnvironment)
     await writeFile(env.completeMarker, new Date().toISOString() + '\n')
     if (active) await ws.setActive(name)
     task.end('ok')

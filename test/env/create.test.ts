@@ -53,6 +53,8 @@ describe('comfydock create', () => {
     expect(JSON.parse(readFileSync(join(root, '.cec', 'local.json'), 'utf8'))).toMatchObject({ system_site_packages: false, torch_backend: 'auto' })
     expect(existsSync(join(root, '.cec', '.complete'))).toBe(true)
     expect(existsSync(join(root, '.cec', 'workflows'))).toBe(true)
+    expect(existsSync(join(root, 'ComfyUI', 'user', 'default', 'workflows'))).toBe(true)
+    expect(existsSync(join(root, 'ComfyUI', 'custom_nodes'))).toBe(true)
     expect(readFileSync(join(root, 'ComfyUI', 'comfyui_version.py'), 'utf8')).toContain('0.3.6')
     const extra = readFileSync(join(root, 'ComfyUI', 'extra_model_paths.yaml'), 'utf8')
     expect(extra).toContain(`base_path: ${join(ws, 'models')}`)
