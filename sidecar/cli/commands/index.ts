@@ -7,6 +7,7 @@ import { registerBundleCommands } from './bundle'
 import { registerServeCommands } from './serve'
 import { registerWorkflowCommands } from './workflows'
 import { registerModelCommands } from './models'
+import { registerNodeCommands } from './nodes'
 
 export function registerCommands (program: Command): void {
   registerWorkspaceCommands(program)
@@ -16,4 +17,5 @@ export function registerCommands (program: Command): void {
   registerServeCommands(program)
   registerWorkflowCommands(program)
   registerModelCommands(program)
+  registerNodeCommands(program)
 }

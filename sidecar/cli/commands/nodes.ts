@@ -1,0 +1,100 @@
+/** @module `node add|remove|list|update|prune`: custom node packs of the environment. */
+import type { Command } from 'commander'
+import {
+  addNodes, listNodes, planPrune, pruneNodes, removeNodes, updateNode,
+  type BatchResult, type ListedNode, type NodeItemResult,
+} from '../../nodes'
+import { withContext, type CliContext } from '../context'
+
+function pinText (r: NodeItemResult): string {
+  const e = r.entry
+  if (!e) return ''
+  if (e.source === 'git') return `${e.repository}@${e.version.slice(0, 12)}${e.ref ? ` (${e.ref})` : ''}`
+  if (e.source === 'development') return 'development'
+  return `${e.registry_id ?? r.id}@${e.version}`
+}
+
+function batchText (verb: string, out: BatchResult, detail: (r: NodeItemResult) => string = pinText): string {
+  const lines = out.results.map(r => r.ok
+    ? `  ok      ${r.id}  ${detail(r)}${r.cached ? ' (from cache)' : ''}`
+    : `  failed  ${r.spec}: ${r.error?.message}${r.error?.hint ? `\n          ${r.error.hint}` : ''}`)
+  const failed = out.results.filter(r => !r.ok).length
+  const head = `${verb} ${out.results.length - failed} of ${out.results.length}`
+  return [head, ...lines, ...out.warnings.map(w => `warning: ${w}`)].join('\n')
+}
+
+/**
+ * Exit status 1 once the process ends. main.ts sets process.exitCode from its own return value after
+ * the command ran, so a plain assignment here would be overwritten; the exit hook runs after that.
+ */
+function exitNonZero (): void {
+  process.once('exit', () => { if (!process.exitCode) process.exitCode = 1 })
+}
+
+/** A batch with any failure exits 1, after printing every outcome. */
+function finish (ctx: CliContext, out: BatchResult, text: string): void {
+  ctx.print(out, text)
+  if (!out.ok) exitNonZero()
+}
+
+function listLine (n: ListedNode): string {
+  const version = n.source === 'git' ? `${n.version.slice(0, 12)}${n.ref ? ` (${n.ref})` : ''}` : n.version
+  const state = n.state === 'version-mismatch' ? `version-mismatch (on disk ${n.installedVersion?.slice(0, 12)})` : n.state
+  return `${n.id.padEnd(32)} ${n.source.padEnd(12)} ${version.padEnd(24)} ${state}`
+}
+
+export function registerNodeCommands (program: Command): void {
+  const node = program.command('node').description('custom node packs: registry, git and development nodes, pinned in pyproject.toml')
+
+  node.command('add <ids...>')
+    .description('add packs: registry-id[@version], a git URL or path [@ref], or --dev NAME for your own node in custom_nodes')
+    .option('--dev', 'track folders already in ComfyUI/custom_nodes as development nodes')
+    .action(withContext<{ dev?: boolean }>(async (ctx, [ids], opts) => {
+      const out = await addNodes(await ctx.workspace(), await ctx.env(), ids as string[], { dev: opts.dev, onProgress: ctx.onProgress })
+      finish(ctx, out, batchText('Added', out))
+    }))
+
+  node.command('remove <ids...>')
+    .description('stop tracking packs; registry/git folders are deleted (they stay cached), development nodes become NAME.disabled')
+    .action(withContext(async (ctx, [ids]) => {
+      const out = await removeNodes(await ctx.workspace(), await ctx.env(), ids as string[], { onProgress: ctx.onProgress })
+      finish(ctx, out, batchText('Removed', out, r => (r as { folder?: string }).folder === 'disabled' ? `renamed to ${r.entry?.name}.disabled` : 'folder deleted'))
+    }))
+
+  node.command('list')
+    .description('tracked packs with source, version or commit, and state on disk')
+    .action(withContext(async (ctx) => {
+      const out = await listNodes(await ctx.workspace(), await ctx.env())
+      ctx.print(out, () => [
+        ...(out.nodes.length ? out.nodes.map(listLine) : ['No node packs tracked. Add one with `comfydock node add <id>`.']),
+        ...out.untracked.map(f => `untracked folder: ${f} (track it with \`comfydock node add --dev ${f}\`)`),
+      ].join('\n'))
+    }))
+
+  node.command('update <id>')
+    .description('registry: latest or ID@version; git: newest commit of its ref or ID@ref; dev: re-scan requirements. Rolls back on failure')
+    .action(withContext(async (ctx, [id]) => {
+      const out = await updateNode(await ctx.workspace(), await ctx.env(), id as string, { onProgress: ctx.onProgress })
+      ctx.print(out, () => [
+        out.changed ? `Updated ${out.id}: ${out.from} -> ${out.to}` : `${out.id} is already at ${out.to}`,
+        ...(out.warnings ?? []).map(w => `warning: ${w}`),
+      ].join('\n'))
+    }))
+
+  node.command('prune')
+    .description('remove packs no tracked workflow needs (shows them first; confirm, or --yes)')
+    .option('--exclude <ids...>', 'keep these packs')
+    .action(withContext<{ exclude?: string[] }>(async (ctx, _args, opts) => {
+      const ws = await ctx.workspace()
+      const env = await ctx.env()
+      const plan = await planPrune(env, opts.exclude)
+      if (plan.remove.length === 0) {
+        ctx.print({ plan, removed: [], confirmed: true }, 'Nothing to prune: every tracked pack is needed by a workflow (or is a development node).')
+        return
+      }
+      ctx.info(`Packs no tracked workflow needs:\n${plan.remove.map(id => `  ${id}`).join('\n')}`)
+      const out = await pruneNodes(ws, env, { exclude: opts.exclude, onProgress: ctx.onProgress, confirm: () => ctx.confirm(`Remove ${plan.remove.length} pack(s)?`) })
+      ctx.print(out, out.confirmed ? `Removed ${out.removed.filter(r => r.ok).length} pack(s).` : 'Nothing removed.')
+      if (out.removed.some(r => !r.ok)) exitNonZero()
+    }))
+}
