@@ -1,7 +1,8 @@
 /**
  * Model hashing, scanning and downloading against reference tools on the same data (issue 7):
  * b3sum, openssl, node:crypto, plain reads and curl. Prints ratios; asserts nothing.
- * COMFYDOCK_BENCH_GIB sets the big-file size (default 2), COMFYDOCK_BENCH_SPARSE_GB the RSS file (default 20).
+ * COMFYDOCK_BENCH_GIB sets the big-file size (default 2), COMFYDOCK_BENCH_SPARSE_GB the RSS file (default 20),
+ * COMFYDOCK_BENCH_ONLY=hashing,scanning,downloading,peakRss picks sections.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -25,10 +26,9 @@ if (process.argv[2] === '--rss-child') {
 
 const dir = mkdtempSync(join(tmpdir(), 'comfydock-bench-models-'))
 try {
-  await hashing()
-  await scanning()
-  await downloading()
-  await peakRss()
+  const only = process.env.COMFYDOCK_BENCH_ONLY?.split(',')
+  const sections: Record<string, () => Promise<void>> = { hashing, scanning, downloading, peakRss }
+  for (const [name, fn] of Object.entries(sections)) if (!only || only.includes(name)) await fn()
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

@@ -1,15 +1,14 @@
 /**
  * @module Full BLAKE3 + SHA-256 of a file in one read pass. Reused buffers: the next read is in
  * flight while the current chunk is hashed, so disk and CPU overlap and memory stays flat on huge
- * files. Big files hash SHA-256 on a worker beside BLAKE3 (see sha256-worker.ts).
+ * files. Big files hash SHA-256 on a worker beside BLAKE3 (see net/sha256-worker.ts).
  */
 import { Blake3Hasher } from '@napi-rs/blake-hash'
 import { open, type FileHandle } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
-import { ContentHasher, type ContentDigests } from '../net'
+import { ContentHasher, Sha256Worker, type ContentDigests } from '../net'
 import type { OnProgress } from '../protocol'
 import { startTask, type Task } from '../progress'
-import { Sha256Worker } from './sha256-worker'
 
 const CHUNK = 4 * 1024 * 1024
 const SLOTS = 4

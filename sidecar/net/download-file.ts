@@ -8,10 +8,11 @@ import { basename, dirname, join } from 'node:path'
 import { ComfydockError, redactSecrets } from '../errors'
 import { startTask, type Task } from '../progress'
 import type { ErrorCode, OnProgress } from '../protocol'
-import { ContentHasher, type ContentDigests } from './content-hash'
+import type { ContentDigests } from './content-hash'
 import { filenameFromContentDisposition, filenameFromUrl } from './content-disposition'
 import { ensureFreeSpace } from './disk-space'
 import { describeNetworkError, httpRequestFollow } from './http'
+import { StreamHasher } from './stream-hasher'
 
 export interface DownloadInfo {
   /** URL that served the bytes, after redirects. */
@@ -62,7 +63,7 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
   await mkdir(dirname(partFile), { recursive: true })
   const task = startTask(opts.onProgress, opts.label ?? `download ${filenameFromUrl(url) ?? shown}`, { unit: 'bytes' }, opts.parent)
 
-  let hasher = new ContentHasher()
+  let hasher = new StreamHasher()
   let have = await existingSize(partFile)
   if (have > 0) have = await hashExisting(partFile, hasher)
   const resumedFrom = have
@@ -73,7 +74,8 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
 
   const reset = async (): Promise<void> => {
     await rm(partFile, { force: true })
-    hasher = new ContentHasher()
+    hasher.dispose()
+    hasher = new StreamHasher()
     have = 0
   }
 
@@ -93,7 +95,7 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
         lastError = err
       }
     }
-    const digests = hasher.digest()
+    const digests = await hasher.digest()
     await verify(digests)
     destPath ??= await resolveDest({ finalUrl: url, size: have })
     await mkdir(dirname(destPath), { recursive: true })
@@ -101,6 +103,7 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     task.end('ok')
     return { ...digests, path: destPath, finalUrl: info?.finalUrl ?? url, filename: info?.filename, resumedFrom }
   } catch (err) {
+    hasher.dispose()
     task.end('failed', err instanceof Error ? err.message : String(err))
     if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
     if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', `download of ${shown} was cancelled`, { cause: err })
@@ -182,8 +185,7 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
       if (pendingBytes === 0) return
       const batch = pending; const n = pendingBytes
       pending = []; pendingBytes = 0
-      await fh.writev(batch)
-      for (const b of batch) hasher.update(b)
+      await Promise.all([fh.writev(batch), hasher.update(batch)])
       have += n
       t.advance(have)
     }
@@ -210,10 +212,10 @@ async function existingSize (file: string): Promise<number> {
   try { return (await stat(file)).size } catch { return 0 }
 }
 
-async function hashExisting (file: string, hasher: ContentHasher): Promise<number> {
+async function hashExisting (file: string, hasher: StreamHasher): Promise<number> {
   const fh = await open(file, 'r')
   try {
-    for await (const chunk of fh.createReadStream({ highWaterMark: FLUSH_BYTES })) hasher.update(chunk as Buffer)
+    for await (const chunk of fh.createReadStream({ highWaterMark: FLUSH_BYTES })) await hasher.update([chunk as Buffer])
   } finally {
     await fh.close().catch(() => undefined)
   }

@@ -5,3 +5,5 @@ export { downloadFile, type DownloadFileOptions, type DownloadResult, type Downl
 export { authHeadersFor, type ScopedToken } from './auth'
 export { filenameFromContentDisposition, filenameFromUrl, safeBaseName } from './content-disposition'
 export { ensureFreeSpace, freeBytes } from './disk-space'
+export { Sha256Worker } from './sha256-worker'
+export { StreamHasher } from './stream-hasher'
