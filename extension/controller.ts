@@ -7,7 +7,7 @@ import type {
 } from '../sidecar/protocol'
 import { discoverSidecar } from './bridge'
 import { SidecarConnection, SidecarError, type ConnectionState } from './connection'
-import { api, app, type GraphJson } from './host'
+import { api, app, confirmDialog, type GraphJson } from './host'
 import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
 import { detectSupport, type Support } from './support'
 
@@ -178,7 +178,15 @@ export class Controller {
       // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree
       for (const w of workflows) await saveToDisk(w.name, w.json)
       const info = await this.modelContext()
-      const res = await this.conn.call('workflows.commit', { message: message.trim(), workflows, ...info, ...(allowIssues ? { allowIssues } : {}) })
+      const params = { message: message.trim(), workflows, ...info }
+      let res
+      try {
+        res = await this.conn.call('workflows.commit', { ...params, ...(allowIssues ? { allowIssues } : {}) })
+      } catch (err) {
+        if (!(err instanceof SidecarError && err.code === 'WORKFLOW_UNRESOLVED') || allowIssues) throw err
+        if (!await confirmDialog('Commit with unresolved issues?', `${err.message}\n\nCommit anyway? The issues are recorded and can be fixed later.`)) return false
+        res = await this.conn.call('workflows.commit', { ...params, allowIssues: true })
+      }
       this.toast('success', res.short ? `Committed ${res.short}` : 'Nothing new to commit', workflows.map(w => w.name).join(', '))
       return true
     })
@@ -188,10 +196,19 @@ export class Controller {
   }
 
   async restore (name: string, ref: string): Promise<void> {
+    const open = this.state.tabs.find(t => t.tab.name === name)
+    if (open?.tab.modified && !await confirmDialog('Restore workflow', `"${name}" has unsaved edits in this tab. Discard them and load version ${ref.slice(0, 7)}?`)) return
     await this.runBusy('Restore', async () => {
-      const res = await this.conn.call('workflows.restore', { name, ref })
+      let res
+      try {
+        res = await this.conn.call('workflows.restore', { name, ref })
+      } catch (err) {
+        if (!(err instanceof SidecarError && err.code === 'UNCOMMITTED_CHANGES')) throw err
+        if (!await confirmDialog('Restore workflow', `ComfyUI's saved copy of "${name}" has changes that are not committed. Discard them and load version ${ref.slice(0, 7)}?`)) return
+        res = await this.conn.call('workflows.restore', { name, ref, overwrite: true })
+      }
       await loadIntoTab(res.name, res.json)
-      this.toast('success', `Restored ${res.name}`, `from ${ref.slice(0, 8)}`)
+      this.toast('success', `Restored ${res.name}`, `from ${ref.slice(0, 7)}`)
     })
     await this.refresh()
   }

@@ -65,6 +65,8 @@ export interface ExtensionManagerLike {
   setting?: { get: <T>(id: string) => T | undefined, set: <T>(id: string, value: T) => void }
   command?: { execute: (id: string) => void, commands?: Array<{ id: string }> }
   workflow?: WorkflowStoreLike
+  /** From frontend 1.6.13. */
+  dialog?: { confirm?: (opts: { title: string, message: string }) => Promise<boolean | null> }
 }
 
 export interface ComfyAppLike {
@@ -86,4 +88,11 @@ export const api = comfyApi as ComfyApiLike
 export function frontendVersion (): string | null {
   const v = (globalThis as { __COMFYUI_FRONTEND_VERSION__?: unknown }).__COMFYUI_FRONTEND_VERSION__
   return typeof v === 'string' ? v : null
+}
+
+/** The frontend's own dialog where it has one (1.6.13+), else the browser's. */
+export async function confirmDialog (title: string, message: string): Promise<boolean> {
+  const dialog = app.extensionManager?.dialog
+  if (typeof dialog?.confirm === 'function') return Boolean(await dialog.confirm({ title, message }))
+  return window.confirm(`${title}\n\n${message}`)
 }

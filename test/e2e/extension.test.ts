@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
+import { openGit } from '../../sidecar/git'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { makeEnvWorkspace } from '../server/fixture'
 import { CHROMIUM, launchChromium } from './browser'
@@ -65,6 +67,55 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
   it('badges the sidebar button with the number of uncommitted workflows', async () => {
     // both open tabs are new to the environment: neither is committed yet
     await page.waitForFunction(() => document.querySelector('.comfydock-tab-button .badge')?.textContent === '2', null, { timeout: 5000 })
+  })
+
+  it('commits the in-browser state of an unsaved tab to the environment\'s git and saves it to ComfyUI', async () => {
+    const name = 'Unsaved Workflow (2)'
+    // should the commit ask (unresolved issues, unsaved edits), the user says yes
+    page.on('dialog', d => { void d.accept() })
+    await page.check(`[data-testid="select-${name}"]`)
+    await page.fill('[data-testid="commit-message"]', 'first try from the browser')
+    await page.click('[data-testid="commit"]')
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"]')].some(e => e.textContent?.includes('first try from the browser')), null, { timeout: 20_000 })
+    const [head] = await openGit(env.cec).log({ limit: 1 })
+    expect(head.subject).toBe('first try from the browser')
+    const committed = JSON.parse(readFileSync(join(env.cec, 'workflows', `${name}.json`), 'utf8'))
+    expect(committed.nodes.map((n: any) => n.type)).toEqual(['CheckpointLoaderSimple'])
+    const saved = JSON.parse(readFileSync(join(env.comfyui, 'user', 'default', 'workflows', `${name}.json`), 'utf8'))
+    expect(saved).toEqual(committed)
+    await page.waitForFunction((n) => !document.querySelector(`[data-testid="tab-${n}"]`)?.textContent?.includes('unsaved'), name)
+  })
+
+  it('restores a committed version into its open tab, changing the graph', async () => {
+    const name = 'Unsaved Workflow (2)'
+    await page.evaluate(() => (window as any).__harness.addNode('KSampler', [400, 100]))
+    expect(await page.evaluate(() => (window as any).__harness.nodeTypes())).toEqual(['CheckpointLoaderSimple', 'KSampler'])
+    await page.click('button[title="refresh"]')
+    await page.waitForFunction((n) => document.querySelector(`[data-testid="tab-${n}"]`)?.textContent?.includes('changed'), name)
+    await page.selectOption('[data-testid="restore-target"]', name)
+    await page.locator('[data-testid="log-entry"]', { hasText: 'first try from the browser' }).locator('button').click()
+    await page.waitForFunction(() => JSON.stringify((window as any).__harness.nodeTypes()) === '["CheckpointLoaderSimple"]', null, { timeout: 10_000 })
+    await page.waitForFunction((n) => document.querySelector('#toasts')?.textContent?.includes(`Restored ${n}`), name)
+    const saved = JSON.parse(readFileSync(join(env.comfyui, 'user', 'default', 'workflows', `${name}.json`), 'utf8'))
+    expect(saved.nodes.map((n: any) => n.type)).toEqual(['CheckpointLoaderSimple'])
+  })
+
+  it('exports the environment from the menu command and offers the bundle for download', async () => {
+    const download = page.waitForEvent('download', { timeout: 20_000 })
+    await page.locator('.menu-item', { hasText: 'Export environment' }).click()
+    const file = await download
+    expect(file.suggestedFilename()).toMatch(/^demo_export_.*\.tar\.gz$/)
+    const bytes = readFileSync(await file.path())
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]))
+  })
+
+  it('shows the sidecar as offline when it goes away, and reconnects when it is back', async () => {
+    const port = sidecar.port
+    await sidecar.close()
+    await page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent?.includes('offline'), null, { timeout: 10_000 })
+    expect(await page.isVisible('[data-testid="offline"]')).toBe(true)
+    sidecar = await startSidecar({ workspaceRoot: env.root, origins: [harness.url], port, token: bridge.token! })
+    await page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent?.includes('connected'), null, { timeout: 20_000 })
   })
 
   it('raised no page errors', () => {
