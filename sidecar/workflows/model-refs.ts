@@ -46,6 +46,14 @@ function urlBaseName (url: string): string {
 
 const isUsable = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '' && v.toLowerCase() !== 'none'
 
+/**
+ * A loader value names a file when its base name has an extension: built-in choices such as VAELoader's
+ * "taesd" or "pixel_space" are not files. URLs and prose are never local file references.
+ */
+function looksLikeFile (v: string): boolean {
+  return v.length <= 512 && !v.includes('\n') && !v.includes('://') && /\.[A-Za-z0-9]+$/.test(baseName(v.trim()))
+}
+
 function valueOf (node: GraphNode, row: LoaderInput): unknown {
   if (node.overrides && row.input in node.overrides) return node.overrides[row.input]
   if (node.inputs) return node.inputs[row.input]
@@ -115,14 +123,14 @@ export function extractModelReferences (graph: WorkflowGraph, opts: RefOptions =
     const rows = opts.live?.get(node.type) ?? builtinLoaderInputs(node.type) ?? []
     for (const row of rows) {
       const v = valueOf(node, row)
-      if (isUsable(v)) add({ input: row.input, widget_index: node.widgets ? row.index : null, value: v, folder: row.folder, via: 'loader' })
+      if (isUsable(v) && looksLikeFile(v)) add({ input: row.input, widget_index: node.widgets ? row.index : null, value: v, folder: row.folder, via: 'loader' })
     }
     const covered = new Set(rows.map(r => r.input))
     const coveredIdx = new Set(rows.map(r => r.index))
     for (const s of strings(node)) {
       if (s.input !== null && covered.has(s.input)) continue
       if (s.index !== null && Array.isArray(node.widgets) && coveredIdx.has(s.index) && rows.length > 0) continue
-      if (hasModelExtension(s.value.trim()) && !s.value.includes('\n')) {
+      if (hasModelExtension(s.value.trim()) && looksLikeFile(s.value)) {
         add({ input: s.input, widget_index: s.index, value: s.value.trim(), folder: null, via: 'extension' })
       }
       for (const m of s.value.matchAll(EMBEDDING)) {

@@ -127,3 +127,16 @@ describe('graph structure', () => {
       ['SomethingNew', false, 'someone/pack'], ['EmptyHunyuanLatentVideo', true, null]])
   })
 })
+
+describe('values that are not model files', () => {
+  it('skips built-in loader choices that are not files (VAELoader "taesd", "pixel_space")', () => {
+    const a = analyzeWorkflow(ui([{ id: 1, type: 'VAELoader', widgets_values: ['taesd'] }, { id: 2, type: 'VAELoader', widgets_values: ['pixel_space'] }]))
+    expect(a.models).toEqual([])
+  })
+
+  it('skips URLs and multi-line prompt text that end in a model extension', () => {
+    const a = analyzeWorkflow(ui([{ id: 1, type: 'SomeDownloader', widgets_values: ['https://example.com/files/model.safetensors'] },
+      { id: 2, type: 'CLIPTextEncode', widgets_values: ['a cat\nin the style of x.safetensors'] }]))
+    expect(a.models).toEqual([])
+  })
+})
