@@ -6,7 +6,8 @@
  */
 import { CORE_LOADERS } from './data/core-loaders'
 import { CORE_NODE_TYPES } from './data/core-nodes'
-import { NEWER_CORE_TYPES, NEWER_LOADERS } from './data/newer-loaders'
+import { NEWER_CORE_NODE_TYPES } from './data/newer-core-nodes'
+import { NEWER_LOADERS } from './data/newer-loaders'
 import type { LoaderInput } from './loader-types'
 
 export type { LoaderInput } from './loader-types'
@@ -28,7 +29,7 @@ for (const row of [...CORE_LOADERS, ...NEWER_LOADERS]) {
   rows.push(row)
   BUILTIN.set(row.type, rows)
 }
-const CORE = new Set<string>([...CORE_NODE_TYPES, ...NEWER_CORE_TYPES])
+const CORE = new Set<string>([...CORE_NODE_TYPES, ...NEWER_CORE_NODE_TYPES, ...NEWER_LOADERS.map(r => r.type)])
 
 export function builtinLoaderInputs (type: string): readonly LoaderInput[] | undefined {
   return BUILTIN.get(type)

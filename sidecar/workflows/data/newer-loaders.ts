@@ -19,8 +19,3 @@ export const NEWER_LOADERS: readonly LoaderInput[] = [
   // comfy_extras/nodes_hunyuan.py (HunyuanVideo 1.5 latent upscaler)
   { type: 'LatentUpscaleModelLoader', input: 'model_name', index: 0, folder: 'latent_upscale_models' },
 ]
-
-/** Core node types newer than the capture that the corpus templates use (marked `cnr_id: comfy-core`). */
-export const NEWER_CORE_TYPES: readonly string[] = [
-  'QuadrupleCLIPLoader', 'AudioEncoderLoader', 'AudioEncoderEncode', 'ModelPatchLoader', 'LatentUpscaleModelLoader',
-]
