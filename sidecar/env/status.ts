@@ -8,6 +8,7 @@ import { openGit } from '../git'
 import { pathExists } from '../fs'
 import { run } from '../exec'
 import { openPythonBackend } from '../python'
+import { getNodeStatusSection } from '../nodes'
 import type { EnvPaths, Workspace } from '../workspace'
 
 export interface StatusSection {
@@ -79,6 +80,7 @@ const SECTIONS: Array<[string, SectionFn]> = [
   ['git', getGitStatus],
   ['comfyui', getComfyuiStatus],
   ['python', getPythonStatus],
+  ['nodes', getNodeStatusSection],
 ]
 
 export async function getEnvironmentStatus (ws: Workspace, env: EnvPaths): Promise<EnvironmentStatus> {

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, runCli } from '../support/cli'
@@ -76,6 +76,17 @@ describe('comfydock node (CLI)', () => {
     expect(res.code, res.stderr).toBe(0)
     expect(res.stdout).toMatch(/pack-a\s+registry\s+1\.0\.0\s+installed/)
     expect((await cli(['node', 'list', '--json'])).json().nodes.map((n: { id: string }) => n.id)).toEqual(['pack-a', 'pack-plain'])
+  })
+
+  it('status lists missing and untracked packs against pyproject.toml', async () => {
+    const nodesDir = join(envRoot, 'ComfyUI', 'custom_nodes')
+    renameSync(join(nodesDir, 'pack-plain'), join(envRoot, 'pack-plain-aside'))
+    mkdirSync(join(nodesDir, 'stray'))
+    const res = await cli(['status', '--json'])
+    expect(res.json().sections.nodes).toMatchObject({ ok: false, missing: ['pack-plain'], extra: ['stray'], mismatched: [] })
+    renameSync(join(envRoot, 'pack-plain-aside'), join(nodesDir, 'pack-plain'))
+    rmSync(join(nodesDir, 'stray'), { recursive: true })
+    expect((await cli(['status', '--json'])).json().sections.nodes).toMatchObject({ ok: true, summary: '2 node packs, all installed as pinned' })
   })
 
   it('node prune refuses without a TTY or --yes, and removes with --yes', async () => {

@@ -61,3 +61,27 @@ export async function getNodeStatus (_ws: Workspace, env: EnvPaths): Promise<Nod
   status.extra = scan.enabled.filter(f => !tracked.has(f))
   return status
 }
+
+export interface NodeStatusSection extends NodeStatus {
+  ok: boolean
+  summary: string
+  details: string[]
+  [key: string]: unknown
+}
+
+/** The `nodes` section of `comfydock status`. */
+export async function getNodeStatusSection (ws: Workspace, env: EnvPaths): Promise<NodeStatusSection> {
+  const s = await getNodeStatus(ws, env)
+  const details = [
+    ...s.missing.map(id => `missing: ${id} (run \`comfydock repair\` to install it)`),
+    ...s.mismatched.map(m => `version mismatch: ${m.id} is at ${m.actual.slice(0, 12)}, pyproject pins ${m.expected.slice(0, 12)}`),
+    ...s.extra.map(f => `untracked: ${f} (track it with \`comfydock node add --dev ${f}\`)`),
+    ...s.disabled.map(id => `disabled: ${id}`),
+  ]
+  const ok = s.missing.length === 0 && s.mismatched.length === 0 && s.extra.length === 0
+  const tracked = Object.keys(trackedPacks(await readManifest(env.pyproject))).length
+  const summary = ok
+    ? `${tracked} node pack${tracked === 1 ? '' : 's'}, all installed as pinned`
+    : [s.missing.length && `${s.missing.length} missing`, s.mismatched.length && `${s.mismatched.length} at another version`, s.extra.length && `${s.extra.length} untracked`].filter(Boolean).join(', ')
+  return { ok, summary, details, ...s }
+}
