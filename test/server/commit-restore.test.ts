@@ -94,10 +94,18 @@ describe('commit and restore of browser workflows', () => {
     if (!res.ok) expect(res.error.code).toBe('INVALID_ARGUMENT')
   })
 
+  it('a refused commit leaves the manifest as it was (no half-tracked workflow)', async () => {
+    await saveLikeComfyUI('draft', graph(300))
+    const before = readFileSync(join(env.cec, 'pyproject.toml'), 'utf8')
+    const res = await a.call('workflows.commit', { message: '   ', workflows: [{ name: 'draft', json: graph(300) }] })
+    expect(res.ok).toBe(false)
+    expect(readFileSync(join(env.cec, 'pyproject.toml'), 'utf8')).toBe(before)
+  })
+
   it('workflows.list shows the tracked workflow', async () => {
     await saveLikeComfyUI('portrait', graph(640))
     const res = await a.call('workflows.list', {})
-    expect(res.ok && res.result).toEqual([{ name: 'portrait', tracked: true, state: 'synced' }])
+    expect(res.ok && res.result).toEqual([{ name: 'draft', tracked: false, state: 'untracked' }, { name: 'portrait', tracked: true, state: 'synced' }])
   })
 
   it('workflows.restore returns an older version for the tab and writes ComfyUI\'s copy', async () => {
