@@ -82,6 +82,11 @@ describe('formats', () => {
     expect(a.models.map(m => [m.input, m.value, m.path, m.folder])).toEqual([['vae_name', 'sdxl\\sdxl_vae.safetensors', 'sdxl/sdxl_vae.safetensors', 'vae']])
   })
 
+  it('reads an API prompt that carries a stray non-node key', () => {
+    const a = analyzeWorkflow({ 3: { class_type: 'VAELoader', inputs: { vae_name: 'ae.safetensors' } }, client_id: 'abc' })
+    expect([a.format, a.node_types]).toEqual(['api', ['VAELoader']])
+  })
+
   it('ignores link inputs of API nodes', () => {
     const a = analyzeWorkflow({ 1: { class_type: 'LoraLoader', inputs: { model: ['4', 0], clip: ['4', 1], lora_name: 'add_detail.safetensors', strength_model: 1 } } })
     expect(a.models.map(m => [m.input, m.folder])).toEqual([['lora_name', 'loras']])
