@@ -8,7 +8,7 @@ import { copyCachedTree, ensureCached, resolveComfyuiRef, writeExtraModelPaths, 
 import { ComfydockError } from '../errors'
 import { openGit } from '../git'
 import type { Pyproject } from '../manifest'
-import { startTask } from '../progress'
+import { startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import { TORCH_BACKEND_PATTERN, findInterpreter, openPythonBackend, writeLocalSettings, type Interpreter } from '../python'
 import { validateEnvName, type EnvPaths, type Workspace } from '../workspace'
@@ -95,10 +95,12 @@ export async function createEnvironment (
   const env = await claimFolder(ws, name)
   const task = startTask(ctl.onProgress, `create environment ${name}`)
   let step = 'starting'
+  let stepTask: Task | undefined
   const stepTo = (label: string): void => {
     ctl.signal?.throwIfAborted()
+    stepTask?.end('ok')
     step = label
-    task.advance(0, label)
+    stepTask = task.child(label)
   }
   try {
     const manifest = opts.manifest?.tool?.comfydock
@@ -150,9 +152,11 @@ export async function createEnvironment (
 
     await writeFile(env.completeMarker, new Date().toISOString() + '\n')
     if (active) await ws.setActive(name)
+    stepTask?.end('ok')
     task.end('ok')
     return { name, path: env.root, comfyui, python, backend: backend.kind, cloned: cached.cloned, active, commit }
   } catch (err) {
+    stepTask?.end('failed')
     task.end('failed')
     await removeEnvironmentDir(ws, env)
     if (ctl.signal?.aborted) throw new ComfydockError('CANCELLED', `creating environment "${name}" was cancelled; nothing was kept`)
