@@ -81,6 +81,21 @@ describe('node add', () => {
     expect(readFileSync(join(env.customNodes, 'my-git-pack', '__init__.py'), 'utf8')).toBe('V = 1\n')
   })
 
+  it('installs a mirrored git pack in another environment with the git server stopped', async () => {
+    const local = makeGitRepo(join(repos, 'offline-git'), [{ files: { 'a.py': '1\n' }, tag: 'v1' }])
+    const d = await startGitDaemon(repos)
+    const { ws, env } = await setup()
+    await addNodes(ws, env, [`${d.urlOf('offline-git')}@v1`], { syncPython: false })
+    await d.stop()
+    const env2 = ws.env('e2')
+    mkdirSync(env2.customNodes, { recursive: true })
+    await writeManifest(env2.pyproject, { project: { name: 'comfydock-env-e2', version: '0.1.0', dependencies: [] }, tool: { comfydock: {} } })
+    const out = await addNodes(ws, env2, [`${d.urlOf('offline-git')}@v1`], { syncPython: false })
+    expect(out.results[0]).toMatchObject({ ok: true, entry: { version: local.commits[0] } })
+    expect(out.warnings.join('\n')).toMatch(/unreachable; using the cached mirror's v1/)
+    expect(readFileSync(join(env2.customNodes, 'offline-git', 'a.py'), 'utf8')).toBe('1\n')
+  })
+
   it('adds a git pack by file:// URL at its default branch and reads requirements from its pyproject', async () => {
     const { ws, env } = await setup()
     await addNodes(ws, env, [repo.fileUrl], { syncPython: false })

@@ -65,6 +65,24 @@ describe('node update', () => {
     expect(await updateNode(ws, env, 'pack-a@1.0.0', noSync)).toMatchObject({ changed: false })
   })
 
+  it('sees a version published after the last registry look-up', async () => {
+    const { ws, env } = await setup()
+    await server.addPack({ id: 'pack-new', versions: [{ version: '1.0.0' }] })
+    await addNodes(ws, env, ['pack-new'], noSync)
+    await server.addPack({ id: 'pack-new', versions: [{ version: '1.0.0' }, { version: '1.0.1' }] })
+    expect(await updateNode(ws, env, 'pack-new', noSync)).toMatchObject({ from: '1.0.0', to: '1.0.1', changed: true })
+  })
+
+  it('re-scans the requirements of a development node', async () => {
+    const { ws, env } = await setup()
+    mkdirSync(join(env.customNodes, 'mine'))
+    await addNodes(ws, env, ['mine'], { ...noSync, dev: true })
+    writeFileSync(join(env.customNodes, 'mine', 'requirements.txt'), 'piexif>=1\n')
+    expect(await updateNode(ws, env, 'mine', noSync)).toMatchObject({ changed: true, requirements: ['piexif>=1'] })
+    expect(Object.values((await readManifest(env.pyproject))['dependency-groups']!)).toEqual([['piexif>=1']])
+    expect(readFileSync(join(env.customNodes, 'mine', 'requirements.txt'), 'utf8')).toBe('piexif>=1\n')
+  })
+
   it('follows the new commit of a git pack', async () => {
     const { ws, env } = await setup()
     await addNodes(ws, env, [repo.fileUrl], noSync)

@@ -31,12 +31,13 @@ export interface NodeContext {
   warn (message: string): void
 }
 
-export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperationOptions = {}): NodeContext {
+/** `refresh` asks the registry even when a cached answer is fresh (updates want the newest version). */
+export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperationOptions = {}, refresh = false): NodeContext {
   const warnings: string[] = []
   return {
     ws,
     env,
-    registry: openRegistry(ws, { fetch: opts.fetch, signal: opts.signal }),
+    registry: openRegistry(ws, { fetch: opts.fetch, signal: opts.signal, refresh }),
     stores: { archives: createArchiveStore(ws.cache.nodes), git: createGitStore(ws.cache.nodes) },
     opts,
     warnings,

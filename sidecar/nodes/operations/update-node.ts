@@ -39,7 +39,7 @@ async function newPin (ctx: NodeContext, id: string, entry: NodeEntry, target?: 
 }
 
 export async function updateNode (ws: Workspace, env: EnvPaths, query: string, opts: NodeOperationOptions = {}): Promise<UpdateResult> {
-  const ctx = openNodeContext(ws, env, opts)
+  const ctx = openNodeContext(ws, env, opts, true)
   const [name, target] = splitTarget(query)
   const doc = await readManifest(env.pyproject)
   const id = requirePackId(doc, name)
