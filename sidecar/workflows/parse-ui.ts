@@ -66,30 +66,39 @@ function promotedValues (instance: Json, def: Json): Map<string, Record<string, 
     const key = String(nodeId)
     out.set(key, { ...out.get(key), [name]: value })
   }
-  // Newer frontends name each promoted widget explicitly.
-  const proxy = instance.properties?.proxyWidgets
-  if (Array.isArray(proxy) && proxy.length === values.length) {
-    proxy.forEach((p: unknown, i: number) => { if (Array.isArray(p) && String(p[0]) !== '-1') put(p[0], p[1], values[i]) })
-    return out
-  }
-  // Otherwise: the subgraph inputs that are not plain sockets on the instance carry widget values, in order.
-  const sockets = new Set((Array.isArray(instance.inputs) ? instance.inputs : []).filter((i: Json) => !i?.widget).map((i: Json) => i?.name))
-  const widgetInputs = (Array.isArray(def.inputs) ? def.inputs : []).filter((i: Json) => !sockets.has(i?.name))
-  if (widgetInputs.length !== values.length) return out
   const links = new Map<string, ReturnType<typeof linkTarget>>()
   for (const l of Array.isArray(def.links) ? def.links : []) {
     const t = linkTarget(l)
     if (t) links.set(String(t.id), t)
   }
   const nodes = new Map<string, Json>((def.nodes as Json[]).map(n => [String(n?.id), n]))
-  widgetInputs.forEach((si: Json, i: number) => {
-    for (const linkId of Array.isArray(si.linkIds) ? si.linkIds : []) {
+  const defInputs: Json[] = Array.isArray(def.inputs) ? def.inputs : []
+  // A subgraph input carries its value to every inner widget it is linked to.
+  const putThroughInput = (si: Json | undefined, value: unknown) => {
+    for (const linkId of Array.isArray(si?.linkIds) ? si!.linkIds : []) {
       const t = links.get(String(linkId))
       const target = t && nodes.get(String(t.target))
       const input = target?.inputs?.[t!.slot]
-      if (input) put(t!.target, input.widget?.name ?? input.name, values[i])
+      if (input) put(t!.target, input.widget?.name ?? input.name, value)
     }
-  })
+  }
+  // Newer frontends name each promoted widget: [innerNodeId, widgetName], or ["-1", subgraphInputName].
+  // When the list and the values disagree in length, a positional guess would misassign: keep inner values.
+  const proxy = instance.properties?.proxyWidgets
+  if (Array.isArray(proxy)) {
+    if (proxy.length !== values.length) return out
+    proxy.forEach((p: unknown, i: number) => {
+      if (!Array.isArray(p)) return
+      if (String(p[0]) === '-1') putThroughInput(defInputs.find(si => si?.name === p[1]), values[i])
+      else put(p[0], p[1], values[i])
+    })
+    return out
+  }
+  // Otherwise: the subgraph inputs that are not plain sockets on the instance carry widget values, in order.
+  const sockets = new Set((Array.isArray(instance.inputs) ? instance.inputs : []).filter((i: Json) => !i?.widget).map((i: Json) => i?.name))
+  const widgetInputs = defInputs.filter(i => !sockets.has(i?.name))
+  if (widgetInputs.length !== values.length) return out
+  widgetInputs.forEach((si, i) => putThroughInput(si, values[i]))
   return out
 }
 

@@ -145,3 +145,26 @@ describe('values that are not model files', () => {
     expect(a.models).toEqual([])
   })
 })
+
+describe('promoted subgraph widgets', () => {
+  const SG = 'bbbbbbbb-0000-4000-8000-000000000001'
+  const def = {
+    id: SG,
+    nodes: [{ id: 7, type: 'UNETLoader', widgets_values: ['inner-default.safetensors', 'default'], inputs: [{ name: 'unet_name', type: 'COMBO', widget: { name: 'unet_name' }, link: 20 }] },
+      { id: 8, type: 'VAELoader', widgets_values: ['inner-vae.safetensors'] }],
+    links: [{ id: 20, origin_id: -10, origin_slot: 0, target_id: 7, target_slot: 0, type: 'COMBO' }],
+    inputs: [{ name: 'unet_name', type: 'COMBO', linkIds: [20] }],
+  }
+  const run = (instance: Record<string, unknown>) => analyzeWorkflow({ nodes: [{ id: 1, type: SG, ...instance }], definitions: { subgraphs: [def] } })
+    .models.map(m => [m.node_id, m.value])
+
+  it('applies proxyWidgets by inner node id and through a subgraph input ("-1")', () => {
+    expect(run({ widgets_values: ['outer.safetensors', 'outer-vae.safetensors'], properties: { proxyWidgets: [['-1', 'unet_name'], ['8', 'vae_name']] } }))
+      .toEqual([['1:7', 'outer.safetensors'], ['1:8', 'outer-vae.safetensors']])
+  })
+
+  it('keeps the inner values when proxyWidgets and widgets_values disagree in length', () => {
+    expect(run({ widgets_values: ['outer.safetensors'], properties: { proxyWidgets: [['-1', 'unet_name'], ['8', 'vae_name']] } }))
+      .toEqual([['1:7', 'inner-default.safetensors'], ['1:8', 'inner-vae.safetensors']])
+  })
+})
