@@ -13,12 +13,15 @@ import type { Workspace } from '../workspace'
 import { isModelFile } from './model-files'
 import { ModelIndex } from './model-index'
 import { SAMPLE_SIZE, shortHashWithSize } from './short-hash'
+import { ShortHashPool } from './short-hash-pool'
 
 export interface ScanOptions {
   onProgress?: OnProgress
   signal?: AbortSignal
-  /** Files hashed at once (default 4). */
+  /** Files hashed at once (default 4; with worker threads, twice their number). */
   concurrency?: number
+  /** Hash on worker threads when this many files need hashing (default 16; 0 never). */
+  workersFrom?: number
 }
 
 export interface ScanChange {
@@ -121,14 +124,17 @@ async function syncDir (index: ModelIndex, dir: string, files: FoundFile[], resu
   let next = 0
   let done = result.scanned - todo.length
   let lastCommit = Date.now()
+  const from = opts.workersFrom ?? 16
+  const pool = from > 0 && todo.length >= from ? new ShortHashPool() : undefined
   const worker = async (): Promise<void> => {
-    const buffer = Buffer.allocUnsafe(SAMPLE_SIZE)
+    const buffer = pool ? undefined : Buffer.allocUnsafe(SAMPLE_SIZE)
     while (next < todo.length) {
       if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'model scan cancelled')
       const f = todo[next++]
       let hashed
       try {
-        hashed = await shortHashWithSize(join(dir, f.relPath), buffer)
+        const file = join(dir, f.relPath)
+        hashed = await (pool ? pool.hash(file) : shortHashWithSize(file, buffer))
       } catch (err) {
         // Vanished between listing and hashing: the next sync sees it gone.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
@@ -141,9 +147,11 @@ async function syncDir (index: ModelIndex, dir: string, files: FoundFile[], resu
     }
   }
   try {
-    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, Math.max(todo.length, 1)) }, worker))
+    const lanes = pool ? Math.max(opts.concurrency ?? 4, pool.size * 2) : opts.concurrency ?? 4
+    await Promise.all(Array.from({ length: Math.min(lanes, Math.max(todo.length, 1)) }, worker))
   } finally {
     commit()
+    await pool?.close()
   }
 }
 

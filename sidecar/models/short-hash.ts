@@ -9,12 +9,16 @@ import { open } from 'node:fs/promises'
 export const SAMPLE_SIZE = 5 * 1024 * 1024
 export const SAMPLE_THRESHOLD = 30 * 1024 * 1024
 
-/** Byte ranges [offset, length] the short hash reads, in order. */
+/**
+ * Byte ranges [offset, length] the short hash reads, in order. Self-contained (literal constants):
+ * the scan's worker threads run this very function from its source text.
+ */
 export function sampleRanges (size: number): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [[0, Math.min(size, SAMPLE_SIZE)]]
-  if (size > SAMPLE_THRESHOLD) {
-    ranges.push([Math.floor(size / 2) - Math.floor(SAMPLE_SIZE / 2), SAMPLE_SIZE])
-    ranges.push([size - SAMPLE_SIZE, SAMPLE_SIZE])
+  const sample = 5 * 1024 * 1024
+  const ranges: Array<[number, number]> = [[0, Math.min(size, sample)]]
+  if (size > 30 * 1024 * 1024) {
+    ranges.push([Math.floor(size / 2) - Math.floor(sample / 2), sample])
+    ranges.push([size - sample, sample])
   }
   return ranges
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { blake3File, fullHash, shortHash } from '../../sidecar/models'
+import { blake3File, fullHash, shortHash, ShortHashPool } from '../../sidecar/models'
 import { makeTempDir } from '../support/temp-dir'
 
 const MiB = 1024 * 1024
@@ -38,6 +38,31 @@ describe('short hash (golden vectors of the original tool)', () => {
     const f = join(dir, 'big.bin')
     writeSampledFile(f, 52428800)
     expect(await shortHash(f)).toBe('57998be130aa00c6')
+  })
+})
+
+describe('short hash on worker threads (used by scans)', () => {
+  const dir = makeTempDir('pool')
+
+  it('gives the same golden values, and reports a vanished file with its error code', async () => {
+    const hello = join(dir, 'hello.bin')
+    writeFileSync(hello, 'hello world')
+    const stub = join(dir, 'stub.bin')
+    writeFileSync(stub, Buffer.concat([Buffer.from('TEST_MODEL_sd15_v1.safetensors'), Buffer.alloc(4 * MiB)]))
+    const big = join(dir, 'big.bin')
+    writeSampledFile(big, 52428800)
+    const pool = new ShortHashPool(2)
+    try {
+      const got = await Promise.all([hello, stub, big].map(f => pool.hash(f)))
+      expect(got).toEqual([
+        { hash: '988d77fc14cd2702', size: 11 },
+        { hash: '23b4683bd83a4650', size: 4194334 },
+        { hash: '57998be130aa00c6', size: 52428800 },
+      ])
+      await expect(pool.hash(join(dir, 'gone.bin'))).rejects.toMatchObject({ code: 'ENOENT' })
+    } finally {
+      await pool.close()
+    }
   })
 })
 
