@@ -8,6 +8,7 @@ import { FRONTEND_ONLY_TYPES, type GraphNode, type ModelDeclaration, type NodeMo
 
 type Json = Record<string, any>
 const MAX_DEPTH = 32
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export class WorkflowShapeError extends Error {}
 
@@ -176,6 +177,9 @@ export function parseUiWorkflow (doc: Json): WorkflowGraph {
         expandGroup(raw, group, id, mode, instanceDeclarations(raw, decls))
         continue
       }
+      // An instance whose definition is missing: no class of that name exists anywhere, so it is no dependency.
+      if (UUID.test(raw.type)) { excluded.add('<missing subgraph>'); continue }
+      if (group !== undefined) { excluded.add('<missing group node>'); continue }
       push(raw, id, mode, decls, container, undefined, overrides.get(String(raw.id)))
     }
   }

@@ -115,6 +115,11 @@ describe('graph structure', () => {
     expect(a.node_types).toEqual(['CheckpointLoaderSimple'])
   })
 
+  it('does not count an instance whose subgraph or group definition is missing as a node type', () => {
+    const a = analyzeWorkflow(ui([{ id: 1, type: 'aaaaaaaa-0000-4000-8000-00000000dead' }, { id: 2, type: 'workflow>Gone' }, ckpt(3, 'a.safetensors')]))
+    expect([a.node_types, a.excluded_types]).toEqual([['CheckpointLoaderSimple'], ['<missing group node>', '<missing subgraph>']])
+  })
+
   it('refuses a subgraph that contains itself', () => {
     const id = 'aaaaaaaa-0000-4000-8000-000000000009'
     const loop = { id, nodes: [{ id: 1, type: id }], links: [], inputs: [] }
