@@ -173,3 +173,19 @@ describe('promoted subgraph widgets', () => {
       .toEqual([['1:7', 'inner-default.safetensors'], ['1:8', 'inner-vae.safetensors']])
   })
 })
+
+describe('odd shapes', () => {
+  it.each([
+    ['null and scalar nodes', { nodes: [null, 1, 'x', { id: 1, type: 'VAELoader', widgets_values: null, properties: 'str' }] }],
+    ['broken definitions', { nodes: [{ id: 1, type: 'workflow>A' }], definitions: { subgraphs: 'x' }, extra: { groupNodes: { A: null } } }],
+    ['group definition without nodes', { nodes: [{ id: 1, type: 'workflow>A', widgets_values: [1] }], extra: { groupNodes: { A: { nodes: 'no' } } } }],
+    ['subgraph with junk links and inputs', {
+      nodes: [{ id: 1, type: 'cccccccc-0000-4000-8000-000000000001', widgets_values: ['x.safetensors'], inputs: 'no' }],
+      definitions: { subgraphs: [{ id: 'cccccccc-0000-4000-8000-000000000001', nodes: [{ id: 2, type: 'VAELoader' }], links: [null, 5], inputs: [null, { name: 'a', linkIds: [99] }] }] },
+    }],
+    ['API node with non-object inputs', { 1: { class_type: 'VAELoader', inputs: null } }],
+    ['declarations of the wrong type', { nodes: [{ id: 1, type: 'VAELoader', widgets_values: ['ae.safetensors'], properties: { models: [null, { name: 5 }, 'x'] } }], models: {} }],
+  ])('analyzes %s without crashing', (_name, doc) => {
+    expect(() => analyzeWorkflow(doc)).not.toThrow()
+  })
+})
