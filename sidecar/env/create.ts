@@ -75,6 +75,22 @@ async function claimFolder (ws: Workspace, name: string): Promise<EnvPaths> {
   return env
 }
 
+/**
+ * The interpreter asked for; for an imported manifest its python_version is preferred, but another
+ * local Python is used (with a warning) rather than refusing the import.
+ */
+async function pickInterpreter (opts: CreateEnvironmentOptions, manifestVersion: string | undefined, task?: Task): Promise<Interpreter> {
+  if (opts.pythonPath || opts.python || !manifestVersion) return findInterpreter({ path: opts.pythonPath, version: opts.python })
+  try {
+    return await findInterpreter({ version: manifestVersion })
+  } catch (err) {
+    if (!(err instanceof ComfydockError) || err.code !== 'PYTHON_NOT_FOUND') throw err
+    const fallback = await findInterpreter()
+    task?.note('warn', `the manifest asks for Python ${manifestVersion}, which is not installed; using Python ${fallback.version} (${fallback.path})`)
+    return fallback
+  }
+}
+
 /** Names the failed step in the error and keeps its code (COMFYUI_REF_NOT_FOUND, PYTHON_SYNC_FAILED, ...). */
 function stepFailed (name: string, step: string, err: unknown): ComfydockError {
   if (err instanceof ComfydockError) {
@@ -105,7 +121,7 @@ export async function createEnvironment (
   try {
     const manifest = opts.manifest?.tool?.comfydock
     stepTo('finding Python')
-    const python = await findInterpreter({ path: opts.pythonPath, version: opts.python ?? (opts.pythonPath ? undefined : manifest?.python_version) })
+    const python = await pickInterpreter(opts, manifest?.python_version, stepTask)
 
     stepTo('resolving the ComfyUI version')
     const source = ws.config().comfyui_source

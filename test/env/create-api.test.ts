@@ -65,6 +65,16 @@ describe('createEnvironment from an existing manifest (import)', () => {
     ]))
   })
 
+  it('falls back to the local Python with a warning when the manifest names one that is not installed', async () => {
+    const manifest = importedManifest()
+    manifest.tool.comfydock.python_version = '2.6'
+    const events: ProgressEvent[] = []
+    const res = await createEnvironment(ws, 'otherpy', { manifest }, { onProgress: e => events.push(e) })
+    expect(res.python.version).toBe(pythonVersion)
+    expect(events.find(e => e.phase === 'note' && e.level === 'warn')?.message).toContain('Python 2.6')
+    expect((await readManifest(ws.env('otherpy').pyproject)).tool.comfydock.python_version).toBe('2.6')
+  })
+
   it('removes the environment when beforeCommit fails, keeping its error code and naming the step', async () => {
     const err = await createEnvironment(ws, 'half', {
       manifest: importedManifest(),
