@@ -122,3 +122,27 @@ describe('restoreWorkflow', () => {
     expect((await restoreWorkflow(f.ws, f.env, 'w', { ref: 'nope' }).catch(e => e)).message).toBe('no commit "nope" in environment "main"')
   })
 })
+
+describe('resolveWorkflow --install', () => {
+  it('downloads a missing model from its declared URL into its folder, then resolves it', async () => {
+    const { startFileServer } = await import('../support/file-server')
+    const server = await startFileServer()
+    try {
+      const f = await makeEnvFixture()
+      server.file('/files/new-model.safetensors', 'real model bytes '.repeat(8))
+      const url = `${server.url}/files/new-model.safetensors`
+      f.saveWorkflow('w', { ...wf([ckpt('sd15/new-model.safetensors')]), models: [{ name: 'new-model.safetensors', url, directory: 'checkpoints' }] })
+      await trackWorkflows(f.env, ['w'])
+      const r = await resolveWorkflow(f.ws, f.env, 'w', { install: true, yes: true })
+      expect(r.failed).toEqual([])
+      expect(r.installed.models).toEqual(['checkpoints/sd15/new-model.safetensors'])
+      expect([r.models[0].status, r.models[0].relative_path]).toEqual(['resolved', 'checkpoints/sd15/new-model.safetensors'])
+      expect(readFileSync(`${f.ws.modelsDir}/checkpoints/sd15/new-model.safetensors`, 'utf8')).toContain('real model bytes')
+      const entry = (await readManifest(f.env.pyproject)).tool.comfydock.workflows!.w
+      expect(entry.models![0].status).toBe('resolved')
+      expect((await readManifest(f.env.pyproject)).tool.comfydock.models![entry.models![0].hash!].sources).toContain(url)
+    } finally {
+      await server.close()
+    }
+  })
+})
