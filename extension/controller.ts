@@ -237,7 +237,14 @@ export class Controller {
     }
     this.toast('info', 'Exporting environment…')
     await this.runBusy('Export', async () => {
-      const res = await this.conn.call('env.export', {})
+      let res
+      try {
+        res = await this.conn.call('env.export', {})
+      } catch (err) {
+        if (!(err instanceof SidecarError && err.code === 'EXPORT_BLOCKED')) throw err
+        if (!await confirmDialog('Export with unresolved issues?', `${err.message}\n\nExport anyway? Whoever imports it will have to resolve them.`)) return
+        res = await this.conn.call('env.export', { allowIssues: true })
+      }
       const url = `${this.conn.url}${res.downloadPath}?token=${encodeURIComponent(this.conn.token ?? '')}`
       const a = document.createElement('a')
       a.href = url

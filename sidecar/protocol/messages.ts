@@ -50,7 +50,8 @@ export const METHOD_PARAMS = {
     expectedHash: z.string().min(4).max(128).optional(),
   }).strict(),
   'nodes.install': z.object({ env: envParam, specs: z.array(z.string().min(1).max(500)).min(1).max(50) }).strict(),
-  'env.export': z.object({ env: envParam }).strict(),
+  /** `allowIssues` exports even with unresolved workflows (EXPORT_BLOCKED otherwise). */
+  'env.export': z.object({ env: envParam, allowIssues: z.boolean().optional() }).strict(),
 } as const
 
 export type MethodName = keyof typeof METHOD_PARAMS

@@ -7,9 +7,9 @@ import type { MethodTable } from './types'
 export const exportMethods: MethodTable = {
   'env.export': {
     scope: 'env',
-    async run (ctx) {
+    async run (ctx, params) {
       await mkdir(ctx.exportsDir, { recursive: true })
-      const res = await exportEnvironment(ctx.workspace, ctx.env, { output: ctx.exportsDir, onProgress: ctx.onProgress, signal: ctx.signal })
+      const res = await exportEnvironment(ctx.workspace, ctx.env, { output: ctx.exportsDir, allowIssues: params.allowIssues, onProgress: ctx.onProgress, signal: ctx.signal })
       const file = basename(res.path)
       return { file, size: res.size, downloadPath: `/downloads/${encodeURIComponent(file)}` }
     },
