@@ -109,6 +109,10 @@ async function benchCommit (root: string, cec: string): Promise<Row | null> {
       console.log('  commit of 10 browser workflows: skipped (this build has no workflows.commit)')
       return null
     }
+    // the panel saves each tab through ComfyUI before it commits; tracking needs those files once
+    const userWorkflows = join(cec, '..', 'ComfyUI', 'user', 'default', 'workflows')
+    await mkdir(userWorkflows, { recursive: true })
+    for (let i = 0; i < 10; i++) await writeFile(join(userWorkflows, `wf_${i}.json`), JSON.stringify(workflow(i, 0)))
     let rev = 0
     const ours = await median(9, async () => {
       rev++
