@@ -128,7 +128,7 @@ export function resolveModel (lookup: ModelLookup, s: WorkflowModelSummary, prev
     if (found.length > 1) {
       res.status = 'ambiguous'
       res.match = match
-      res.candidates = found.map(m => candidateOf(m, inFolder))
+      res.candidates = found.map(m => candidateOf(m, inFolder)).sort((a, b) => a.relative_path.localeCompare(b.relative_path))
       return res
     }
   }
