@@ -51,6 +51,10 @@ describe('sidecar actions with progress: model download and export', () => {
     expect((await client.call('server.hello', {})).ok).toBe(true)
   })
 
+  it('sends only frames that match the protocol schema the panel validates with', () => {
+    for (const c of [client, watcher]) expect(c.invalid).toEqual([])
+  })
+
   it('env.export writes a bundle and offers it by a token-protected download URL', async () => {
     const res = await client.call('env.export', {})
     expect(res.ok).toBe(true)

@@ -1,10 +1,12 @@
 /** A small protocol client over a real WebSocket, for the server tests. */
 import { WebSocket } from 'ws'
-import { PROTOCOL_VERSION, type EventFrame, type ResponseFrame, type ServerFrame } from '../../sidecar/protocol'
+import { PROTOCOL_VERSION, serverFrame, type EventFrame, type ResponseFrame, type ServerFrame } from '../../sidecar/protocol'
 
 export interface TestClient {
   ws: WebSocket
   events: EventFrame[]
+  /** Frames that do not match the protocol schema the extension validates with (should stay empty). */
+  invalid: string[]
   call (method: string, params?: unknown): Promise<ResponseFrame>
   sendRaw (data: string | Buffer): void
   /** Resolves with the next response to a frame without a usable id. */
@@ -18,9 +20,11 @@ export async function connect (wsUrl: string, token: string, origin?: string): P
   const pending = new Map<string, (f: ResponseFrame) => void>()
   const anonymous: Array<(f: ResponseFrame) => void> = []
   const events: EventFrame[] = []
+  const invalid: string[] = []
   let next = 0
   ws.on('message', data => {
     const frame = JSON.parse(data.toString()) as ServerFrame
+    if (!serverFrame.safeParse(frame).success) invalid.push(data.toString().slice(0, 300))
     if (frame.type === 'event') { events.push(frame); return }
     const waiter = frame.id === null ? anonymous.shift() : pending.get(frame.id)
     if (frame.id !== null) pending.delete(frame.id)
@@ -29,6 +33,7 @@ export async function connect (wsUrl: string, token: string, origin?: string): P
   return {
     ws,
     events,
+    invalid,
     call (method, params) {
       const id = `r${++next}`
       return new Promise(resolve => {

@@ -128,6 +128,10 @@ describe('commit and restore of browser workflows', () => {
     expect(forced.ok).toBe(true)
   })
 
+  it('sends only frames that match the protocol schema the panel validates with', () => {
+    for (const c of [a, b]) expect(c.invalid).toEqual([])
+  })
+
   it('serializes commits from two clients on one environment: both land, one after the other', async () => {
     await saveLikeComfyUI('left', graph(100))
     await saveLikeComfyUI('right', graph(200))

@@ -119,6 +119,10 @@ describe('sidecar methods over the WebSocket', () => {
     expect(fine.error).toBeUndefined()
   })
 
+  it('sends only frames that match the protocol schema the panel validates with', () => {
+    for (const c of [client]) expect(c.invalid).toEqual([])
+  })
+
   it('answers two clients at once', async () => {
     const other = await connect(sidecar.wsUrl, sidecar.token)
     const [a, b] = await Promise.all([client.call('env.status', {}), other.call('env.log', {})])
