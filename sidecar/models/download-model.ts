@@ -55,9 +55,10 @@ interface Plan {
 }
 
 export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: DownloadModelOptions = {}): Promise<DownloadedModel> {
+  const modelsDir = ws.modelsDir
+  if (req.relPath) safeJoin(modelsDir, toRelPath(req.relPath), 'model path') // refuse before any request
   const access = await serviceAccess(ws)
   const plan = await planDownload(req, access, opts.signal)
-  const modelsDir = ws.modelsDir
   const index = ModelIndex.open(ws)
   try {
     const known = await alreadyDownloaded(index, plan.sourceUrl)

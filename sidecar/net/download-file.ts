@@ -167,9 +167,15 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
       total = length
     }
     if (!info) {
-      info = { finalUrl: response.url, filename: filenameFromContentDisposition(res.headers['content-disposition'] as string | undefined) ?? filenameFromUrl(response.url), size: total }
-      destPath = await resolveDest(info)
-      if (total !== undefined) await ensureFreeSpace(dirname(partFile), total - have, `downloading ${info.filename ?? shown}`)
+      const found: DownloadInfo = { finalUrl: response.url, filename: filenameFromContentDisposition(res.headers['content-disposition'] as string | undefined) ?? filenameFromUrl(response.url), size: total }
+      try {
+        destPath = await resolveDest(found)
+        if (total !== undefined) await ensureFreeSpace(dirname(partFile), total - have, `downloading ${found.filename ?? shown}`)
+      } catch (err) {
+        res.destroy() // an unread body would hold the connection (and the process) open
+        throw err
+      }
+      info = found
     }
     if (total !== undefined) task.setTotal(total)
     await receiveBody(res, task)

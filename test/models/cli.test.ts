@@ -152,6 +152,22 @@ describe('comfydock model download / find-source', () => {
     expect(server.requests.filter(q => q.path === '/f/style.safetensors')).toHaveLength(1)
   })
 
+  it('adds a model to the environment by URL, downloading it first', async () => {
+    server.file('/f/upscaler.pth', Buffer.alloc(70_000, 3))
+    const url = `${server.url}/f/upscaler.pth`
+    const r = await runCliAsync(['-e', 'dev', 'model', 'add', url, '--category', 'upscale_models', '--json'], { workspace: ws })
+    expect(r.code).toBe(0)
+    expect(r.json()).toMatchObject({ filename: 'upscaler.pth', category: 'upscale_models', criticality: 'flexible', state: 'present', sources: [url] })
+    expect(readFileSync(join(ws, 'environments', 'dev', '.cec', 'pyproject.toml'), 'utf8')).toContain(url)
+  })
+
+  it('refuses a --path outside the models directory before downloading anything', async () => {
+    const before = server.requests.length
+    const r = await runCliAsync(['model', 'download', `${server.url}/f/x.bin`, '--path', '../escape.bin'], { workspace: ws })
+    expect(r.stderr).toContain('error[PATH_OUTSIDE_WORKSPACE]')
+    expect(server.requests.length).toBe(before)
+  })
+
   it('fails with a hint when the URL gives no folder', async () => {
     server.file('/f/x.bin', 'xxxxxxxxxxxxxxxx')
     const r = await runCliAsync(['model', 'download', `${server.url}/f/x.bin`], { workspace: ws })
