@@ -1,6 +1,7 @@
 /** @module `workflow ...` commands: analyze any file; track, list, status, show, resolve and restore an environment's workflows. */
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { ComfydockError, isComfydockError, toErrorPayload } from '../../errors'
 import {
   analyzeWorkflow, getWorkflowStatus, listWorkflows, resolveAnalysis, resolveWorkflow, restoreWorkflow, setModelImportance,
@@ -72,9 +73,8 @@ async function resolveInEnvironment (ctx: CliContext, analyses: WorkflowAnalysis
     throw err
   }
   for (const a of analyses) {
-    const r = await resolveAnalysis(ws, env, a.file.replace(/^.*[/\\]/, '').replace(/\.[^.]*$/, ''), a, { yes: true, onProgress: ctx.onProgress })
-    out.set(a, r);
-    (a as WorkflowAnalysis & { resolution?: WorkflowResolution }).resolution = r
+    const name = basename(a.file).replace(/\.[^.]*$/, '')
+    out.set(a, await resolveAnalysis(ws, env, name, a, { yes: true, onProgress: ctx.onProgress }))
   }
   return out
 }
@@ -120,7 +120,8 @@ export function registerWorkflowCommands (program: Command): void {
         })
       }
       const resolved = await resolveInEnvironment(ctx, ok)
-      ctx.print(files.length === 1 ? results[0] : results, () => results.map(r => 'error' in r
+      const shown = results.map(r => 'error' in r || !resolved.has(r) ? r : { ...r, resolution: resolved.get(r) })
+      ctx.print(files.length === 1 ? shown[0] : shown, () => results.map(r => 'error' in r
         ? style.red(`${r.error.message}`) + (r.error.hint ? style.dim(`\n  hint: ${r.error.hint}`) : '')
         : renderAnalysis(r) + (resolved.has(r) ? '\n' + renderResolution(resolved.get(r)!) : '')).join('\n\n'))
     }))
