@@ -216,7 +216,7 @@ export class Controller {
   async download (model: MissingModel): Promise<void> {
     if (!model.url) { this.toast('warn', `No download source known for ${model.value}`); return }
     await this.runBusy(`Download ${model.value}`, async () => {
-      await this.conn.call('models.download', { url: model.url!, ...(model.folder ? { folder: model.folder, relPath: `${model.folder}/${model.value.replace(/\\/g, '/')}` } : {}) })
+      await this.conn.call('models.download', { url: model.url!, ...(model.hash ? { expectedHash: model.hash } : {}), ...(model.folder ? { folder: model.folder, relPath: `${model.folder}/${model.value.replace(/\\/g, '/')}` } : {}) })
       this.toast('success', `Downloaded ${model.value}`)
     })
   }

@@ -100,7 +100,10 @@ export interface MissingModel {
   value: string
   folder?: string
   criticality?: string
+  /** A download source: declared in the workflow or recorded in the manifest. */
   url?: string
+  /** Expected hash (short or full) when the manifest knows it; the download is verified against it. */
+  hash?: string
 }
 
 export interface MissingNode {

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openGit } from '../../sidecar/git'
+import { readManifest, writeManifest } from '../../sidecar/manifest'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { connect, type TestClient } from './client'
 import { makeEnvWorkspace } from './fixture'
@@ -108,6 +109,19 @@ describe('sidecar methods over the WebSocket', () => {
     const [same, changed] = res.result as any[]
     expect(same).toMatchObject({ tracked: true, differsFromCommit: false })
     expect(changed).toMatchObject({ tracked: true, differsFromCommit: true })
+  })
+
+  it('workflows.analyze offers the download source and hash the manifest records for a missing model', async () => {
+    const file = join(env.cec, 'pyproject.toml')
+    const doc = await readManifest(file)
+    doc.tool.comfydock.workflows = { imported: { path: 'workflows/imported.json', nodes: [], models: [{ filename: 'sd15/from_bundle.safetensors', category: 'checkpoints', criticality: 'flexible', status: 'resolved', hash: 'abc123def4567890', nodes: [{ node_id: '1', node_type: 'CheckpointLoaderSimple', widget_idx: 0, widget_value: 'sd15/from_bundle.safetensors' }] }] } }
+    doc.tool.comfydock.models = { abc123def4567890: { filename: 'from_bundle.safetensors', size: 10, sources: ['https://example.invalid/from_bundle.safetensors'] } }
+    await writeManifest(file, doc)
+    const res = await client.call('workflows.analyze', { workflows: [{ name: 'imported', json: uiWorkflow('sd15/from_bundle.safetensors') }], objectInfo, modelLists })
+    expect(res.ok).toBe(true)
+    if (!res.ok) return
+    expect((res.result as any[])[0].missingModels).toEqual([expect.objectContaining({ value: 'sd15/from_bundle.safetensors', url: 'https://example.invalid/from_bundle.safetensors', hash: 'abc123def4567890' })])
+    await openGit(env.cec).commit('imported workflow entry')
   })
 
   it('a workflow that cannot be read is reported per workflow, the others still analysed', async () => {

@@ -3,13 +3,30 @@
  * ComfyUI has (the browser's object_info and model lists) and against the last commit.
  */
 import { openGit } from '../../git'
-import { readManifest } from '../../manifest'
+import { readManifest, type Pyproject } from '../../manifest'
 import { toErrorPayload } from '../../errors'
 import type { MissingModel, MissingNode, WorkflowAnalysisResult, WorkflowInput } from '../../protocol'
 import { analyzeWorkflow, comparableWorkflow, parseLenientJson, type ModelLists, type ObjectInfo } from '../../workflows'
 import type { MethodTable } from './types'
 
-function missingIn (wf: WorkflowInput, objectInfo?: ObjectInfo, modelLists?: ModelLists): { models: MissingModel[], nodes: MissingNode[] } {
+interface KnownSource { url?: string, hash?: string }
+
+/** What the manifest knows about a model value (an imported environment carries sources and hashes). */
+function knownSources (doc: Pyproject): Map<string, KnownSource> {
+  const global = doc.tool.comfydock.models ?? {}
+  const out = new Map<string, KnownSource>()
+  for (const wf of Object.values(doc.tool.comfydock.workflows ?? {})) {
+    for (const m of wf.models ?? []) {
+      const url = m.sources?.[0] ?? (m.hash ? global[m.hash]?.sources?.[0] : undefined)
+      const known: KnownSource = { ...(url ? { url } : {}), ...(m.hash ? { hash: m.hash } : {}) }
+      for (const ref of m.nodes ?? []) if (!out.has(ref.widget_value)) out.set(ref.widget_value, known)
+      if (!out.has(m.filename)) out.set(m.filename, known)
+    }
+  }
+  return out
+}
+
+function missingIn (wf: WorkflowInput, known: Map<string, KnownSource>, objectInfo?: ObjectInfo, modelLists?: ModelLists): { models: MissingModel[], nodes: MissingNode[] } {
   const analysis = analyzeWorkflow(wf.json, { file: wf.name, objectInfo, modelLists })
   const models: MissingModel[] = []
   if (modelLists) {
@@ -17,7 +34,10 @@ function missingIn (wf: WorkflowInput, objectInfo?: ObjectInfo, modelLists?: Mod
       if (!r.folder || !modelLists[r.folder]) continue
       const have = modelLists[r.folder].some(f => f.replace(/\\/g, '/') === r.path)
       if (have) continue
-      models.push({ nodeId: r.node_id, nodeType: r.node_type, ...(r.input ? { input: r.input } : {}), value: r.value, folder: r.folder, criticality: r.criticality, ...(r.declared_url ? { url: r.declared_url } : {}) })
+      const k = known.get(r.value) ?? known.get(r.path) ?? {}
+      const url = r.declared_url ?? k.url
+      const hash = r.declared_hash ?? k.hash
+      models.push({ nodeId: r.node_id, nodeType: r.node_type, ...(r.input ? { input: r.input } : {}), value: r.value, folder: r.folder, criticality: r.criticality, ...(url ? { url } : {}), ...(hash ? { hash } : {}) })
     }
   }
   const nodes: MissingNode[] = []
@@ -38,6 +58,7 @@ export const browserAnalysisMethods: MethodTable = {
     async run (ctx, params) {
       const doc = await readManifest(ctx.env.pyproject)
       const tracked = new Set(Object.keys(doc.tool.comfydock.workflows ?? {}))
+      const known = knownSources(doc)
       const git = openGit(ctx.env.cec)
       const out: WorkflowAnalysisResult[] = []
       for (const wf of params.workflows) {
@@ -49,7 +70,7 @@ export const browserAnalysisMethods: MethodTable = {
         }
         const base = { name: wf.name, tracked: isTracked, differsFromCommit: differs }
         try {
-          const missing = missingIn(wf, params.objectInfo as ObjectInfo | undefined, params.modelLists)
+          const missing = missingIn(wf, known, params.objectInfo as ObjectInfo | undefined, params.modelLists)
           out.push({ ...base, missingModels: missing.models, missingNodes: missing.nodes })
         } catch (err) {
           out.push({ ...base, missingModels: [], missingNodes: [], error: toErrorPayload(err) })
