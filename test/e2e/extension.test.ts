@@ -118,6 +118,23 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent?.includes('connected'), null, { timeout: 20_000 })
   })
 
+  it('on a frontend below its floor it says what is missing instead of failing', async () => {
+    const old = await browser.newPage()
+    const oldErrors: string[] = []
+    old.on('pageerror', e => oldErrors.push(String(e)))
+    await old.goto(`${harness.url}/?version=1.2.0&noWorkflowStore=1`)
+    await old.waitForFunction(() => (window as any).__harnessReady || (window as any).__harnessError, null, { timeout: 20_000 })
+    await old.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('limited support'))
+    const toast = await old.textContent('#toasts')
+    expect(toast).toContain('1.2.0 (needs 1.3.34 or newer)')
+    expect(toast).toContain('workflow store')
+    await old.click('.comfydock-tab-button')
+    await old.waitForSelector('[data-testid="comfydock-panel"]')
+    expect(await old.textContent('[data-testid="comfydock-panel"]')).toContain('lacks')
+    expect(oldErrors).toEqual([])
+    await old.close()
+  })
+
   it('raised no page errors', () => {
     expect(errors).toEqual([])
   })

@@ -4,7 +4,9 @@
 // Node types are built from the real object_info of ComfyUI v0.3.7.
 import { LGraph, LGraphNode, LiteGraph } from '/lib/litegraph.es.js'
 
-window.__COMFYUI_FRONTEND_VERSION__ = '1.4.13'
+// ?version=X&noWorkflowStore=1 imitate an older frontend, below the extension's floor
+const query = new URLSearchParams(location.search)
+window.__COMFYUI_FRONTEND_VERSION__ = query.get('version') ?? '1.4.13'
 
 const api = {
   listeners: {},
@@ -130,6 +132,7 @@ const extensionManager = {
   },
   workflow: store,
 }
+if (query.get('noWorkflowStore')) delete extensionManager.workflow
 const settingDefs = new Map()
 
 function renderSidebar () {
