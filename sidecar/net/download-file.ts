@@ -34,7 +34,7 @@ export interface DownloadFileOptions {
   parent?: string
   signal?: AbortSignal
   label?: string
-  /** Attempts after the first (default 5); backoff doubles from `backoffMs` (default 500). */
+  /** Attempts after the first (default 4); backoff doubles from `backoffMs` (default 500). */
   retries?: number
   backoffMs?: number
   /** Where bytes collect before the rename; required when `dest` is a function. Default: `.<name>.part` beside dest. */
@@ -70,7 +70,7 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
   let info: DownloadInfo | undefined
   let destPath: string | undefined
   let lastError: unknown
-  const retries = opts.retries ?? 5
+  const retries = opts.retries ?? 4
 
   const reset = async (): Promise<void> => {
     await rm(partFile, { force: true })
@@ -83,7 +83,8 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     for (let attempt = 0; ; attempt++) {
       if (attempt > retries) {
         throw new ComfydockError(code, `downloading ${shown} failed after ${attempt} attempts: ${describeNetworkError(lastError)}`, {
-          hint: 'Run the same command again: it resumes where it stopped.', cause: lastError,
+          hint: have > 0 ? `Run the same command again: it resumes after the ${have} bytes already here.` : 'Check the URL and the network, then run the same command again.',
+          cause: lastError,
         })
       }
       if (attempt > 0) await sleep((opts.backoffMs ?? 500) * 2 ** (attempt - 1), opts.signal)

@@ -104,19 +104,19 @@ function registerIndexCommands (model: Command): void {
 
 function registerDirCommands (model: Command): void {
   const dir = model.command('dir').description('extra models directories tracked beside the workspace\'s models dir')
-  dir.command('add <path>').action(withContext(async (ctx, [path]) => {
+  dir.command('add <path>').description('track another folder of models (its own checkpoints/, loras/, …)').action(withContext(async (ctx, [path]) => {
     const p = resolve(path)
     if (!(await isDirectory(p))) throw new ComfydockError('MODEL_DIR_NOT_FOUND', `${p} is not a directory`, { hint: 'Pass an existing folder.' })
     const added = withIndex(await ctx.workspace(), i => i.addDir(p))
     ctx.print({ path: p, added }, added ? `Tracking ${p}. Run \`comfydock model index sync\` to index it.` : `${p} is already tracked.`)
   }))
-  dir.command('remove <path>').action(withContext(async (ctx, [path]) => {
+  dir.command('remove <path>').description('stop tracking a folder (files stay; index entries for it are dropped)').action(withContext(async (ctx, [path]) => {
     const p = resolve(path)
     const removed = withIndex(await ctx.workspace(), i => i.removeDir(p))
     if (!removed) throw new ComfydockError('MODEL_DIR_NOT_FOUND', `${p} is not a tracked models directory`, { hint: 'See `comfydock model dir list`.' })
     ctx.print({ path: p, removed }, `Stopped tracking ${p}.`)
   }))
-  dir.command('list').action(withContext(async (ctx) => {
+  dir.command('list').description('the folders the index covers').action(withContext(async (ctx) => {
     const ws = await ctx.workspace()
     const dirs = withIndex(ws, i => trackedDirs(ws, i))
     ctx.print({ directories: dirs.map((path, n) => ({ path, default: n === 0 })) }, () => dirs.map((d, n) => `${d}${n === 0 ? '  (workspace models dir)' : ''}`).join('\n'))
