@@ -50,28 +50,36 @@ export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperati
 }
 
 /**
- * Checks that the manifest's requirements resolve together, then installs them. A conflict is
- * re-raised naming `packId` and the other packs whose requirements the installer quoted.
+ * Installs the manifest's requirements. The installer resolves before it installs, so a conflict
+ * changes nothing; only then is the dry-run check run, to tell a conflict from other failures, and a
+ * conflict is re-raised naming `packId` and the other packs whose requirements the installer quoted.
  */
 export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string): Promise<void> {
   if (ctx.opts.syncPython === false) return
   const backend = await openPythonBackend(ctx.ws, ctx.env)
-  await backend.ensureVenv({ onProgress: ctx.opts.onProgress })
   try {
-    await backend.check(doc)
-  } catch (err) {
-    if (!(err instanceof ComfydockError) || err.code !== 'DEPENDENCY_CONFLICT') throw err
-    const text = err.message.toLowerCase().replace(/_/g, '-')
-    const mentioned = (req: string): boolean => new RegExp(`(^|[^a-z0-9-])${requirementName(req).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9-]|$)`).test(text)
-    const others = packsRequiring(doc, mentioned).filter(id => id !== packId)
-    const core = doc.project.dependencies.some(mentioned) ? ['ComfyUI\'s own requirements'] : []
-    const against = [...others, ...core]
-    throw new ComfydockError('DEPENDENCY_CONFLICT', `${packId} conflicts with ${against.length ? against.join(', ') : 'the environment'}: ${err.message}`, {
-      hint: `pyproject.toml is unchanged. Remove one of them (\`comfydock node remove ${others[0] ?? packId}\`) or pick another version (\`comfydock node add ${packId}@<version>\`).`,
-      cause: err,
-    })
+    await backend.sync(doc, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal })
+    return
+  } catch (syncErr) {
+    try {
+      await backend.check(doc)
+    } catch (err) {
+      if (err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT') throw namePacks(err, doc, packId)
+    }
+    throw syncErr
   }
-  await backend.sync(doc, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal })
+}
+
+function namePacks (err: ComfydockError, doc: Pyproject, packId: string): ComfydockError {
+  const text = err.message.toLowerCase().replace(/_/g, '-')
+  const mentioned = (req: string): boolean => new RegExp(`(^|[^a-z0-9-])${requirementName(req).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9-]|$)`).test(text)
+  const others = packsRequiring(doc, mentioned).filter(id => id !== packId)
+  const core = doc.project.dependencies.some(mentioned) ? ['ComfyUI\'s own requirements'] : []
+  const against = [...others, ...core]
+  return new ComfydockError('DEPENDENCY_CONFLICT', `${packId} conflicts with ${against.length ? against.join(', ') : 'the environment'}: ${err.message}`, {
+    hint: `pyproject.toml is unchanged. Remove one of them (\`comfydock node remove ${others[0] ?? packId}\`) or pick another version (\`comfydock node add ${packId}@<version>\`).`,
+    cause: err,
+  })
 }
 
 /** A hidden staging folder next to the pack's place, so the final move is a same-filesystem rename. */
