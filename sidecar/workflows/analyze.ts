@@ -26,6 +26,8 @@ export interface AnalyzedNode {
   pack: string | null
   mode: NodeMode
   version?: string
+  /** Custom nodes: input slots (name → type), used to tell packs apart that share a node type name. */
+  inputs?: Record<string, string>
 }
 
 export interface WorkflowAnalysis {
@@ -73,6 +75,7 @@ export function analyzeWorkflow (input: Buffer | Uint8Array | string | object, o
     const pack = core ? null : (n.cnrId ?? n.auxId ?? livePack)
     const out: AnalyzedNode = { id: n.id, type: n.type, core, pack, mode: n.mode }
     if (n.ver) out.version = n.ver
+    if (!core && n.inputTypes) out.inputs = n.inputTypes
     return out
   })
   const seenDecl = new Set<string>()

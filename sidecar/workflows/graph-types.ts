@@ -24,6 +24,8 @@ export interface GraphNode {
   inputs?: Record<string, unknown>
   /** Values promoted onto a subgraph instance, by the inner node's input name; they win over `widgets`. */
   overrides?: Record<string, unknown>
+  /** UI input slots as name → type: the node-signature key of node_mappings.json. */
+  inputTypes?: Record<string, string>
   cnrId?: string
   auxId?: string
   ver?: string

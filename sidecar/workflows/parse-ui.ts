@@ -128,6 +128,8 @@ export function parseUiWorkflow (doc: Json): WorkflowGraph {
     const w = widgets ?? raw.widgets_values
     if (Array.isArray(w) || (typeof w === 'object' && w !== null)) node.widgets = w as GraphNode['widgets']
     if (overrides) node.overrides = overrides
+    const slots = Array.isArray(raw.inputs) ? raw.inputs.filter((i: Json) => typeof i?.name === 'string' && typeof i?.type === 'string') : []
+    if (slots.length) node.inputTypes = Object.fromEntries(slots.map((i: Json) => [i.name, i.type]))
     if (typeof props.cnr_id === 'string' && props.cnr_id) node.cnrId = props.cnr_id
     if (typeof props.aux_id === 'string' && props.aux_id) node.auxId = props.aux_id
     if (typeof props.ver === 'string' && props.ver) node.ver = props.ver.replace(/^v/, '')

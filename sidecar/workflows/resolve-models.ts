@@ -101,6 +101,14 @@ function steps (lookup: ModelLookup, s: WorkflowModelSummary): Array<[ModelMatch
   return out
 }
 
+/** Several files share a name: the one whose path ends with the widget's subfolder path is the one meant. */
+function narrowBySubfolder (found: IndexedModel[], path: string): IndexedModel[] {
+  if (found.length < 2 || !path.includes('/')) return found
+  const suffix = `/${path}`.toLowerCase()
+  const hits = found.filter(m => m.locations.some(l => l.relPath.toLowerCase().endsWith(suffix)))
+  return hits.length ? hits : found
+}
+
 export function resolveModel (lookup: ModelLookup, s: WorkflowModelSummary, previous?: WorkflowModelEntry): ModelResolution {
   const res: ModelResolution = {
     filename: baseName(s.path),
@@ -123,7 +131,7 @@ export function resolveModel (lookup: ModelLookup, s: WorkflowModelSummary, prev
     if (m && m.locations.length) return take(m, 'context')
   }
   for (const [match, find] of steps(lookup, s)) {
-    const found = find()
+    const found = narrowBySubfolder(find(), s.path)
     if (found.length === 1) return take(found[0], match)
     if (found.length > 1) {
       res.status = 'ambiguous'

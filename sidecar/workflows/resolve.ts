@@ -56,10 +56,11 @@ export interface ResolveOptions {
 
 async function resolveNodeTypes (ws: Workspace, env: EnvPaths, name: string, a: WorkflowAnalysis, opts: ResolveOptions, notes: string[]): Promise<NodeTypeState[]> {
   const out: NodeTypeState[] = []
-  const custom = new Map<string, { type: string, cnrId?: string, auxId?: string, ver?: string }>()
+  const custom = new Map<string, { type: string, cnrId?: string, auxId?: string, ver?: string, inputs?: Record<string, string> }>()
   for (const n of a.nodes) {
     if (n.core) continue
     const q = custom.get(n.type) ?? { type: n.type }
+    if (n.inputs && !q.inputs) q.inputs = n.inputs
     if (n.pack && !q.cnrId && !q.auxId) {
       if (n.pack.includes('/')) q.auxId = n.pack
       else q.cnrId = n.pack

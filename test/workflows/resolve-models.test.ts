@@ -107,3 +107,12 @@ describe('node types', () => {
     expect(r.issues[0].kind).toBe('node')
   })
 })
+
+describe('subfolder hints', () => {
+  it('picks the file whose path ends with the widget\'s subfolder path among same-named files', async () => {
+    const f = await makeEnvFixture()
+    await f.addModels({ 'ultralytics/bbox/face_yolov8m.pt': 'bbox', 'ultralytics/segm/face_yolov8m.pt': 'segm' })
+    const r = await resolveAnalysis(f.ws, f.env, 'w', one(loader('UltralyticsDetectorProvider', 'segm/face_yolov8m.pt', { properties: { cnr_id: 'comfyui-impact-subpack' } })))
+    expect([r.models[0].status, r.models[0].relative_path]).toEqual(['resolved', 'ultralytics/segm/face_yolov8m.pt'])
+  })
+})
