@@ -8,13 +8,13 @@ import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ComfydockError, redactSecrets } from '../errors'
 import { pathExists, safeJoin } from '../fs'
-import { downloadFile, filenameFromUrl, safeBaseName, type DownloadInfo } from '../net'
+import { downloadFile, filenameFromUrl, httpRequestFollow, safeBaseName, type DownloadInfo } from '../net'
 import { startTask } from '../progress'
 import type { OnProgress } from '../protocol'
 import type { Workspace } from '../workspace'
 import { civitaiDownloadUrl, getCivitaiModel, getCivitaiVersion, primaryFile, type CivitaiVersion } from './civitai'
 import { ModelIndex } from './model-index'
-import { CIVITAI_TYPE_FOLDERS, parseModelUrl, type ModelUrl } from './model-url'
+import { CIVITAI_TYPE_FOLDERS, parseModelUrl, sha256FromLinkedEtag, type ModelUrl } from './model-url'
 import { serviceAccess, type ServiceAccess } from './service-access'
 import { shortHashWithSize } from './short-hash'
 import { toRelPath, type IndexedModel } from './types'
@@ -58,10 +58,15 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
   const modelsDir = ws.modelsDir
   if (req.relPath) safeJoin(modelsDir, toRelPath(req.relPath), 'model path') // refuse before any request
   const access = await serviceAccess(ws)
-  const plan = await planDownload(req, access, opts.signal)
+  const parsed = parseModelUrl(req.url, access.services)
   const index = ModelIndex.open(ws)
   try {
-    const known = await alreadyDownloaded(index, plan.sourceUrl)
+    // Checked before any request: a URL whose file is here costs nothing.
+    const early = offlineSourceUrl(parsed, access)
+    const knownEarly = early ? await alreadyDownloaded(index, early) : undefined
+    if (knownEarly) return knownEarly
+    const plan = await planDownload(parsed, access, opts.signal)
+    const known = early === plan.sourceUrl ? undefined : await alreadyDownloaded(index, plan.sourceUrl)
     if (known) return known
 
     const parts = join(modelsDir, '.comfydock-downloads')
@@ -137,10 +142,17 @@ export async function downloadModels (ws: Workspace, reqs: DownloadRequest[], op
   return out
 }
 
-async function planDownload (req: DownloadRequest, access: ServiceAccess, signal?: AbortSignal): Promise<Plan> {
-  const parsed = parseModelUrl(req.url, access.services)
+function offlineSourceUrl (parsed: ModelUrl, access: ServiceAccess): string | undefined {
+  if (parsed.type !== 'civitai') return parsed.downloadUrl
+  return parsed.versionId !== undefined ? civitaiDownloadUrl(access.services.civitai, parsed.versionId) : undefined
+}
+
+async function planDownload (parsed: ModelUrl, access: ServiceAccess, signal?: AbortSignal): Promise<Plan> {
   if (parsed.type === 'huggingface') {
-    return { downloadUrl: parsed.downloadUrl, sourceUrl: parsed.downloadUrl, sourceType: 'huggingface', filename: safeBaseName(parsed.file) }
+    return {
+      downloadUrl: parsed.downloadUrl, sourceUrl: parsed.downloadUrl, sourceType: 'huggingface', filename: safeBaseName(parsed.file),
+      expectedSha256: await huggingfaceSha256(parsed.downloadUrl, access, signal),
+    }
   }
   if (parsed.type === 'url') return { downloadUrl: parsed.downloadUrl, sourceUrl: parsed.downloadUrl, sourceType: 'url' }
   const client = { baseUrl: access.services.civitai, headers: access.headersFor(access.services.civitai), signal }
@@ -166,6 +178,17 @@ async function planDownload (req: DownloadRequest, access: ServiceAccess, signal
     folder: type ? CIVITAI_TYPE_FOLDERS[type] : undefined,
     expectedSha256: file?.hashes?.SHA256?.toLowerCase(),
     civitai: version,
+  }
+}
+
+/** Asks the resolve URL (without following it) for the LFS SHA-256; a failure only means "unknown". */
+async function huggingfaceSha256 (url: string, access: ServiceAccess, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    const { res } = await httpRequestFollow(url, { method: 'HEAD', headers: access.headersFor(url), signal, followRedirects: false })
+    res.resume()
+    return sha256FromLinkedEtag(res.headers['x-linked-etag'])
+  } catch {
+    return undefined
   }
 }
 

@@ -87,3 +87,12 @@ export const CIVITAI_TYPE_FOLDERS: Record<string, string> = {
   checkpoint: 'checkpoints', lora: 'loras', locon: 'loras', dora: 'loras', lycoris: 'loras',
   textualinversion: 'embeddings', hypernetwork: 'hypernetworks', controlnet: 'controlnet', vae: 'vae', upscaler: 'upscale_models',
 }
+
+/**
+ * The SHA-256 Hugging Face announces for an LFS file: its resolve URL answers a redirect carrying
+ * `X-Linked-Etag: "<sha256>"`. Undefined for non-LFS files or when the host does not say.
+ */
+export function sha256FromLinkedEtag (etag: string | string[] | undefined): string | undefined {
+  const value = (Array.isArray(etag) ? etag[0] : etag)?.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase()
+  return value && /^[0-9a-f]{64}$/.test(value) ? value : undefined
+}

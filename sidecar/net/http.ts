@@ -13,6 +13,8 @@ export interface HttpRequestOptions {
   body?: string | Uint8Array
   signal?: AbortSignal
   maxRedirects?: number
+  /** false: return a redirect answer itself (to read its headers) instead of following it. */
+  followRedirects?: boolean
   /** Code of the error thrown when the server cannot be reached. */
   errorCode?: ErrorCode
 }
@@ -63,7 +65,7 @@ export async function httpRequestFollow (url: string, opts: HttpRequestOptions =
     const res = await sendOnce(current, opts, headers)
     const status = res.statusCode ?? 0
     const location = res.headers.location
-    if (status >= 300 && status < 400 && status !== 304 && location) {
+    if (status >= 300 && status < 400 && status !== 304 && location && opts.followRedirects !== false) {
       res.resume()
       const next = new URL(location, current).toString()
       if (!sameOrigin(origin, next)) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k)))

@@ -43,6 +43,14 @@ describe('downloadModel', () => {
     expect(readdirSync(join(ws.modelsDir, 'checkpoints'))).toEqual(['model.safetensors'])
   })
 
+  it('verifies a Hugging Face file against the SHA-256 its resolve URL announces', async () => {
+    const url = hf.huggingface('org/bad', 'main', 'bad.safetensors', bytes(10_000, 29), { cdn, etag: 'a'.repeat(64) })
+    const err = await rejection(downloadModel(ws, { url, folder: 'vae' }))
+    expect(err.code).toBe('MODEL_HASH_MISMATCH')
+    expect(err.message).toContain('a'.repeat(64))
+    expect(readdirSync(join(ws.modelsDir)).includes('vae') ? readdirSync(join(ws.modelsDir, 'vae')) : []).toEqual([])
+  })
+
   it('does not fetch a URL again once its file is in the index', async () => {
     const url = `${hf.url}/org/sd/blob/main/unet/model.safetensors`
     const before = hf.requests.length + cdn.requests.length

@@ -5,6 +5,7 @@
  * services we download from: Hugging Face `/<repo>/resolve/<rev>/<file>` (redirecting to a CDN, as
  * the real one does) and CivitAI `/api/download/models/<id>` + `/api/v1/model-versions/...`.
  */
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -39,8 +40,11 @@ export interface FileServer {
   redirect: (path: string, target: string, status?: number) => void
   /** Queues faults for the next requests to `path`; each request takes one. */
   faults: (path: string, ...faults: Fault[]) => void
-  /** Hugging Face-like: `/<repo>/resolve/<rev>/<file>` redirects to `cdn` (another server) or serves itself. */
-  huggingface: (repo: string, rev: string, file: string, data: Buffer | string, opts?: { cdn?: FileServer, token?: string }) => string
+  /**
+   * Hugging Face-like: `/<repo>/resolve/<rev>/<file>` redirects to `cdn` (another server) with
+   * `X-Linked-Etag: "<sha256>"` as the real one does for LFS files (`etag` overrides it), or serves itself.
+   */
+  huggingface: (repo: string, rev: string, file: string, data: Buffer | string, opts?: { cdn?: FileServer, token?: string, etag?: string }) => string
   /** CivitAI-like: `/api/download/models/<id>` redirects to a CDN path that sends Content-Disposition. */
   civitai: (versionId: number, fileName: string, data: Buffer | string, opts?: { token?: string, cdn?: FileServer, meta?: Record<string, unknown> }) => string
   close: () => Promise<void>
@@ -49,7 +53,7 @@ export interface FileServer {
 export async function startFileServer (): Promise<FileServer> {
   const files = new Map<string, Served>()
   const jsons = new Map<string, unknown>()
-  const redirects = new Map<string, { target: string, status: number }>()
+  const redirects = new Map<string, { target: string, status: number, headers?: Record<string, string> }>()
   const faultQueue = new Map<string, Fault[]>()
   const requests: RecordedRequest[] = []
 
@@ -59,7 +63,7 @@ export async function startFileServer (): Promise<FileServer> {
     const fault = faultQueue.get(path)?.shift()
     if (fault && 'status' in fault) { res.writeHead(fault.status).end(); return }
     const red = redirects.get(path)
-    if (red) { res.writeHead(red.status, { location: red.target }).end(); return }
+    if (red) { res.writeHead(red.status, { location: red.target, ...red.headers }).end(); return }
     if (jsons.has(path)) { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jsons.get(path))); return }
     const f = files.get(path)
     if (!f) { res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}'); return }
@@ -81,7 +85,8 @@ export async function startFileServer (): Promise<FileServer> {
       if (opts.cdn) {
         const cdnPath = `/repos/${repo}/${file}`
         opts.cdn.file(cdnPath, data)
-        self.redirect(resolvePath, `${opts.cdn.url}${cdnPath}`, 302)
+        const etag = opts.etag ?? createHash('sha256').update(data).digest('hex')
+        redirects.set(resolvePath, { target: `${opts.cdn.url}${cdnPath}`, status: 302, headers: { 'x-linked-etag': `"${etag}"` } })
       } else {
         self.file(resolvePath, data, { token: opts.token })
       }
