@@ -105,6 +105,25 @@ describe('node update', () => {
   })
 })
 
+describe('local work in git packs', () => {
+  it('is never replaced or deleted without --force', async () => {
+    const { ws, env } = await setup()
+    await addNodes(ws, env, [repo.fileUrl], noSync)
+    const dir = join(env.customNodes, 'git-pack')
+    const { execFileSync } = await import('node:child_process')
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'my local work'])
+    const local = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+    expect((await installMissingNodes(ws, env)).results[0]).toMatchObject({ ok: false, error: { code: 'UNCOMMITTED_CHANGES' } })
+    repo.commit({ 'n.py': 'newer\n' })
+    await expect(updateNode(ws, env, 'git-pack', noSync)).rejects.toMatchObject({ code: 'UNCOMMITTED_CHANGES' })
+    writeFileSync(join(dir, 'n.py'), 'edited\n')
+    expect((await removeNodes(ws, env, ['git-pack'])).results[0]).toMatchObject({ ok: false, error: { code: 'UNCOMMITTED_CHANGES', message: expect.stringContaining('uncommitted changes') } })
+    expect(execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()).toBe(local)
+    expect(readFileSync(join(dir, 'n.py'), 'utf8')).toBe('edited\n')
+    expect((await removeNodes(ws, env, ['git-pack'], { force: true })).results[0]).toMatchObject({ ok: true, folder: 'deleted' })
+  })
+})
+
 describe('node prune, list and status', () => {
   it('previews packs no workflow needs and removes them only when confirmed', async () => {
     const { ws, env } = await setup()
@@ -128,7 +147,7 @@ describe('node prune, list and status', () => {
     rmSync(join(env.customNodes, 'pack-a'), { recursive: true })
     mkdirSync(join(env.customNodes, 'stray-pack'))
     const { execFileSync } = await import('node:child_process')
-    execFileSync('git', ['-C', join(env.customNodes, 'git-pack'), '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'local'])
+    execFileSync('git', ['-C', join(env.customNodes, 'git-pack'), 'checkout', '-q', repo.commits[0]])
     const status = await getNodeStatus(ws, env)
     expect(status.missing).toEqual(['pack-a'])
     expect(status.extra).toEqual(['stray-pack'])

@@ -56,8 +56,9 @@ export function registerNodeCommands (program: Command): void {
 
   node.command('remove <ids...>')
     .description('stop tracking packs; registry/git folders are deleted (they stay cached), development nodes become NAME.disabled')
-    .action(withContext(async (ctx, [ids]) => {
-      const out = await removeNodes(await ctx.workspace(), await ctx.env(), ids as string[], { onProgress: ctx.onProgress })
+    .option('--force', 'also delete git pack folders holding uncommitted changes or local commits')
+    .action(withContext<{ force?: boolean }>(async (ctx, [ids], opts) => {
+      const out = await removeNodes(await ctx.workspace(), await ctx.env(), ids as string[], { force: opts.force, onProgress: ctx.onProgress })
       finish(ctx, out, batchText('Removed', out, r => (r as { folder?: string }).folder === 'disabled' ? `renamed to ${r.entry?.name}.disabled` : 'folder deleted'))
     }))
 

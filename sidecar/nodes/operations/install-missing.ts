@@ -9,6 +9,7 @@ import { ComfydockError, toErrorPayload } from '../../errors'
 import { readManifest } from '../../manifest'
 import { withTask } from '../../progress'
 import type { EnvPaths, Workspace } from '../../workspace'
+import { assertNoLocalWork } from '../local-work'
 import { trackedPacks } from '../pack-manifest'
 import { materializePin, pinFromEntry } from '../sources'
 import type { BatchResult, NodeItemResult } from './add-nodes'
@@ -33,6 +34,8 @@ export async function installMissingNodes (ws: Workspace, env: EnvPaths, opts: N
       const dest = join(env.customNodes, entry.name)
       const staging = stagingDir(env, entry.name, 'new')
       await rm(staging, { recursive: true, force: true })
+      await assertNoLocalWork(dest, ctx.stores.git, entry.repository, 'replacing',
+        `Commit and push your changes to ${entry.repository ?? 'the repository'} (then \`comfydock node update ${id}\`), or move the folder away.`)
       const mat = await withTask(opts.onProgress, `install ${id}`, {}, () => materializePin(pin, staging, ctx.stores, opts))
       // Only a fully fetched pack replaces what is there (a mismatched version).
       await rm(dest, { recursive: true, force: true })

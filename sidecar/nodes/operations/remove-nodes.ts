@@ -9,7 +9,9 @@ import { ComfydockError, toErrorPayload } from '../../errors'
 import { pathExists } from '../../fs'
 import { withManifestTransaction, writeManifest } from '../../manifest'
 import type { EnvPaths, Workspace } from '../../workspace'
+import { assertNoLocalWork } from '../local-work'
 import { removePack, requirePackId } from '../pack-manifest'
+import { createGitStore, type GitStore } from '../store'
 import type { BatchResult, NodeItemResult } from './add-nodes'
 import { stagingDir, type NodeOperationOptions } from './node-context'
 
@@ -33,7 +35,7 @@ async function moveThenWrite (from: string, to: string, write: () => Promise<voi
   }
 }
 
-async function removeOne (env: EnvPaths, query: string): Promise<RemovedNode> {
+async function removeOne (env: EnvPaths, git: GitStore, query: string, force: boolean): Promise<RemovedNode> {
   return withManifestTransaction(env.pyproject, async doc => {
     const id = requirePackId(doc, query)
     const entry = removePack(doc, id)!
@@ -50,6 +52,10 @@ async function removeOne (env: EnvPaths, query: string): Promise<RemovedNode> {
       await moveThenWrite(dir, disabled, () => writeManifest(env.pyproject, doc))
       return { spec: query, ok: true, id, entry, folder: 'disabled' as const }
     }
+    if (!force) {
+      await assertNoLocalWork(dir, git, entry.repository, 'deleting',
+        `Commit and push your changes first, or re-run with --force to delete them: \`comfydock node remove ${id} --force\`.`)
+    }
     const aside = stagingDir(env, entry.name, 'old')
     await rm(aside, { recursive: true, force: true })
     await moveThenWrite(dir, aside, () => writeManifest(env.pyproject, doc))
@@ -58,12 +64,18 @@ async function removeOne (env: EnvPaths, query: string): Promise<RemovedNode> {
   })
 }
 
-// Python packages stay installed: pip never uninstalls, and another pack may still need them.
-export async function removeNodes (_ws: Workspace, env: EnvPaths, ids: string[], _opts: NodeOperationOptions = {}): Promise<RemovedBatch> {
+export interface RemoveNodesOptions extends NodeOperationOptions {
+  /** Delete git pack folders even when they hold uncommitted changes or local commits. */
+  force?: boolean
+}
+
+/** Python packages stay installed: pip never uninstalls, and another pack may still need them. */
+export async function removeNodes (ws: Workspace, env: EnvPaths, ids: string[], opts: RemoveNodesOptions = {}): Promise<RemovedBatch> {
+  const git = createGitStore(ws.cache.nodes)
   const results: RemovedNode[] = []
   for (const q of ids) {
     try {
-      results.push(await removeOne(env, q))
+      results.push(await removeOne(env, git, q, Boolean(opts.force)))
     } catch (err) {
       results.push({ spec: q, ok: false, error: toErrorPayload(err) })
     }

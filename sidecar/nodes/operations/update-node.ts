@@ -10,6 +10,7 @@ import { pathExists } from '../../fs'
 import { readManifest, withManifestTransaction, writeManifest, type NodeEntry } from '../../manifest'
 import { withTask } from '../../progress'
 import type { EnvPaths, Workspace } from '../../workspace'
+import { assertNoLocalWork } from '../local-work'
 import { requirePackId, setPack, trackedPacks } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
 import { materializePin, resolveSpec, toNodeEntry, type PinnedNode } from '../sources'
@@ -49,6 +50,10 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
   const dest = join(env.customNodes, old.name)
   if (pin.kind !== 'dev' && entry.version === old.version && await pathExists(dest)) {
     return { spec: query, ok: true, id, entry: old, from: old.version, to: old.version, changed: false, warnings: ctx.warnings }
+  }
+  if (pin.kind !== 'dev' && await pathExists(dest)) {
+    await assertNoLocalWork(dest, ctx.stores.git, old.repository, 'replacing',
+      `Commit and push your changes to ${old.repository ?? 'the repository'} first, or track your copy as your own: \`comfydock node remove ${id} --force\` then \`comfydock node add --dev ${old.name}\`.`)
   }
   const staging = stagingDir(env, old.name, 'new')
   const aside = stagingDir(env, old.name, 'old')
