@@ -27,7 +27,10 @@ export function parseNodeSpec (spec: string, opts: { dev?: boolean } = {}): Node
     return { kind: 'git', url: url.replace(/\/+$/, ''), ref }
   }
   const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,99})(?:@([A-Za-z0-9][A-Za-z0-9.+_-]*))?$/.exec(s)
-  if (m) return { kind: 'registry', id: m[1].toLowerCase(), version: m[2]?.replace(/^v(?=\d)/, '') }
+  if (m) {
+    const version = m[2] === 'latest' ? undefined : m[2]?.replace(/^v(?=\d)/, '')
+    return { kind: 'registry', id: m[1].toLowerCase(), ...(version ? { version } : {}) }
+  }
   throw new ComfydockError('NODE_SPEC_UNSUPPORTED', `"${spec}" is not a registry id, git URL or local repository`, {
     hint: 'Use `comfydock node add <registry-id>[@version]`, `comfydock node add https://github.com/<user>/<repo>[@ref]`, or `comfydock node add --dev <folder>`.',
   })
