@@ -7,10 +7,12 @@ import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { makeEnvWorkspace } from '../server/fixture'
 import { CHROMIUM, launchChromium } from './browser'
 import { startHarness, type Harness } from './harness-server'
+import { startFileServer, type FileServer } from '../support/file-server'
 
 describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI surface over real litegraph)', () => {
   let sidecar: RunningSidecar
   let harness: Harness
+  let files: FileServer
   let browser: Browser
   let page: Page
   let env: Awaited<ReturnType<typeof makeEnvWorkspace>>
@@ -19,7 +21,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
 
   beforeAll(async () => {
     env = await makeEnvWorkspace('demo')
-    harness = await startHarness({ bridge, userWorkflows: `${env.comfyui}/user/default/workflows`, startName: 'portrait' })
+    files = await startFileServer()
+    harness = await startHarness({ bridge, userWorkflows: `${env.comfyui}/user/default/workflows`, startName: 'portrait', modelsDir: env.ws.modelsDir })
     sidecar = await startSidecar({ workspaceRoot: env.root, origins: [harness.url] })
     bridge.url = sidecar.url
     bridge.token = sidecar.token
@@ -35,6 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await browser?.close()
     await sidecar?.close()
     await harness?.close()
+    await files?.close()
   })
 
   it('adds the Environment sidebar tab and shows the environment once connected', async () => {
@@ -42,7 +46,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await page.waitForSelector('[data-testid="comfydock-panel"]')
     await page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent?.includes('connected'))
     await page.waitForFunction(() => document.querySelector('[data-testid="env-name"]')?.textContent === 'demo')
-    expect(await page.textContent('[data-testid="comfyui-version"]')).toContain('v0.3.7')
+    await page.waitForFunction(() => document.querySelector('[data-testid="comfyui-version"]')?.textContent?.includes('ComfyUI v0.3.7'))
     expect(await page.isVisible('[data-testid="tab-portrait"]')).toBe(true)
   })
 
@@ -98,6 +102,26 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await page.waitForFunction((n) => document.querySelector('#toasts')?.textContent?.includes(`Restored ${n}`), name)
     const saved = JSON.parse(readFileSync(join(env.comfyui, 'user', 'default', 'workflows', `${name}.json`), 'utf8'))
     expect(saved.nodes.map((n: any) => n.type)).toEqual(['CheckpointLoaderSimple'])
+  })
+
+  it('downloads a missing model from the panel, after which it is no longer missing', async () => {
+    files.file('/models/fetched.safetensors', Buffer.alloc(512 * 1024, 3))
+    const url = `${files.url}/models/fetched.safetensors`
+    await page.evaluate(async (modelUrl) => {
+      const h = (window as any).__harness
+      const wf = h.graph.serialize()
+      wf.nodes = [{ id: 1, type: 'CheckpointLoaderSimple', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { models: [{ name: 'fetched.safetensors', url: modelUrl, directory: 'checkpoints' }] }, widgets_values: ['fetched.safetensors'] }]
+      wf.links = []
+      await h.app.loadGraphData(wf, true, true, 'needs-model')
+    }, url)
+    await page.click('button[title="refresh"]')
+    const row = page.locator('[data-testid="tab-needs-model"]')
+    await row.locator('[data-testid="download"]').waitFor({ timeout: 10_000 })
+    expect(await row.textContent()).toContain('missing model fetched.safetensors')
+    await row.locator('[data-testid="download"]').click()
+    await page.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('Downloaded fetched.safetensors'), null, { timeout: 20_000 })
+    expect(readFileSync(join(env.ws.modelsDir, 'checkpoints', 'fetched.safetensors')).length).toBe(512 * 1024)
+    await page.waitForFunction(() => !document.querySelector('[data-testid="tab-needs-model"]')?.textContent?.includes('missing model'), null, { timeout: 10_000 })
   })
 
   it('exports the environment from the menu command and offers the bundle for download', async () => {

@@ -28,6 +28,18 @@ export interface HarnessOptions {
   userWorkflows: string
   /** Name of the first, saved tab. */
   startName: string
+  /** A models folder whose files are listed too (as ComfyUI lists what is on disk). */
+  modelsDir?: string
+}
+
+async function filesUnder (dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter(e => e.isFile() && !e.name.startsWith('.'))
+      .map(e => join(e.parentPath, e.name).slice(dir.length + 1).split('\\').join('/'))
+  } catch {
+    return []
+  }
 }
 
 export interface Harness {
@@ -54,8 +66,11 @@ export async function startHarness (opts: HarnessOptions): Promise<Harness> {
       if (url.pathname === '/api/comfydock/bridge') return send(200, JSON.stringify(opts.bridge))
       if (url.pathname === '/api/models') return send(200, JSON.stringify(Object.keys(models).filter(k => k !== 'folders')))
       if (url.pathname.startsWith('/api/models/')) {
-        const list = models[decodeURIComponent(url.pathname.slice('/api/models/'.length))]
-        return list ? send(200, JSON.stringify(list)) : send(404, '[]')
+        const folder = decodeURIComponent(url.pathname.slice('/api/models/'.length))
+        const list = models[folder]
+        if (!list) return send(404, '[]')
+        const onDisk = opts.modelsDir ? await filesUnder(join(opts.modelsDir, folder)) : []
+        return send(200, JSON.stringify([...new Set([...list, ...onDisk])]))
       }
       if (url.pathname === '/api/userdata' && url.searchParams.get('dir') === 'workflows') {
         return send(200, JSON.stringify((await readdir(opts.userWorkflows)).filter(f => f.endsWith('.json'))))

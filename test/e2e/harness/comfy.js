@@ -21,6 +21,8 @@ async function registerNodeTypes () {
     class Node extends LGraphNode {
       constructor (title) {
         super(title ?? def.display_name)
+        // as ComfyUI's node classes do: widget values are part of the saved graph
+        this.serialize_widgets = true
         for (const name of def.input_order.required ?? []) {
           const spec = def.input.required[name]
           if (Array.isArray(spec[0])) this.addWidget('combo', name, spec[0][0], () => {}, { values: spec[0] })
