@@ -29,6 +29,8 @@ export interface PreparedCommit {
   /** Tracked workflows whose file is gone: removed from pyproject and .cec/workflows. */
   removed: string[]
   issues: Array<WorkflowIssue & { workflow: string }>
+  /** Choices made without asking (e.g. the installed pack taken for a node type several packs provide). */
+  notes: string[]
 }
 
 function toBytes (v: unknown): Buffer {
@@ -41,7 +43,7 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
   const doc = await readManifest(env.pyproject)
   const table = doc.tool.comfydock.workflows ?? {}
   const names = Object.keys(table).sort()
-  const result: PreparedCommit = { workflows: [], removed: [], issues: [] }
+  const result: PreparedCommit = { workflows: [], removed: [], issues: [], notes: [] }
   // Nothing tracked: leave pyproject byte-for-byte alone.
   if (names.length === 0) return result
   const snapshots = new Map<string, Buffer>()
@@ -63,6 +65,7 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
       const state: SyncState = !snap ? 'new' : sameWorkflow(bytes, snap) ? 'synced' : 'modified'
       result.workflows.push({ name, state, issues: r.issues })
       result.issues.push(...r.issues.map(i => ({ ...i, workflow: name })))
+      result.notes.push(...r.notes.map(n => `${name}: ${n}`))
       snapshots.set(name, bytes)
       resolutions.set(name, r)
       task.advance(++done)
