@@ -67,8 +67,14 @@ describe('node add', () => {
     const env2 = ws.env('e2')
     mkdirSync(env2.customNodes, { recursive: true })
     await writeManifest(env2.pyproject, { project: { name: 'comfydock-env-e2', version: '0.1.0', dependencies: [] }, tool: { comfydock: {} } })
+    // past the time-to-live: the registry is asked again, cannot answer, and the old answer serves
+    const Database = (await import('better-sqlite3')).default
+    const db = new Database(ws.cache.registryDb)
+    db.prepare('UPDATE responses SET fetched_at = 0').run()
+    db.close()
     const out = await addNodes(ws, env2, ['offline-pack@1.0.0'], { syncPython: false })
     expect(out.results[0]).toMatchObject({ ok: true, cached: true })
+    expect(out.warnings).toContain('the Comfy Registry is unreachable; offline-pack resolved from the cache')
     expect(existsSync(join(env2.customNodes, 'offline-pack', '__init__.py'))).toBe(true)
   })
 
