@@ -53,12 +53,21 @@ export class ModelIndex {
     return new ModelIndex(db, file)
   }
 
+  private readonly statements = new Map<string, Database.Statement>()
+
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  private stmt (sql: string): Database.Statement {
+    let s = this.statements.get(sql)
+    if (!s) { s = this.db.prepare(sql); this.statements.set(sql, s) }
+    return s
+  }
+
   close (): void {
     if (this.db.open) this.db.close()
   }
 
   get (hash: string): IndexedModel | undefined {
-    const row = this.db.prepare('SELECT hash, size, blake3, sha256 FROM models WHERE hash = ?').get(hash.toLowerCase()) as ModelRow | undefined
+    const row = this.stmt('SELECT hash, size, blake3, sha256 FROM models WHERE hash = ?').get(hash.toLowerCase()) as ModelRow | undefined
     return row ? this.hydrate([row])[0] : undefined
   }
 
@@ -67,7 +76,7 @@ export class ModelIndex {
     const q = query.toLowerCase().replace(/^(blake3|sha256):/, '')
     if (!/^[0-9a-f]+$/.test(q)) return []
     const like = `${q}%`
-    const rows = this.db.prepare('SELECT hash, size, blake3, sha256 FROM models WHERE hash LIKE ? OR blake3 LIKE ? OR sha256 LIKE ? ORDER BY hash')
+    const rows = this.stmt('SELECT hash, size, blake3, sha256 FROM models WHERE hash LIKE ? OR blake3 LIKE ? OR sha256 LIKE ? ORDER BY hash')
       .all(like, like, like) as ModelRow[]
     return this.hydrate(rows)
   }
@@ -96,12 +105,12 @@ export class ModelIndex {
 
   /** Models whose source URL is exactly `url`. */
   findBySourceUrl (url: string): IndexedModel[] {
-    const rows = this.db.prepare('SELECT DISTINCT m.hash, m.size, m.blake3, m.sha256 FROM models m JOIN sources s ON s.model_hash = m.hash WHERE s.url = ?').all(url) as ModelRow[]
+    const rows = this.stmt('SELECT DISTINCT m.hash, m.size, m.blake3, m.sha256 FROM models m JOIN sources s ON s.model_hash = m.hash WHERE s.url = ?').all(url) as ModelRow[]
     return this.hydrate(rows)
   }
 
   addSource (hash: string, source: ModelSource, metadata: Record<string, unknown> = {}): void {
-    const info = this.db.prepare(`INSERT INTO sources (model_hash, type, url, metadata, added) VALUES (?, ?, ?, ?, ?)
+    const info = this.stmt(`INSERT INTO sources (model_hash, type, url, metadata, added) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (model_hash, url) DO UPDATE SET type = excluded.type, metadata = excluded.metadata`)
     try {
       info.run(hash, source.type, source.url, JSON.stringify(metadata), Date.now())
@@ -115,48 +124,48 @@ export class ModelIndex {
 
   /** Records a model (known size) if new; full hashes fill in what was missing. */
   upsertModel (hash: string, size: number, full: { blake3?: string, sha256?: string } = {}): void {
-    this.db.prepare(`INSERT INTO models (hash, size, blake3, sha256, first_seen) VALUES (?, ?, ?, ?, ?)
+    this.stmt(`INSERT INTO models (hash, size, blake3, sha256, first_seen) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (hash) DO UPDATE SET blake3 = COALESCE(excluded.blake3, blake3), sha256 = COALESCE(excluded.sha256, sha256)`)
       .run(hash, size, full.blake3 ?? null, full.sha256 ?? null, Date.now())
   }
 
   upsertLocation (hash: string, baseDir: string, relPath: string, size: number, mtime: number): void {
     const rel = toRelPath(relPath)
-    this.db.prepare(`INSERT INTO locations (model_hash, base_dir, rel_path, filename, size, mtime, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
+    this.stmt(`INSERT INTO locations (model_hash, base_dir, rel_path, filename, size, mtime, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (base_dir, rel_path) DO UPDATE SET model_hash = excluded.model_hash, size = excluded.size, mtime = excluded.mtime, last_seen = excluded.last_seen`)
       .run(hash, resolve(baseDir), rel, rel.split('/').pop() ?? rel, size, mtime, Date.now())
   }
 
   removeLocation (baseDir: string, relPath: string): void {
-    this.db.prepare('DELETE FROM locations WHERE base_dir = ? AND rel_path = ?').run(resolve(baseDir), toRelPath(relPath))
+    this.stmt('DELETE FROM locations WHERE base_dir = ? AND rel_path = ?').run(resolve(baseDir), toRelPath(relPath))
   }
 
   locationsIn (baseDir: string): Map<string, LocationRecord> {
-    const rows = this.db.prepare('SELECT id, model_hash, rel_path, size, mtime FROM locations WHERE base_dir = ?').all(resolve(baseDir)) as LocationRecord[]
+    const rows = this.stmt('SELECT id, model_hash, rel_path, size, mtime FROM locations WHERE base_dir = ?').all(resolve(baseDir)) as LocationRecord[]
     return new Map(rows.map(r => [r.rel_path, r]))
   }
 
   /** Extra model directories tracked beside the workspace's models dir. */
   listDirs (): string[] {
-    return (this.db.prepare('SELECT path FROM model_dirs ORDER BY added, path').all() as Array<{ path: string }>).map(r => r.path)
+    return (this.stmt('SELECT path FROM model_dirs ORDER BY added, path').all() as Array<{ path: string }>).map(r => r.path)
   }
 
   addDir (path: string): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO model_dirs (path, added) VALUES (?, ?)').run(resolve(path), Date.now()).changes > 0
+    return this.stmt('INSERT OR IGNORE INTO model_dirs (path, added) VALUES (?, ?)').run(resolve(path), Date.now()).changes > 0
   }
 
   /** Stops tracking a directory and forgets its locations (models and sources stay). */
   removeDir (path: string): boolean {
     const p = resolve(path)
     return this.db.transaction(() => {
-      const removed = this.db.prepare('DELETE FROM model_dirs WHERE path = ?').run(p).changes > 0
-      this.db.prepare('DELETE FROM locations WHERE base_dir = ?').run(p)
+      const removed = this.stmt('DELETE FROM model_dirs WHERE path = ?').run(p).changes > 0
+      this.stmt('DELETE FROM locations WHERE base_dir = ?').run(p)
       return removed
     })()
   }
 
   counts (): { models: number, locations: number, sources: number, withFullHashes: number } {
-    const one = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n
+    const one = (sql: string): number => (this.stmt(sql).get() as { n: number }).n
     return {
       models: one('SELECT COUNT(DISTINCT model_hash) AS n FROM locations'),
       locations: one('SELECT COUNT(*) AS n FROM locations'),
@@ -166,7 +175,7 @@ export class ModelIndex {
   }
 
   private byLocation (where: string, ...params: unknown[]): IndexedModel[] {
-    const rows = this.db.prepare(`SELECT DISTINCT m.hash, m.size, m.blake3, m.sha256 FROM models m JOIN locations l ON l.model_hash = m.hash WHERE ${where} ORDER BY m.hash`)
+    const rows = this.stmt(`SELECT DISTINCT m.hash, m.size, m.blake3, m.sha256 FROM models m JOIN locations l ON l.model_hash = m.hash WHERE ${where} ORDER BY m.hash`)
       .all(...params) as ModelRow[]
     return this.hydrate(rows)
   }
