@@ -52,6 +52,8 @@ export interface ResolveOptions {
   network?: boolean
   onProgress?: OnProgress
   signal?: AbortSignal
+  /** An open model index to reuse across many workflows (the caller closes it). */
+  modelIndex?: ModelIndex
 }
 
 async function resolveNodeTypes (ws: Workspace, env: EnvPaths, name: string, a: WorkflowAnalysis, opts: ResolveOptions, notes: string[]): Promise<NodeTypeState[]> {
@@ -121,7 +123,7 @@ export function issuesOf (name: string, nodes: NodeTypeState[], models: ModelRes
 export async function resolveAnalysis (ws: Workspace, env: EnvPaths, name: string, a: WorkflowAnalysis, opts: ResolveOptions = {}, previous?: WorkflowEntry): Promise<WorkflowResolution> {
   const notes: string[] = []
   const nodes = await resolveNodeTypes(ws, env, name, a, opts, notes)
-  const index = ModelIndex.open(ws)
+  const index = opts.modelIndex ?? ModelIndex.open(ws)
   const models: ModelResolution[] = []
   try {
     const lookup = new ModelLookup(index)
@@ -141,7 +143,7 @@ export async function resolveAnalysis (ws: Workspace, env: EnvPaths, name: strin
       models.push(r)
     }
   } finally {
-    index.close()
+    if (!opts.modelIndex) index.close()
   }
   return { name, nodes, models, issues: issuesOf(name, nodes, models), notes }
 }

@@ -3,6 +3,7 @@
  * is missing, and the command that fixes each. Resolutions are cached by content + resolution context.
  */
 import { toErrorPayload } from '../errors'
+import { ModelIndex } from '../models'
 import type { ErrorPayload } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
@@ -32,12 +33,13 @@ export interface WorkflowStatus {
 export type StatusOptions = Pick<ResolveOptions, 'objectInfo' | 'modelLists' | 'network' | 'onProgress' | 'signal'>
 
 /** A cached or fresh resolution of the live file (no prompts: ambiguities stay ambiguous). */
-export async function cachedResolution (ws: Workspace, env: EnvPaths, name: string, bytes: Buffer, cache: AnalysisCache | undefined, context: string, opts: StatusOptions = {}): Promise<WorkflowResolution> {
+export async function cachedResolution (ws: Workspace, env: EnvPaths, name: string, bytes: Buffer, cache: AnalysisCache | undefined, context: string,
+  opts: StatusOptions = {}, modelIndex?: () => ModelIndex): Promise<WorkflowResolution> {
   const key = AnalysisCache.key(bytes, context)
   const hit = opts.objectInfo ? undefined : cache?.get<WorkflowResolution>(key)
   if (hit) return hit
   const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
-  const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true }, await previousEntry(env, name))
+  const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true, modelIndex: modelIndex?.() }, await previousEntry(env, name))
   r.notes = []
   if (!opts.objectInfo) cache?.set(key, r)
   return r
@@ -48,6 +50,8 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
   const cache = AnalysisCache.open(ws)
   const context = resolutionContext(ws, env)
   const workflows: WorkflowStatusEntry[] = []
+  let index: ModelIndex | undefined
+  const shared = () => (index ??= ModelIndex.open(ws))
   try {
     for (const { name, tracked, state } of list) {
       const entry: WorkflowStatusEntry = { name, tracked, state, missing_nodes: [], missing_models: [], issues: [] }
@@ -58,7 +62,7 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
         continue
       }
       try {
-        const r = await cachedResolution(ws, env, name, bytes, cache, context, opts)
+        const r = await cachedResolution(ws, env, name, bytes, cache, context, opts, shared)
         entry.missing_nodes = r.nodes.filter(n => n.status === 'unresolved' || n.status === 'ambiguous' || (n.status === 'resolved' && !n.installed))
         entry.missing_models = r.models.filter(m => m.status !== 'resolved')
         entry.issues = r.issues
@@ -71,6 +75,7 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
     }
   } finally {
     cache?.close()
+    index?.close()
   }
   return { environment: env.name, workflows }
 }
