@@ -68,6 +68,13 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
     const plan = await planDownload(parsed, access, opts.signal)
     const known = early === plan.sourceUrl ? undefined : await alreadyDownloaded(index, plan.sourceUrl)
     if (known) return known
+    const expected = parseExpected(req.expectedHash)
+    // The host told us the content's SHA-256 and that content is already here: record the source only.
+    const same = await presentWithSha256(index, expected.sha256 ?? plan.expectedSha256)
+    if (same) {
+      index.addSource(same.hash, { type: plan.sourceType, url: plan.sourceUrl })
+      return { ...index.get(same.hash)!, downloaded: false, relPath: same.relPath }
+    }
 
     const parts = join(modelsDir, '.comfydock-downloads')
     const key = createHash('sha256').update(plan.downloadUrl).digest('hex').slice(0, 24)
@@ -78,7 +85,6 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
       await refuseExisting(final, relPath)
       return join(dirname(final), `.${basename(final)}.${key.slice(0, 8)}.verifying`)
     }
-    const expected = parseExpected(req.expectedHash)
     const result = await downloadFile(plan.downloadUrl, chooseDest, {
       headers: access.headersFor(plan.downloadUrl),
       expectedSha256: expected.sha256 ?? plan.expectedSha256,
@@ -222,6 +228,16 @@ async function alreadyDownloaded (index: ModelIndex, sourceUrl: string): Promise
       const s = await stat(join(loc.baseDir, loc.relPath)).catch(() => undefined)
       if (s && s.size === m.size) return { ...m, downloaded: false, relPath: loc.relPath }
     }
+  }
+  return undefined
+}
+
+async function presentWithSha256 (index: ModelIndex, sha256?: string): Promise<DownloadedModel | undefined> {
+  if (!sha256) return undefined
+  const m = index.findByHash(`sha256:${sha256}`).find(x => x.sha256 === sha256)
+  for (const loc of m?.locations ?? []) {
+    const s = await stat(join(loc.baseDir, loc.relPath)).catch(() => undefined)
+    if (s && s.size === m!.size) return { ...m!, downloaded: false, relPath: loc.relPath }
   }
   return undefined
 }

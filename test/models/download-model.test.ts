@@ -59,6 +59,17 @@ describe('downloadModel', () => {
     expect(hf.requests.length + cdn.requests.length).toBe(before)
   })
 
+  it('records a new source instead of downloading content that is already here (same announced SHA-256)', async () => {
+    const data = bytes(300_000, 3) // the bytes of checkpoints/model.safetensors above
+    const url = hf.huggingface('mirror/sd', 'v2', 'copy.safetensors', data, { cdn })
+    const before = cdn.requests.length
+    const m = await downloadModel(ws, { url, folder: 'checkpoints' })
+    expect(m.downloaded).toBe(false)
+    expect(m.relPath).toBe('checkpoints/model.safetensors')
+    expect(m.sources.map(s => s.url)).toContain(url)
+    expect(cdn.requests.length).toBe(before)
+  })
+
   it('takes the folder and file name from CivitAI and sends the CivitAI token only to CivitAI', async () => {
     const data = bytes(200_000, 5)
     const url = civ.civitai(777, 'detail_tweaker.safetensors', data, { token: 'civ_test_token_456', cdn })
