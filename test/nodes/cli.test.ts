@@ -34,7 +34,7 @@ beforeAll(async () => {
   await buildWheel(wheels, { name: 'nodedep-a', version: '2.0' })
   pipEnv = { ...repo.pipEnv, PIP_FIND_LINKS: `${repo.findLinks} ${wheels}` }
   server = await startRegistryServer([
-    { id: 'pack-a', repository: 'https://github.com/someone/Pack-A', versions: [{ version: '1.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==1.0\n' } }] },
+    { id: 'pack-a', repository: 'https://github.com/someone/Pack-A', versions: [{ version: '1.0.0', classes: ['PackAThing'], files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==1.0\n' } }] },
     { id: 'pack-c', versions: [{ version: '3.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==2.0\n' } }] },
     { id: 'pack-plain', versions: [{ version: '0.1.0' }] },
   ])
@@ -100,10 +100,17 @@ describe('comfydock node (CLI)', () => {
   })
 
   it('node update says when a pack is already current, and node remove deletes it', async () => {
-    expect((await cli(['node', 'update', 'pack-a'])).stdout).toContain('pack-a is already at 1.0.0')
+    const up = await cli(['node', 'update', 'pack-a'])
+    expect(up.stdout, up.stderr).toContain('pack-a is already at 1.0.0')
     const res = await cli(['node', 'remove', 'pack-a'])
     expect(res.code, res.stderr).toBe(0)
     expect(existsSync(join(envRoot, 'ComfyUI', 'custom_nodes', 'Pack-A'))).toBe(false)
+  })
+
+  it('node search finds packs by name and by node class', async () => {
+    expect((await cli(['node', 'search', 'pack-c'])).stdout).toMatch(/^pack-c\s+3\.0\.0/m)
+    const res = await cli(['node', 'search', '--class', 'PackAThing', '--json'])
+    expect(res.json().packs.map((p: { id: string }) => p.id)).toEqual(['pack-a'])
   })
 
   it('an unknown pack gives a clear error with a hint, not a stack trace', async () => {

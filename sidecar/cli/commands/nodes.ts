@@ -1,7 +1,7 @@
 /** @module `node add|remove|list|update|prune`: custom node packs of the environment. */
 import type { Command } from 'commander'
 import {
-  addNodes, listNodes, planPrune, pruneNodes, removeNodes, updateNode,
+  addNodes, listNodes, planPrune, pruneNodes, removeNodes, searchPacks, updateNode,
   type BatchResult, type ListedNode, type NodeItemResult,
 } from '../../nodes'
 import { withContext, type CliContext } from '../context'
@@ -70,6 +70,17 @@ export function registerNodeCommands (program: Command): void {
         ...(out.nodes.length ? out.nodes.map(listLine) : ['No node packs tracked. Add one with `comfydock node add <id>`.']),
         ...out.untracked.map(f => `untracked folder: ${f} (track it with \`comfydock node add --dev ${f}\`)`),
       ].join('\n'))
+    }))
+
+  node.command('search <text>')
+    .description('find packs in the Comfy Registry by name, or with --class the packs providing a node class')
+    .option('--class', 'treat TEXT as a node class name (e.g. IPAdapterAdvanced)')
+    .action(withContext<{ class?: boolean }>(async (ctx, [text], opts) => {
+      const out = await searchPacks(await ctx.workspace(), text as string, { byClass: opts.class, onProgress: ctx.onProgress })
+      if (out.stale) ctx.warn('the Comfy Registry is unreachable; these results come from the cache')
+      ctx.print(out, () => out.packs.length
+        ? out.packs.map(p => `${p.id.padEnd(36)} ${(p.latestVersion ?? '').padEnd(10)} ${p.repository ?? ''}`).join('\n')
+        : `No pack found for "${text}".`)
     }))
 
   node.command('update <id>')
