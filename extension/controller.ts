@@ -73,8 +73,13 @@ export class Controller {
     return n > 0 ? String(n) : null
   }
 
+  private discovery = 0
+
   async connect (): Promise<void> {
+    // settings can change again while the bridge is still answering: only the latest look-up counts
+    const mine = ++this.discovery
     const found = await discoverSidecar()
+    if (mine !== this.discovery) return
     if (found.target) this.conn.configure(found.target)
     else this.conn.configure(null, found.reason)
   }

@@ -159,6 +159,31 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await old.close()
   })
 
+  it('without a bridge answer it says how to connect, and the settings override connects it', async () => {
+    const saved = { ...bridge }
+    bridge.url = null
+    bridge.token = null
+    const other = await browser.newPage()
+    try {
+      await other.goto(harness.url)
+      await other.waitForFunction(() => (window as any).__harnessReady, null, { timeout: 20_000 })
+      await other.click('.comfydock-tab-button')
+      await other.waitForSelector('[data-testid="offline"]')
+      expect(await other.textContent('[data-testid="offline"]')).toContain('comfydock serve')
+      expect(await other.textContent('[data-testid="connection"]')).toContain('no sidecar')
+      await other.evaluate(({ url, token }) => {
+        const setting = (window as any).__harness.app.extensionManager.setting
+        setting.set('Comfydock.SidecarToken', token)
+        setting.set('Comfydock.SidecarUrl', url)
+      }, { url: saved.url, token: saved.token })
+      await other.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent?.includes('connected'), null, { timeout: 10_000 })
+      await other.waitForFunction(() => document.querySelector('[data-testid="env-name"]')?.textContent === 'demo')
+    } finally {
+      Object.assign(bridge, saved)
+      await other.close()
+    }
+  })
+
   it('raised no page errors', () => {
     expect(errors).toEqual([])
   })
