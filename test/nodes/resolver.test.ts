@@ -22,13 +22,20 @@ async function customQueries (file: string): Promise<NodeTypeQuery[]> {
   return [...seen.values()]
 }
 
+const IMPACT_CLASSES = [
+  'BasicPipeToDetailerPipe', 'BboxDetectorSEGS', 'DetailerForEach', 'DetailerForEachDebug', 'DetailerForEachDebugPipe', 'DetailerForEachPipe',
+  'DetailerPipeToBasicPipe', 'EditDetailerPipe', 'FaceDetailer', 'FaceDetailerPipe', 'FromDetailerPipe', 'MaskToSEGS', 'PreviewBridge',
+  'SAMDetectorCombined', 'SAMLoader', 'SEGSToImageList', 'SegmDetectorSEGS', 'ToDetailerPipe',
+]
+
 let server: RegistryServer
 beforeAll(async () => {
   server = await startRegistryServer([
     { id: 'comfyui_ipadapter_plus', name: 'ComfyUI_IPAdapter_plus', repository: 'https://github.com/cubiq/ComfyUI_IPAdapter_plus',
       versions: [{ version: '2.0.0', classes: ['IPAdapterAdvanced', 'IPAdapterModelLoader', 'PrepImageForClipVision', 'IPAdapterUnifiedLoaderFaceID', 'IPAdapterFaceID'] }] },
     { id: 'comfyui-impact-pack', name: 'ComfyUI-Impact-Pack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack',
-      versions: [{ version: '8.0.0', classes: ['SAMLoader', 'DetailerForEach', 'BboxDetectorSEGS'] }] },
+      versions: [{ version: '8.0.0', classes: IMPACT_CLASSES }] },
+    { id: 'comfyui-impact-subpack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Subpack', versions: [{ version: '1.3.0', classes: ['UltralyticsDetectorProvider'] }] },
     // A second pack claiming an Impact-Pack class: the ambiguity case.
     { id: 'impact-fork', name: 'Impact Fork', versions: [{ version: '0.1.0', classes: ['SAMLoader'] }] },
   ])
@@ -42,6 +49,31 @@ describe('node type resolution', () => {
     expect(queries.map(q => q.type).sort()).toEqual(['IPAdapterAdvanced', 'IPAdapterModelLoader', 'PrepImageForClipVision'])
     const res = await createNodeResolver(ws, env).resolve(queries)
     for (const r of res) expect(r.candidates[0]).toMatchObject({ packId: 'comfyui_ipadapter_plus', source: 'registry', rank: 1, installed: false })
+  })
+
+  it('resolves the Impact-Pack example: installed pack first, subpack from the registry, the contested class ambiguous', async () => {
+    const queries = (await customQueries('detailer-pipe-test.json')).filter(q => !q.type.startsWith('## '))
+    const config = { registry_url: server.url, node_mappings_url: `${server.url}/node_mappings.json` }
+
+    // Fresh environment: everything comes from the registry, and SAMLoader has two claimants.
+    const fresh = await makeWorkspaceWithEnv({}, config)
+    const res = await createNodeResolver(fresh.ws, fresh.env).resolve(queries)
+    const top = Object.fromEntries(res.map(r => [r.type, r.candidates.map(c => c.packId)]))
+    expect(top.UltralyticsDetectorProvider).toEqual(['comfyui-impact-subpack'])
+    expect(top.FaceDetailer).toEqual(['comfyui-impact-pack'])
+    expect(top.SAMLoader).toEqual(['comfyui-impact-pack', 'impact-fork'])
+    const sam = res.find(r => r.type === 'SAMLoader')!
+    await expect(pickCandidate(sam)).rejects.toMatchObject({ code: 'NODE_AMBIGUOUS', message: expect.stringContaining('impact-fork') })
+    expect((await pickCandidate(sam, { yes: true }))?.message).toContain('took comfyui-impact-pack (top rank) over impact-fork')
+
+    // With the pack installed, its classes resolve locally; exhaustive still lists the other claimant.
+    const inst = await makeWorkspaceWithEnv({ nodes: { 'comfyui-impact-pack': { name: 'ComfyUI-Impact-Pack', registry_id: 'comfyui-impact-pack', version: '8.0.0', source: 'registry' } } }, config)
+    await mkdir(join(inst.env.customNodes, 'ComfyUI-Impact-Pack'))
+    const local = await createNodeResolver(inst.ws, inst.env).resolve(queries)
+    for (const r of local.filter(r => IMPACT_CLASSES.includes(r.type))) expect(r.candidates).toEqual([{ packId: 'comfyui-impact-pack', source: 'installed', version: '8.0.0', rank: 1, installed: true }])
+    const [all] = await createNodeResolver(inst.ws, inst.env, { exhaustive: true }).resolve([{ type: 'SAMLoader' }])
+    expect(all.candidates.map(c => [c.packId, c.source, c.installed])).toEqual([['comfyui-impact-pack', 'installed', true], ['impact-fork', 'registry', false]])
+    expect(await pickCandidate(all, { yes: true })).toMatchObject({ reason: 'installed', candidate: { packId: 'comfyui-impact-pack' } })
   })
 
   it('asks the environment map before the node properties, installed packs and the registry', async () => {
