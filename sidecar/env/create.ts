@@ -153,7 +153,7 @@ export async function createEnvironment (
 
     stepTo('installing Python packages')
     const backend = await openPythonBackend(ws, env)
-    await backend.ensureVenv({ onProgress: ctl.onProgress })
+    await backend.ensureVenv(ctl)
     await backend.sync(doc, ctl)
 
     if (opts.beforeCommit) {

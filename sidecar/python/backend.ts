@@ -5,7 +5,7 @@ import type { OnProgress } from '../protocol'
 export interface PythonBackend {
   readonly kind: 'uv' | 'pip'
   /** Creates the venv if missing (interpreter/system-site-packages from the env's local settings). */
-  ensureVenv (opts?: { onProgress?: OnProgress }): Promise<void>
+  ensureVenv (opts?: { onProgress?: OnProgress, signal?: AbortSignal }): Promise<void>
   /** Installs project.dependencies + every dependency-group of `doc` into the venv. */
   sync (doc: Pyproject, opts?: { onProgress?: OnProgress, signal?: AbortSignal }): Promise<void>
   /** Dry run; throws ComfydockError('DEPENDENCY_CONFLICT') whose message quotes the conflicting requirements. */

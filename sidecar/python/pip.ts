@@ -45,13 +45,13 @@ export class PipBackend implements PythonBackend {
     return args
   }
 
-  async ensureVenv (opts: { onProgress?: OnProgress } = {}): Promise<void> {
+  async ensureVenv (opts: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<void> {
     if (await pathExists(this.python)) return
     const task = startTask(opts.onProgress, 'create Python venv')
     const base = this.settings.python ?? 'python3'
     const args = ['-m', 'venv', ...(this.settings.system_site_packages ? ['--system-site-packages'] : []), this.env.venv]
     try {
-      await run(base, args, { hint: `Make sure ${base} has the venv module (Debian: \`apt-get install python3-venv\`).` })
+      await run(base, args, { signal: opts.signal, hint: `Make sure ${base} has the venv module (Debian: \`apt-get install python3-venv\`).` })
     } catch (err) {
       task.end('failed')
       await rm(this.env.venv, { recursive: true, force: true })

@@ -59,14 +59,14 @@ export class UvBackend implements PythonBackend {
     })
   }
 
-  async ensureVenv (opts: { onProgress?: OnProgress } = {}): Promise<void> {
+  async ensureVenv (opts: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<void> {
     if (await pathExists(venvPython(this.env.venv))) return
     const task = startTask(opts.onProgress, 'create Python venv (uv)')
     const python = this.settings.python ?? this.settings.python_version
     const args = ['venv', this.env.venv, '--seed', ...(python ? ['--python', python] : []), ...(this.settings.system_site_packages ? ['--system-site-packages'] : [])]
     try {
       await mkdir(this.ws.cache.uv, { recursive: true })
-      await run(this.uv, args, { env: this.uvEnv() })
+      await run(this.uv, args, { env: this.uvEnv(), signal: opts.signal })
     } catch (err) {
       task.end('failed')
       throw new ComfydockError('PYTHON_SYNC_FAILED', `uv could not create the venv at ${this.env.venv}: ${(err as Error).message}`, { cause: err })

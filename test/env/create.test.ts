@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from '../support/cli'
+import { CLI, runCli } from '../support/cli'
 import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
 import { makeTempDir } from '../support/temp-dir'
 
@@ -140,6 +140,20 @@ describe('comfydock create failures leave nothing behind', () => {
     expectNoLeftovers(ws, 'nopip')
     // the ComfyUI clone stays cached for the next try
     expect(readdirSync(join(ws, 'cache', 'comfyui-v1'))).toContain(repo.tags['v0.3.6'])
+  })
+
+  it('Ctrl-C during create cancels it and removes the half-made environment', async () => {
+    const ws = newWorkspace()
+    const child = spawn(process.execPath, [CLI, '--workspace', ws, 'create', 'interrupted', '--comfyui', 'v0.3.6'], { env: { ...process.env, ...repo.pipEnv, NO_COLOR: '1' } })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+      if (stderr.includes('create Python venv...') && !child.killed) child.kill('SIGINT')
+    })
+    const code = await new Promise<number | null>(resolve => child.on('exit', c => resolve(c)))
+    expect(code).toBe(1)
+    expect(stderr).toContain('error[CANCELLED]')
+    expectNoLeftovers(ws, 'interrupted')
   })
 
   it('refuses an existing name and an invalid name, with hints, without touching the existing one', () => {

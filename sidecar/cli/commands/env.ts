@@ -29,13 +29,21 @@ export function registerEnvCommands (program: Command): void {
         throw new ComfydockError('USAGE', '--python and --python-path cannot be used together', { hint: 'Pass only one of them.' })
       }
       const ws = await ctx.workspace()
+      // Ctrl-C / SIGTERM cancel the create, which then removes the half-made environment.
+      const ctl = new AbortController()
+      const cancel = (): void => ctl.abort()
+      process.on('SIGINT', cancel)
+      process.on('SIGTERM', cancel)
       const res = await createEnvironment(ws, name, {
         comfyui: opts.comfyui,
         python: opts.python,
         pythonPath: opts.pythonPath,
         systemSitePackages: opts.systemSitePackages,
         torchBackend: opts.torchBackend,
-      }, { onProgress: ctx.onProgress })
+      }, { onProgress: ctx.onProgress, signal: ctl.signal }).finally(() => {
+        process.off('SIGINT', cancel)
+        process.off('SIGTERM', cancel)
+      })
       ctx.print(res, () => [
         `Created environment "${res.name}" at ${res.path}`,
         `  ComfyUI ${res.comfyui.version} (${res.comfyui.commit.slice(0, 12)})${res.cloned ? '' : ' from cache'}`,
