@@ -43,4 +43,6 @@ async function main (argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv)
+// A command may set a non-zero exit code itself (a batch with some failures); keep the larger one.
+const code = await main(process.argv)
+process.exitCode = Math.max(Number(process.exitCode ?? 0), code)
