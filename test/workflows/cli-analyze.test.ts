@@ -29,6 +29,7 @@ describe('comfydock workflow analyze', () => {
     const out = r.json<any[]>()
     expect(out.map(x => x.error?.code ?? x.format)).toEqual(['WORKFLOW_INVALID', 'png', 'FILE_NOT_FOUND'])
     expect(out[0].error.message).toContain('bad.json: invalid JSON')
+    expect(r.code).toBe(1)
   })
 
   it('shows node packs and model folders in the human output', () => {

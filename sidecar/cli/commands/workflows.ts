@@ -124,6 +124,8 @@ export function registerWorkflowCommands (program: Command): void {
       ctx.print(files.length === 1 ? shown[0] : shown, () => results.map(r => 'error' in r
         ? style.red(`${r.error.message}`) + (r.error.hint ? style.dim(`\n  hint: ${r.error.hint}`) : '')
         : renderAnalysis(r) + (resolved.has(r) ? '\n' + renderResolution(resolved.get(r)!) : '')).join('\n\n'))
+      // Scripts must notice a batch where some files could not be read.
+      if (ok.length < results.length) process.exitCode = 1
     }))
 
   wf.command('list')
