@@ -75,6 +75,13 @@ describe('createEnvironment from an existing manifest (import)', () => {
     expect((await readManifest(ws.env('otherpy').pyproject)).tool.comfydock.python_version).toBe('2.6')
   })
 
+  it('creates from a branch, recording the branch name and the commit it pointed at', async () => {
+    const res = await createEnvironment(ws, 'branch', { comfyui: 'master' })
+    expect(res.comfyui).toEqual({ version: 'master', type: 'branch', commit: repo.commits[2] })
+    const t = (await readManifest(ws.env('branch').pyproject)).tool.comfydock
+    expect([t.comfyui_version, t.comfyui_version_type, t.comfyui_commit_sha]).toEqual(['master', 'branch', repo.commits[2]])
+  })
+
   it('removes the environment when beforeCommit fails, keeping its error code and naming the step', async () => {
     const err = await createEnvironment(ws, 'half', {
       manifest: importedManifest(),
