@@ -56,7 +56,7 @@ export async function getNodeStatus (_ws: Workspace, env: EnvPaths): Promise<Nod
     }
     if (entry.source === 'development') continue
     const actual = await installedVersion(join(env.customNodes, entry.name))
-    if (actual !== undefined && actual !== entry.version) status.mismatched.push({ id, expected: entry.version, actual })
+    if (actual !== undefined && actual.replace(/^v/, '') !== entry.version.replace(/^v/, '')) status.mismatched.push({ id, expected: entry.version, actual })
   }
   status.extra = scan.enabled.filter(f => !tracked.has(f))
   return status

@@ -42,7 +42,13 @@ export function createGitStore (root: string) {
         hint: 'Check the URL and that the repository is reachable (`git ls-remote <url>`).',
       })
     }
-    await rename(tmp, mirror)
+    try {
+      await rename(tmp, mirror)
+    } catch (err) {
+      // Another process mirrored the same repository meanwhile: theirs is as good as ours.
+      await rm(tmp, { recursive: true, force: true })
+      if (!(await pathExists(mirror))) throw err
+    }
     return true
   }
 
