@@ -118,7 +118,14 @@ export class SidecarConnection {
   private receive (text: string): void {
     let parsed: ServerFrame
     try {
-      const check = serverFrame.safeParse(JSON.parse(text))
+      const raw = JSON.parse(text) as { v?: unknown }
+      if (raw && typeof raw.v === 'number' && raw.v !== PROTOCOL_VERSION) {
+        // a different comfydock version: every call would fail, so say so once instead
+        this.failPending(`the sidecar speaks protocol v${raw.v}, this panel v${PROTOCOL_VERSION}`)
+        this.setState('offline', `protocol mismatch (sidecar v${raw.v}, panel v${PROTOCOL_VERSION}): restart ComfyUI with \`comfydock run\` after updating comfydock`)
+        return
+      }
+      const check = serverFrame.safeParse(raw)
       if (!check.success) return
       parsed = check.data as ServerFrame
     } catch {
