@@ -51,6 +51,9 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
   if (pin.kind !== 'dev' && entry.version === old.version && await pathExists(dest)) {
     return { spec: query, ok: true, id, entry: old, from: old.version, to: old.version, changed: false, warnings: ctx.warnings }
   }
+  if (pin.kind === 'dev' && !(await pathExists(dest))) {
+    throw new ComfydockError('NODE_NOT_FOUND', `development node ${id} is not in ${env.customNodes}`, { hint: `Put its folder back at ${dest}, or stop tracking it with \`comfydock node remove ${id}\`.` })
+  }
   if (pin.kind !== 'dev' && await pathExists(dest)) {
     await assertNoLocalWork(dest, ctx.stores.git, old.repository, 'replacing',
       `Commit and push your changes to ${old.repository ?? 'the repository'} first, or track your copy as your own: \`comfydock node remove ${id} --force\` then \`comfydock node add --dev ${old.name}\`.`)
