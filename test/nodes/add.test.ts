@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readManifest, writeManifest } from '../../sidecar/manifest'
 import { addNodes } from '../../sidecar/nodes'
-import { makeGitRepo, startGitDaemon, type GitDaemon, type GitRepo } from '../support/git-repos'
+import { makeGitRepo, startGitDaemon, startGitHttpServer, type GitDaemon, type GitRepo } from '../support/git-repos'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
 import { makeWorkspaceWithEnv } from './env-fixture'
@@ -100,6 +100,20 @@ describe('node add', () => {
     expect(out.results[0]).toMatchObject({ ok: true, entry: { version: local.commits[0] } })
     expect(out.warnings.join('\n')).toMatch(/unreachable; using the cached mirror's v1/)
     expect(readFileSync(join(env2.customNodes, 'offline-git', 'a.py'), 'utf8')).toBe('1\n')
+  })
+
+  it('adds a git pack over HTTP and keys it by the registry id whose repository it is', async () => {
+    const http = await startGitHttpServer(repos)
+    const url = http.urlOf('my-git-pack')
+    const local = await startRegistryServer([{ id: 'my-git-pack-registry', repository: url, versions: [{ version: '1.0.0' }] }])
+    const { ws, env } = await makeWorkspaceWithEnv({}, { registry_url: local.url })
+    const out = await addNodes(ws, env, [url], { syncPython: false })
+    expect(out.results[0]).toMatchObject({ ok: true, id: 'my-git-pack-registry' })
+    expect((await readManifest(env.pyproject)).tool.comfydock.nodes!['my-git-pack-registry']).toMatchObject({
+      name: 'my-git-pack', registry_id: 'my-git-pack-registry', repository: url, version: repo.commits[1], source: 'git',
+    })
+    await http.stop()
+    await local.stop()
   })
 
   it('adds a git pack by file:// URL at its default branch and reads requirements from its pyproject', async () => {

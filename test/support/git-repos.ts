@@ -38,6 +38,7 @@ export function makeGitRepo (path: string, history: Array<{ files: Record<string
       git(path, ['add', '-A'])
       git(path, ['commit', '-q', '-m', opts.message ?? `commit ${repo.commits.length + 1}`])
       if (opts.tag) git(path, ['tag', opts.tag])
+      git(path, ['update-server-info']) // for the dumb HTTP server below
       const id = git(path, ['rev-parse', 'HEAD'])
       repo.commits.push(id)
       return id
@@ -70,6 +71,29 @@ export interface GitDaemon {
   /** `git://127.0.0.1:<port>/<name>` for a repository folder under the base path. */
   urlOf (name: string): string
   stop (): Promise<void>
+}
+
+/**
+ * Serves every repository under `basePath` read-only over git's "dumb" HTTP protocol (static files):
+ * `http://127.0.0.1:<port>/<name>.git` is the `.git` folder of `<basePath>/<name>`.
+ */
+export async function startGitHttpServer (basePath: string): Promise<GitDaemon> {
+  const { createServer: createHttpServer } = await import('node:http')
+  const { readFile } = await import('node:fs/promises')
+  const server = createHttpServer((req, res) => {
+    const m = /^\/([\w.-]+)\.git\/(.+)$/.exec(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))
+    if (!m || m[2].split('/').includes('..')) { res.writeHead(404); res.end(); return }
+    readFile(join(basePath, m[1], '.git', m[2])).then(
+      data => { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(data) },
+      () => { res.writeHead(404); res.end() },
+    )
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  return {
+    urlOf: name => `http://127.0.0.1:${port}/${name}.git`,
+    stop: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
+  }
 }
 
 /** Serves every repository under `basePath` read-only over the git protocol. */

@@ -90,8 +90,13 @@ export async function startRegistryServer (packs: FakePack[] = []): Promise<Regi
     }
     if (parts[0] === 'nodes' && parts[1] === 'search') {
       const cls = u.searchParams.get('comfy_node_search')
+      const repo = u.searchParams.get('repository_url_search')
       const text = (u.searchParams.get('search') ?? '').toLowerCase()
-      const found = cls ? claimants(cls) : [...all.values()].filter(p => p.id.includes(text) || (p.name ?? '').toLowerCase().includes(text))
+      const found = cls
+        ? claimants(cls)
+        : repo
+          ? [...all.values()].filter(p => nodeJson(p).repository.toLowerCase().includes(repo.toLowerCase().replace(/\.git$/, '')))
+          : [...all.values()].filter(p => p.id.includes(text) || (p.name ?? '').toLowerCase().includes(text))
       return send(200, { nodes: found.map(nodeJson), total: found.length, page: 1, limit: 20, totalPages: 1 })
     }
     if (parts[0] === 'comfy-nodes' && parts[2] === 'node') {

@@ -28,6 +28,7 @@ export interface RegistryClient {
   getVersion (id: string, version: string): Promise<RegistryNodeVersion | undefined>
   search (text: string, limit?: number): Promise<RegistryNode[]>
   searchByClass (className: string, limit?: number): Promise<RegistryNode[]>
+  searchByRepository (url: string, limit?: number): Promise<RegistryNode[]>
   /** The registry's ranked pick for a class name (`/comfy-nodes/{name}/node`). */
   nodeForClass (className: string): Promise<RegistryNode | undefined>
   /** Every node class a pack version declares (all pages). */
@@ -63,6 +64,9 @@ export function createRegistryClient (opts: RegistryClientOptions): RegistryClie
     },
     async searchByClass (className, limit = 20) {
       return (await get<RegistryPage>('/nodes/search', { comfy_node_search: className, limit })).data?.nodes ?? []
+    },
+    async searchByRepository (url, limit = 5) {
+      return (await get<RegistryPage>('/nodes/search', { repository_url_search: url, limit })).data?.nodes ?? []
     },
     async nodeForClass (className) {
       return (await get<RegistryNode>(`/comfy-nodes/${seg(className)}/node`)).data

@@ -7,6 +7,7 @@ import { ComfydockError } from '../../errors'
 import { isDirectory } from '../../fs'
 import type { EnvPaths } from '../../workspace'
 import { resolveRegistryVersion, type RegistryClient } from '../registry'
+import { normalizeRepository } from '../resolver'
 import { repoFolderName, type NodeSpec } from '../spec'
 import type { GitStore } from '../store'
 import type { PinnedNode } from './pinned'
@@ -24,6 +25,20 @@ function gitUrl (url: string): string {
   return /^[a-z+]+:\/\/|^git@/.test(url) ? url : resolve(url)
 }
 
+/**
+ * The registry id of a pack added by git URL, so workflows (which name registry ids) and the manifest
+ * agree, as the original tool does. Best effort: no answer leaves the pack keyed by its folder name.
+ */
+async function registryIdOf (url: string, ctx: ResolveContext): Promise<string | undefined> {
+  if (!/^https?:\/\//.test(url)) return undefined
+  try {
+    const want = normalizeRepository(url)
+    return (await ctx.registry.searchByRepository(url)).find(n => n.id && n.repository && normalizeRepository(n.repository) === want)?.id
+  } catch {
+    return undefined
+  }
+}
+
 export async function resolveSpec (spec: NodeSpec, ctx: ResolveContext): Promise<PinnedNode> {
   if (spec.kind === 'dev') {
     const inCustomNodes = resolve(ctx.env.customNodes, spec.target)
@@ -39,7 +54,8 @@ export async function resolveSpec (spec: NodeSpec, ctx: ResolveContext): Promise
     const url = gitUrl(spec.url)
     const { commit, offline } = await ctx.git.resolve(url, spec.ref)
     if (offline) ctx.warn?.(`${url} is unreachable; using the cached mirror's ${spec.ref ?? 'HEAD'} (${commit.slice(0, 12)})`)
-    return { kind: 'git', name: repoFolderName(url), repository: url, commit, ref: spec.ref }
+    const registryId = await registryIdOf(url, ctx)
+    return { kind: 'git', name: repoFolderName(url), repository: url, commit, ref: spec.ref, ...(registryId ? { registryId } : {}) }
   }
   const { node, version } = await resolveRegistryVersion(ctx.registry, spec.id, spec.version)
   if (ctx.registry.servedStale) ctx.warn?.(`the Comfy Registry is unreachable; ${spec.id} resolved from the cache`)
