@@ -181,7 +181,7 @@ export class Controller {
       const workflows: Array<{ name: string, json: GraphJson }> = []
       for (const t of chosen) workflows.push({ name: t.tab.name, json: await tabGraph(t.tab) })
       // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree
-      for (const w of workflows) await saveToDisk(w.name, w.json)
+      for (const [i, w] of workflows.entries()) await saveToDisk(w.name, w.json, chosen[i].tab.workflow)
       const info = await this.modelContext()
       const params = { message: message.trim(), workflows, ...info }
       let res

@@ -29,6 +29,8 @@ export interface ComfyWorkflowLike {
   changeTracker?: ChangeTrackerLike | null
   activeState?: GraphJson | null
   load?: () => Promise<unknown>
+  /** Writes activeState through the userdata API and marks the tab saved (the frontend's own save). */
+  save?: () => Promise<unknown>
 }
 
 export interface WorkflowStoreLike {

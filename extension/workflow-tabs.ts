@@ -29,7 +29,8 @@ function store () {
 export function openTabs (): OpenTab[] {
   const s = store()
   const active = s?.activeWorkflow ?? null
-  return (s?.openWorkflows ?? []).map(w => ({
+  // the store can hold a half-opened entry for a moment while the frontend switches tabs
+  return (s?.openWorkflows ?? []).filter((w): w is ComfyWorkflowLike => typeof w?.path === 'string').map(w => ({
     name: nameOfPath(w.path),
     path: w.path,
     active: w === active,
@@ -60,15 +61,31 @@ export async function tabGraph (tab: OpenTab): Promise<GraphJson> {
   return state
 }
 
-/** POST /api/userdata/workflows%2F<name>.json; the slash must be encoded. */
-export async function saveToDisk (name: string, json: GraphJson): Promise<void> {
+/** The frontend's own save of a tab: it then knows the tab is saved (no "unsaved" mark, no longer temporary). */
+async function frontendSave (w: ComfyWorkflowLike): Promise<boolean> {
+  if (typeof w.save !== 'function') return false
+  try {
+    await w.save()
+    return !w.isModified
+  } catch {
+    // e.g. a temporary tab whose file already exists: the frontend will not overwrite it
+    return false
+  }
+}
+
+/**
+ * Saves a tab's graph to ComfyUI's disk: through the tab's own save when it has one, else
+ * POST /api/userdata/workflows%2F<name>.json (the slash must be encoded).
+ */
+export async function saveToDisk (name: string, json: GraphJson, workflow?: ComfyWorkflowLike | null): Promise<void> {
+  if (workflow && await frontendSave(workflow)) return
   const file = encodeURIComponent(`${PREFIX}${name}.json`)
   const res = await api.fetchApi(`/userdata/${file}?overwrite=true`, { method: 'POST', body: JSON.stringify(json) })
   if (!res.ok) throw new Error(`ComfyUI refused to save ${PREFIX}${name}.json (HTTP ${res.status})`)
   const s = store()
   await s?.syncWorkflows?.(PREFIX.slice(0, -1)).catch(() => {})
   // the saved state is the new baseline, so the tab stops showing unsaved edits
-  const w = s?.getWorkflowByPath?.(`${PREFIX}${name}.json`)
+  const w = workflow ?? s?.getWorkflowByPath?.(`${PREFIX}${name}.json`)
   if (w?.changeTracker?.reset) w.changeTracker.reset(json)
 }
 
@@ -79,5 +96,8 @@ export async function loadIntoTab (name: string, json: GraphJson): Promise<void>
   await s?.syncWorkflows?.(PREFIX.slice(0, -1)).catch(() => {})
   const existing = s?.getWorkflowByPath?.(path) ?? null
   await app.loadGraphData(structuredClone(json), true, true, existing ?? name)
-  await saveToDisk(name, json)
+  const loaded = existing ?? s?.activeWorkflow ?? null
+  // the tracker notices the new graph on the next UI event; capture now so the save writes it
+  if (loaded) capture(loaded)
+  await saveToDisk(name, json, loaded)
 }
