@@ -88,6 +88,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     const saved = JSON.parse(readFileSync(join(env.comfyui, 'user', 'default', 'workflows', `${name}.json`), 'utf8'))
     expect(saved).toEqual(committed)
     await page.waitForFunction((n) => !document.querySelector(`[data-testid="tab-${n}"]`)?.textContent?.includes('unsaved'), name)
+    // saved by the tab's own save: the frontend no longer treats it as a temporary tab
+    expect(await page.evaluate((n) => (window as any).__harness.store.getWorkflowByPath(`workflows/${n}.json`).isTemporary, name)).toBe(false)
   })
 
   it('restores a committed version into its open tab, changing the graph', async () => {

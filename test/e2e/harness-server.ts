@@ -3,6 +3,7 @@
  * litegraph, the BUILT extension bundle at ComfyUI's URL layout, and the ComfyUI HTTP routes the
  * extension uses (object_info, models, userdata, and the bridge route of our custom node).
  */
+import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
@@ -80,6 +81,7 @@ export async function startHarness (opts: HarnessOptions): Promise<Harness> {
         if (!rel.startsWith('workflows/') || rel.includes('..')) return send(400, '{"error":"bad path"}')
         const target = join(opts.userWorkflows, rel.slice('workflows/'.length))
         if (req.method === 'POST') {
+          if (url.searchParams.get('overwrite') === 'false' && existsSync(target)) return send(409, '{"error":"file exists"}')
           const chunks: Buffer[] = []
           for await (const c of req) chunks.push(c as Buffer)
           await writeFile(target, Buffer.concat(chunks))

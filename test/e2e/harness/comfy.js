@@ -66,6 +66,15 @@ class Workflow {
     this.isModified = false
     this.changeTracker = new ChangeTracker(this, state)
   }
+
+  // as ComfyWorkflow.save(): the active state through the userdata API; a temporary tab never overwrites
+  async save () {
+    const res = await api.fetchApi(`/userdata/${encodeURIComponent(this.path)}?overwrite=${this.isPersisted}`, { method: 'POST', body: JSON.stringify(this.changeTracker.activeState) })
+    if (res.status !== 200) throw new Error(`Error saving user data file '${this.path}': ${res.status}`)
+    this.isPersisted = true
+    this.isTemporary = false
+    this.changeTracker.reset()
+  }
 }
 
 const emptyGraph = () => { const g = new LGraph(); return g.serialize() }
