@@ -59,7 +59,7 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean): Promise<No
       hint: `Track it as your own node with \`comfydock node add --dev ${pin.name}\`, or move it away first.`,
     })
   }
-  const staging = stagingDir(ctx.env, pin.name, 'new')
+  const staging = await stagingDir(ctx.env, pin.name, 'new')
   await rm(staging, { recursive: true, force: true })
   try {
     const mat = pin.kind === 'dev' ? { cached: true, sha256: undefined } : await materializePin(pin, staging, ctx.stores, ctx.opts)

@@ -32,7 +32,7 @@ export async function installMissingNodes (ws: Workspace, env: EnvPaths, opts: N
         })
       }
       const dest = join(env.customNodes, entry.name)
-      const staging = stagingDir(env, entry.name, 'new')
+      const staging = await stagingDir(env, entry.name, 'new')
       await rm(staging, { recursive: true, force: true })
       await assertNoLocalWork(dest, ctx.stores.git, entry.repository, 'replacing',
         `Commit and push your changes to ${entry.repository ?? 'the repository'} (then \`comfydock node update ${id}\`), or move the folder away.`)

@@ -11,6 +11,7 @@ import { packsRequiring } from '../pack-manifest'
 import { openRegistry, type RegistryClient } from '../registry'
 import { createArchiveStore, createGitStore } from '../store'
 import type { NodeStores } from '../sources'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export interface NodeOperationOptions {
@@ -82,7 +83,13 @@ function namePacks (err: ComfydockError, doc: Pyproject, packId: string): Comfyd
   })
 }
 
-/** A hidden staging folder next to the pack's place, so the final move is a same-filesystem rename. */
-export function stagingDir (env: EnvPaths, name: string, purpose: 'new' | 'old'): string {
-  return join(env.customNodes, `.${name}.comfydock-${purpose}`)
+/**
+ * Where a pack is prepared or set aside: in the environment, on the same filesystem as custom_nodes
+ * (so the final move is a rename), but outside it, so ComfyUI never loads a half-made folder left by
+ * an interrupted run.
+ */
+export async function stagingDir (env: EnvPaths, name: string, purpose: 'new' | 'old'): Promise<string> {
+  const parent = join(env.root, '.comfydock-staging')
+  await mkdir(parent, { recursive: true })
+  return join(parent, `${name}.${purpose}`)
 }

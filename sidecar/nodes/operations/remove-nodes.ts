@@ -56,7 +56,7 @@ async function removeOne (env: EnvPaths, git: GitStore, query: string, force: bo
       await assertNoLocalWork(dir, git, entry.repository, 'deleting',
         `Commit and push your changes first, or re-run with --force to delete them: \`comfydock node remove ${id} --force\`.`)
     }
-    const aside = stagingDir(env, entry.name, 'old')
+    const aside = await stagingDir(env, entry.name, 'old')
     await rm(aside, { recursive: true, force: true })
     await moveThenWrite(dir, aside, () => writeManifest(env.pyproject, doc))
     await rm(aside, { recursive: true, force: true })

@@ -58,8 +58,8 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
     await assertNoLocalWork(dest, ctx.stores.git, old.repository, 'replacing',
       `Commit and push your changes to ${old.repository ?? 'the repository'} first, or track your copy as your own: \`comfydock node remove ${id} --force\` then \`comfydock node add --dev ${old.name}\`.`)
   }
-  const staging = stagingDir(env, old.name, 'new')
-  const aside = stagingDir(env, old.name, 'old')
+  const staging = await stagingDir(env, old.name, 'new')
+  const aside = await stagingDir(env, old.name, 'old')
   await rm(staging, { recursive: true, force: true })
   await rm(aside, { recursive: true, force: true })
   return withTask(opts.onProgress, `update ${id}`, {}, async () => {
