@@ -88,11 +88,12 @@ export class Dispatcher {
       return spec.run({ ...base, env: undefined as never }, params as never)
     }
     const env = await workspace.resolveEnv(params.env as string | undefined)
-    return this.queue.run(env.name, async () => {
+    const work = async (): Promise<unknown> => {
       if (signal.aborted) throw new ComfydockError('CANCELLED', `${method} cancelled: the client disconnected`)
       const result = await spec.run({ ...base, env }, params as never)
       if (spec.changes) this.opts.broadcast({ v: PROTOCOL_VERSION, type: 'event', event: 'changed', env: env.name, method })
       return result
-    })
+    }
+    return spec.exclusive ? this.queue.run(env.name, work) : work()
   }
 }

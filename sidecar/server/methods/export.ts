@@ -7,6 +7,7 @@ import type { MethodTable } from './types'
 export const exportMethods: MethodTable = {
   'env.export': {
     scope: 'env',
+    exclusive: true,
     async run (ctx, params) {
       await mkdir(ctx.exportsDir, { recursive: true })
       const res = await exportEnvironment(ctx.workspace, ctx.env, { output: ctx.exportsDir, allowIssues: params.allowIssues, onProgress: ctx.onProgress, signal: ctx.signal })

@@ -19,6 +19,7 @@ export const resolveMethods: MethodTable = {
   },
   'nodes.install': {
     scope: 'env',
+    exclusive: true,
     changes: true,
     async run (ctx, params) {
       const out = await addNodes(ctx.workspace, ctx.env, params.specs, { onProgress: ctx.onProgress, signal: ctx.signal })

@@ -16,8 +16,13 @@ export interface MethodContext {
 }
 
 export interface MethodSpec<M extends MethodName> {
-  /** 'env' methods run one at a time per environment; 'none' need no environment. */
+  /** 'env' methods act on one environment (`params.env` or the active one); 'none' need none. */
   scope: 'env' | 'none'
+  /**
+   * Runs one at a time per environment (writes, and reads that must not see a write half done).
+   * Plain reads skip the queue, so the panel stays live during a long install.
+   */
+  exclusive?: boolean
   /** Tell every client the environment changed once this succeeds. */
   changes?: boolean
   run (ctx: MethodContext, params: MethodParams<M>): Promise<MethodResults[M]>

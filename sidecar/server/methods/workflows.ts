@@ -17,6 +17,7 @@ export const workflowMethods: MethodTable = {
   },
   'workflows.commit': {
     scope: 'env',
+    exclusive: true,
     changes: true,
     async run (ctx, params) {
       const names = params.workflows.map(w => w.name)
@@ -42,6 +43,7 @@ export const workflowMethods: MethodTable = {
   },
   'workflows.restore': {
     scope: 'env',
+    exclusive: true,
     changes: true,
     async run (ctx, params) {
       const res = await restoreWorkflow(ctx.workspace, ctx.env, params.name, { ...(params.ref ? { ref: params.ref } : {}), overwrite: params.overwrite })
