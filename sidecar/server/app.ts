@@ -11,6 +11,7 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { ComfydockError, toErrorPayload } from '../errors'
 import { safeJoin } from '../fs'
+import type { ResponseFrame } from '../protocol'
 import type { Dispatcher } from './dispatch'
 import { bearerToken, httpStatusFor, type SecurityPolicy } from './security'
 
@@ -25,6 +26,13 @@ export interface AppDeps {
 function errorResponse (c: Context, err: unknown): Response {
   const error = toErrorPayload(err)
   return c.json({ error }, httpStatusFor(error.code))
+}
+
+/** A request the protocol rejects is an HTTP client error; an operation that failed is still a 200 answer. */
+function rpcStatus (frame: ResponseFrame): 200 | 400 | 404 {
+  if (frame.ok) return 200
+  if (frame.error.code === 'BAD_REQUEST' || frame.error.code === 'INVALID_ARGUMENT') return 400
+  return frame.error.code === 'UNKNOWN_METHOD' ? 404 : 200
 }
 
 export function createApp (deps: AppDeps): Hono {
@@ -52,8 +60,7 @@ export function createApp (deps: AppDeps): Hono {
   }), async c => {
     const text = await c.req.text()
     const frame = await deps.dispatcher.handleText(text, () => {}, c.req.raw.signal)
-    const status = frame.ok ? 200 : frame.error.code === 'BAD_REQUEST' || frame.error.code === 'INVALID_ARGUMENT' ? 400 : frame.error.code === 'UNKNOWN_METHOD' ? 404 : 200
-    return c.json(frame, status)
+    return c.json(frame, rpcStatus(frame))
   })
 
   app.get('/downloads/:file', async c => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Dispatcher, defaultMethods, type MethodTable } from '../../sidecar/server'
-import { EnvQueue } from '../../sidecar/server/env-queue'
+import { Dispatcher, EnvQueue, defaultMethods, type MethodTable } from '../../sidecar/server'
 import type { ServerFrame } from '../../sidecar/protocol'
 import { makeEnvWorkspace } from './fixture'
 

@@ -29,6 +29,17 @@ describe('HTTP security (app.request)', () => {
     expect(body.result.methods).toContain('env.status')
   })
 
+  it('POST /rpc: a malformed request is 400, an unknown method 404, a failed operation a 200 error answer', async () => {
+    const auth = { authorization: 'Bearer secret-token-1234567890' }
+    const post = (body: string) => req('/rpc', auth, { method: 'POST', body })
+    expect((await post('{not json')).status).toBe(400)
+    expect((await post(JSON.stringify({ v: 1, id: '1', method: 'env.log', params: { limit: 'x' } }))).status).toBe(400)
+    expect((await post(JSON.stringify({ v: 1, id: '1', method: 'no.such' }))).status).toBe(404)
+    const failed = await post(JSON.stringify({ v: 1, id: '9', method: 'env.status', params: { env: 'missing' } }))
+    expect(failed.status).toBe(200)
+    expect(await failed.json()).toMatchObject({ id: '9', ok: false, error: { code: 'ENV_NOT_FOUND' } })
+  })
+
   it('refuses a request without a token with 401 UNAUTHORIZED', async () => {
     const res = await req('/rpc', {}, { method: 'POST', body: hello })
     expect(res.status).toBe(401)
