@@ -1,4 +1,4 @@
-/** @module Bundles: export an environment to one reproducible .tar.gz, read and import bundles safely. */
+/** @module Bundles: export an environment to one reproducible .tar.gz, read and import bundles (and ComfyUI-Manager snapshots) safely. */
 export { exportEnvironment, defaultBundleName, type ExportOptions, type ExportResult, type ExportSummary } from './export'
 export { DEV_NODE_MAX_BYTES, DEV_NODE_WARN_BYTES } from './export-checks'
 export {
@@ -6,3 +6,7 @@ export {
 } from './format'
 export { extractSafely, DEFAULT_EXTRACT_LIMITS, type ExtractLimits, type ExtractOptions } from './safe-extract'
 export { withOpenedBundle, readExtractedBundle, type OpenedBundle } from './open-bundle'
+export { importBundle, type ImportOptions, type ImportResult } from './import'
+export { previewImport, freeEnvName, type ImportPreview } from './import-preview'
+export { importManagerSnapshot, type SnapshotImportOptions, type SnapshotImportResult, type SnapshotPreview } from './import-snapshot'
+export { parseManagerSnapshot, readManagerSnapshot, isSnapshotFile, type ManagerSnapshot, type SnapshotPack } from './manager-snapshot'

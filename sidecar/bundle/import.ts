@@ -1,0 +1,129 @@
+/**
+ * @module `importBundle`: a bundle (ours, or the original tool's 1.0.x) into a new environment.
+ * Everything is validated and previewed before the workspace changes; the confirmation and the model
+ * strategy come from callbacks. The environment is made by `createEnvironment` with the bundled
+ * manifest, so any failure up to the first commit removes it completely. Pack installs and model
+ * downloads are collected per item: one failing never stops the import.
+ */
+import { copyFile, cp, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ComfydockError } from '../errors'
+import { createEnvironment } from '../env'
+import { downloadModelNeeds, installPinnedPacks, type ModelDownloadOutcome, type ModelNeed, type ModelStrategy, type PackOutcome } from '../env/repair'
+import { isDirectory, pathExists } from '../fs'
+import { ensureFreeSpace } from '../net'
+import type { OnProgress } from '../protocol'
+import { note, withTask } from '../progress'
+import type { EnvPaths, Workspace } from '../workspace'
+import { BUNDLE_FILES } from './format'
+import { bundleModelNeeds, chooseDownloads, previewImport, type ImportPreview } from './import-preview'
+import { withOpenedBundle, type OpenedBundle } from './open-bundle'
+import type { ExtractLimits } from './safe-extract'
+
+export interface ImportOptions {
+  /** Environment name; default: the bundle's (NAME-1, NAME-2 … when taken). */
+  name?: string
+  /** Which missing models to download; when absent `chooseModels` is asked, else "required". */
+  models?: ModelStrategy
+  /** Asked once the bundle is validated; false cancels with nothing changed. Absent: go ahead. */
+  confirm?: (preview: ImportPreview) => Promise<boolean>
+  chooseModels?: (preview: ImportPreview) => Promise<ModelStrategy | undefined>
+  python?: string
+  torchBackend?: string
+  limits?: Partial<ExtractLimits>
+  onProgress?: OnProgress
+  signal?: AbortSignal
+}
+
+export interface ImportResult {
+  name: string
+  path: string
+  commit: string
+  preview: ImportPreview
+  nodes: PackOutcome & { development: string[] }
+  models: ModelDownloadOutcome & { strategy: ModelStrategy, local: string[], skipped: string[], unavailable: string[] }
+  workflows: string[]
+  ok: boolean
+  next_steps: string[]
+}
+
+async function copyBundleContent (bundle: OpenedBundle, env: EnvPaths): Promise<void> {
+  if (await pathExists(join(bundle.dir, BUNDLE_FILES.uvLock))) await copyFile(join(bundle.dir, BUNDLE_FILES.uvLock), env.uvLock)
+  const workflows = join(bundle.dir, BUNDLE_FILES.workflows)
+  if (await isDirectory(workflows)) await cp(workflows, env.cecWorkflows, { recursive: true })
+  for (const node of bundle.devNodes) {
+    const dest = join(env.customNodes, node)
+    if (await pathExists(dest)) {
+      throw new ComfydockError('NODE_INSTALL_FAILED', `development node "${node}" clashes with ${dest}, which ComfyUI already has`)
+    }
+    await cp(join(bundle.dir, BUNDLE_FILES.devNodes, node), dest, { recursive: true, verbatimSymlinks: true })
+  }
+}
+
+async function copyWorkflowsToUser (bundle: OpenedBundle, env: EnvPaths): Promise<void> {
+  await mkdir(env.userWorkflows, { recursive: true })
+  for (const wf of bundle.workflows) {
+    const dest = join(env.userWorkflows, wf)
+    await mkdir(join(dest, '..'), { recursive: true })
+    await copyFile(join(env.cecWorkflows, wf), dest)
+  }
+}
+
+function nextSteps (res: Omit<ImportResult, 'next_steps'>): string[] {
+  const steps: string[] = []
+  if (res.nodes.failed.length) steps.push(`Retry the packs that failed: \`comfydock -e ${res.name} repair\``)
+  if (res.models.failed.length || res.models.skipped.length) steps.push(`Download the remaining models: \`comfydock -e ${res.name} repair --models all\``)
+  if (res.models.unavailable.length) steps.push(`Provide models without a source by hand, then run \`comfydock -e ${res.name} status\``)
+  steps.push(`Start ComfyUI: \`comfydock -e ${res.name} run\``)
+  return steps
+}
+
+export async function importBundle (ws: Workspace, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  return withOpenedBundle(file, async bundle => {
+    const needs = await bundleModelNeeds(ws, bundle)
+    const preview = await previewImport(ws, bundle, needs, opts.name)
+    for (const w of preview.warnings) note(opts.onProgress, 'warn', w)
+    if (opts.confirm && !(await opts.confirm(preview))) {
+      throw new ComfydockError('CANCELLED', 'import cancelled; nothing was changed')
+    }
+    const strategy = opts.models ?? (await opts.chooseModels?.(preview)) ?? 'required'
+    const selection = chooseDownloads(needs, strategy)
+    const downloadBytes = selection.download.reduce((n, m) => n + (m.size ?? 0), 0)
+    await mkdir(ws.modelsDir, { recursive: true })
+    await ensureFreeSpace(ws.modelsDir, downloadBytes, `downloading ${selection.download.length} model(s)`)
+
+    let packs: PackOutcome = { installed: [], failed: [] }
+    let downloads: ModelDownloadOutcome = { downloaded: [], failed: [] }
+    const created = await createEnvironment(ws, preview.target, {
+      manifest: bundle.pyproject,
+      python: opts.python,
+      torchBackend: opts.torchBackend,
+      commitMessage: 'Initial import from bundle',
+      beforeCommit: async (env, ctl) => {
+        await withTask(ctl.onProgress, 'copy bundle content', {}, () => copyBundleContent(bundle, env))
+        packs = await installPinnedPacks(ws, env, ctl)
+        downloads = await downloadModelNeeds(ws, selection.download, ctl)
+        await copyWorkflowsToUser(bundle, env)
+      },
+    }, { onProgress: opts.onProgress, signal: opts.signal })
+
+    const names = (list: ModelNeed[]): string[] => list.map(n => n.filename)
+    const partial: Omit<ImportResult, 'next_steps'> = {
+      name: created.name,
+      path: created.path,
+      commit: created.commit,
+      preview,
+      nodes: { ...packs, development: preview.nodes.development },
+      models: {
+        ...downloads,
+        strategy,
+        local: names(needs.filter(n => n.present)),
+        skipped: names(selection.skipped),
+        unavailable: names(selection.unavailable),
+      },
+      workflows: bundle.workflows,
+      ok: packs.failed.length === 0 && downloads.failed.length === 0,
+    }
+    return { ...partial, next_steps: nextSteps(partial) }
+  }, { limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal })
+}

@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exportEnvironment, importBundle } from '../../sidecar/bundle'
+import { readManifest, serializeManifest } from '../../sidecar/manifest'
+import { ModelIndex } from '../../sidecar/models'
+import { runCli } from '../support/cli'
+import { runCliAsync } from './support/cli-async'
+import { makeTempDir } from '../support/temp-dir'
+import { writeRawTarGz } from './support/raw-tar'
+import { makeWorld, WORKFLOWS, type World } from './support/world'
+
+let world: World
+let bundle: string
+
+const git = (dir: string, args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
+const envDirs = (wsRoot: string): string[] => (existsSync(join(wsRoot, 'environments')) ? readdirSync(join(wsRoot, 'environments')) : [])
+
+beforeAll(async () => {
+  world = await makeWorld(makeTempDir('import-world'))
+  bundle = join(world.root, 'portraits.tar.gz')
+  const res = runCli(['-e', 'portraits', 'export', bundle], { workspace: world.src.ws.root })
+  expect(res.code, res.stderr).toBe(0)
+}, 240_000)
+afterAll(async () => { await world?.close() })
+
+describe('import round trip', () => {
+  it('recreates the environment in a second workspace: same manifest and workflows, packs installed, models downloaded and verified', async () => {
+    const ws = await world.newWorkspace('ws-dst')
+    const res = await runCliAsync(['import', bundle, '--name', 'copy', '--models', 'all', '--yes'], { workspace: ws.root })
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout).toContain('Import complete: copy')
+    expect(res.stdout).toContain('Custom nodes: 2/2 registry/git installed, 1 development (bundled)')
+    expect(res.stdout).toContain('Models (all): 0 found locally, 3 downloaded, 0 failed, 0 skipped')
+    expect(res.stderr).toContain('Import summary:')
+    expect(res.stderr).toContain('Source: portraits')
+
+    const src = world.src.env
+    const dst = ws.env('copy')
+    const a = await readManifest(src.pyproject)
+    const b = await readManifest(dst.pyproject)
+    for (const table of ['nodes', 'workflows', 'models', 'comfyui_version', 'comfyui_commit_sha'] as const) {
+      expect(b.tool.comfydock[table], table).toEqual(a.tool.comfydock[table])
+    }
+    expect(b.project.dependencies).toEqual(a.project.dependencies)
+    expect(b['dependency-groups']).toEqual(a['dependency-groups'])
+    for (const wf of WORKFLOWS) {
+      expect(readFileSync(join(dst.cecWorkflows, wf)).equals(readFileSync(join(src.cecWorkflows, wf))), wf).toBe(true)
+      expect(readFileSync(join(dst.userWorkflows, wf)).equals(readFileSync(join(src.cecWorkflows, wf))), wf).toBe(true)
+    }
+    expect(readFileSync(join(dst.customNodes, 'ComfyUI-Impact-Pack', '__init__.py'), 'utf8')).toBe('V = "8.1.0"\n')
+    expect(git(join(dst.customNodes, 'my-git-pack'), ['rev-parse', 'HEAD'])).toBe(world.gitPack.commits[0])
+    expect(readFileSync(join(dst.customNodes, 'my-dev-node', 'web', 'ui.js'), 'utf8')).toBe('export {}\n')
+    expect(existsSync(join(dst.customNodes, 'my-dev-node', 'cache'))).toBe(false)
+
+    const index = ModelIndex.open(ws)
+    try {
+      for (const m of Object.values(world.models)) {
+        expect(readFileSync(join(ws.modelsDir, m.relPath)).equals(m.data), m.filename).toBe(true)
+        expect(index.get(m.hash)?.locations.map(l => l.relPath)).toEqual([m.relPath])
+      }
+    } finally {
+      index.close()
+    }
+    expect(git(dst.cec, ['log', '--format=%s'])).toBe('Initial import from bundle')
+    expect(git(dst.cec, ['status', '--porcelain'])).toBe('')
+    expect(existsSync(dst.completeMarker)).toBe(true)
+  })
+
+  it('imports into NAME-1 when the name is taken, downloads only required models by default, and finds local ones in the index', async () => {
+    const ws = await world.newWorkspace('ws-collide')
+    const first = await importBundle(ws, bundle, { models: 'skip' })
+    expect(first.name).toBe('portraits')
+    expect(first.models.skipped.sort()).toEqual(['control_canny.safetensors', 'detail_lora.safetensors', 'sd_xl_base_1.0.safetensors'])
+    const notes: string[] = []
+    const second = await importBundle(ws, bundle, { onProgress: e => { if (e.phase === 'note' && e.message) notes.push(e.message) } })
+    expect(second.name).toBe('portraits-1')
+    expect(second.preview.requested_name).toBe('portraits')
+    expect(notes).toContain('environment "portraits" exists, using "portraits-1"')
+    // canny needs the checkpoint and the controlnet (required); the lora is only optional
+    expect(second.models.strategy).toBe('required')
+    expect(second.models.downloaded.map(d => d.filename).sort()).toEqual(['control_canny.safetensors', 'sd_xl_base_1.0.safetensors'])
+    expect(second.models.skipped).toEqual(['detail_lora.safetensors'])
+    const third = await importBundle(ws, bundle, { name: 'again', models: 'required' })
+    expect(third.models.local.sort()).toEqual(['control_canny.safetensors', 'sd_xl_base_1.0.safetensors'])
+    expect(third.models.downloaded).toEqual([])
+  })
+
+  it('completes with a correct summary when a pack 404s and a model answers 500', async () => {
+    const root = makeTempDir('partial')
+    const stage = join(root, 'stage')
+    mkdirSync(stage)
+    execFileSync('tar', ['xzf', bundle, '-C', stage])
+    const doc = await readManifest(join(stage, 'pyproject.toml'))
+    doc.tool.comfydock.nodes!['gone-pack'] = { name: 'gone-pack', registry_id: 'gone-pack', version: '1.0.0', source: 'registry', download_url: `${world.registry.url}/files/gone-pack/1.0.0/node.zip` }
+    const broken = world.models.controlnet
+    world.files.faults(`/files/${broken.filename}`, ...Array.from({ length: 12 }, () => ({ status: 500 })))
+    writeFileSync(join(stage, 'pyproject.toml'), serializeManifest(doc))
+    const edited = join(root, 'edited.tar.gz')
+    execFileSync('tar', ['czf', edited, '-C', stage, '.'])
+
+    const ws = await world.newWorkspace('ws-partial')
+    const res = await importBundle(ws, edited, { name: 'partial', models: 'all' })
+    expect(res.ok).toBe(false)
+    expect(res.nodes.installed.sort()).toEqual(['comfyui-impact-pack', 'my-git-pack'])
+    expect(res.nodes.failed.map(f => f.id)).toEqual(['gone-pack'])
+    expect(res.nodes.failed[0].error.message).toMatch(/404/)
+    expect(res.models.downloaded.map(d => d.filename).sort()).toEqual(['detail_lora.safetensors', 'sd_xl_base_1.0.safetensors'])
+    expect(res.models.failed.map(f => f.filename)).toEqual([broken.filename])
+    expect(res.models.failed[0].error.message).toMatch(/500/)
+    expect(res.next_steps.join('\n')).toContain('comfydock -e partial repair')
+    expect(git(ws.env('partial').cec, ['log', '--format=%s'])).toBe('Initial import from bundle')
+  }, 120_000)
+
+  it('refuses without --yes when it cannot ask, and leaves no environment behind', async () => {
+    const ws = await world.newWorkspace('ws-noconfirm')
+    const res = runCli(['import', bundle], { workspace: ws.root })
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain('error[CONFIRMATION_REQUIRED]')
+    expect(res.stderr).toContain('Re-run with --yes')
+    expect(envDirs(ws.root)).toEqual([])
+  })
+
+  it('rejects a hostile bundle before touching the workspace', async () => {
+    const ws = await world.newWorkspace('ws-hostile')
+    const evil = writeRawTarGz(join(world.root, 'evil.tar.gz'), [
+      { path: 'pyproject.toml', data: '[project]\nname = "x"\n' },
+      { path: '../../escaped.txt', data: 'pwned' },
+    ])
+    const res = runCli(['import', evil, '--yes'], { workspace: ws.root })
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain('bundle appears corrupted: entry "../../escaped.txt" points outside the bundle')
+    expect(envDirs(ws.root)).toEqual([])
+    expect(existsSync(join(world.root, 'escaped.txt'))).toBe(false)
+  })
+
+  it('rejects a bundle whose pyproject does not parse, with the line and column', async () => {
+    const ws = await world.newWorkspace('ws-badtoml')
+    const bad = writeRawTarGz(join(world.root, 'badtoml.tar.gz'), [{ path: 'pyproject.toml', data: '[project\nname = 1\n' }])
+    const res = runCli(['import', bad, '--yes', '--json'], { workspace: ws.root })
+    expect(res.code).toBe(1)
+    expect(res.json().error.code).toBe('BUNDLE_CORRUPT')
+    expect(res.json().error.message).toMatch(/^bundle appears corrupted: pyproject.toml:1:\d+/)
+    expect(envDirs(ws.root)).toEqual([])
+  })
+
+  it('refuses a newer bundle format with an upgrade hint', async () => {
+    const ws = await world.newWorkspace('ws-newer')
+    const newer = writeRawTarGz(join(world.root, 'newer.tar.gz'), [
+      { path: 'manifest.json', data: JSON.stringify({ format: 'comfydock-bundle', format_version: 9 }) },
+      { path: 'pyproject.toml', data: '[project]\nname = "x"\n' },
+    ])
+    const res = runCli(['import', newer, '--yes'], { workspace: ws.root })
+    expect(res.stderr).toContain('error[BUNDLE_UNSUPPORTED_VERSION]: bundle format version 9 is newer')
+    expect(res.stderr).toContain('Upgrade comfydock')
+    expect(envDirs(ws.root)).toEqual([])
+  })
+
+  it('removes the environment completely when creating it fails', async () => {
+    const ws = await world.newWorkspace('ws-fail')
+    await ws.setConfig('comfyui_source', join(world.root, 'no-such-comfyui'))
+    const err = await importBundle(ws, bundle, { models: 'skip' }).catch(e => e)
+    expect(err.code).toBe('COMFYUI_SOURCE_UNAVAILABLE')
+    expect(envDirs(ws.root)).toEqual([])
+  })
+})
+
+describe('export of an imported environment', () => {
+  it('gives a bundle with the same content as the original', async () => {
+    const ws = await world.newWorkspace('ws-reexport')
+    await importBundle(ws, bundle, { models: 'skip' })
+    const again = await exportEnvironment(ws, ws.env('portraits'), { output: join(world.root, 'again.tar.gz') })
+    const list = (f: string): string[] => execFileSync('tar', ['tzf', f], { encoding: 'utf8' }).split('\n').sort()
+    expect(list(again.path)).toEqual(list(bundle))
+  })
+})
