@@ -14,6 +14,7 @@ import type { OnProgress } from '../protocol'
 import type { Workspace } from '../workspace'
 import { civitaiDownloadUrl, getCivitaiModel, getCivitaiVersion, primaryFile, type CivitaiVersion } from './civitai'
 import { ModelIndex } from './model-index'
+import { MODEL_FOLDERS } from './model-files'
 import { CIVITAI_TYPE_FOLDERS, parseModelUrl, sha256FromLinkedEtag, type ModelUrl } from './model-url'
 import { serviceAccess, type ServiceAccess } from './service-access'
 import { shortHashWithSize } from './short-hash'
@@ -36,6 +37,8 @@ export interface DownloadModelOptions {
   signal?: AbortSignal
   retries?: number
   backoffMs?: number
+  /** Asked when neither the request nor the host says which model folder a file goes in (interactive use). */
+  chooseFolder?: (filename: string, folders: string[]) => Promise<string | undefined>
 }
 
 export interface DownloadedModel extends IndexedModel {
@@ -80,7 +83,7 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
     const key = createHash('sha256').update(plan.downloadUrl).digest('hex').slice(0, 24)
     let relPath: string | undefined
     const chooseDest = async (info: DownloadInfo): Promise<string> => {
-      relPath = targetRelPath(req, plan, info)
+      relPath = await targetRelPath(req, plan, info, opts.chooseFolder)
       const final = safeJoin(modelsDir, relPath, 'model path')
       await refuseExisting(final, relPath)
       return join(dirname(final), `.${basename(final)}.${key.slice(0, 8)}.verifying`)
@@ -198,10 +201,10 @@ async function huggingfaceSha256 (url: string, access: ServiceAccess, signal?: A
   }
 }
 
-function targetRelPath (req: DownloadRequest, plan: Plan, info: DownloadInfo): string {
+async function targetRelPath (req: DownloadRequest, plan: Plan, info: DownloadInfo, chooseFolder?: DownloadModelOptions['chooseFolder']): Promise<string> {
   if (req.relPath) return toRelPath(req.relPath)
   const name = plan.filename ?? info.filename
-  const folder = req.folder ?? plan.folder
+  const folder = req.folder ?? plan.folder ?? (name && chooseFolder ? await chooseFolder(name, [...MODEL_FOLDERS]) : undefined)
   if (!name) {
     throw new ComfydockError('INVALID_ARGUMENT', `cannot tell a file name for ${redactSecrets(req.url)}`, { hint: 'Pass one: `--path loras/name.safetensors`.' })
   }

@@ -12,7 +12,7 @@ export { parseModelUrl, sourceTypeOf, type ModelUrl, type ServiceUrls } from './
 export { serviceAccess, type ServiceAccess } from './service-access'
 export { hashModels, ensureFullHashes, type HashModelsOptions } from './full-hashes'
 export { findModelSource, type FoundSource } from './find-source'
-export { findModels, resolveModel, searchModels } from './resolve-model'
+export { findModels, onlyMatch, resolveModel, searchModels } from './resolve-model'
 export {
   addModelToManifest, removeModelFromManifest, listManifestModels, getModelStatus,
   type ManifestModel, type ModelState, type ModelStatus, type AddModelOptions,

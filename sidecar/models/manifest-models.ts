@@ -10,7 +10,7 @@ import type { EnvPaths, Workspace } from '../workspace'
 import { downloadModel } from './download-model'
 import { defaultCriticality } from './model-files'
 import { ModelIndex } from './model-index'
-import { resolveModel } from './resolve-model'
+import { findModels, onlyMatch } from './resolve-model'
 import { folderOf, type IndexedModel } from './types'
 
 export type ModelState = 'present' | 'missing' | 'missing-no-source'
@@ -35,6 +35,9 @@ export interface AddModelOptions {
   workflow?: string
   /** Model folder for a URL that does not say (direct links). */
   folder?: string
+  /** Picks one when a name matches several models (interactive use); without it that is MODEL_AMBIGUOUS. */
+  choose?: (question: string, candidates: IndexedModel[]) => Promise<IndexedModel | undefined>
+  chooseFolder?: (filename: string, folders: string[]) => Promise<string | undefined>
   onProgress?: OnProgress
   signal?: AbortSignal
 }
@@ -45,10 +48,13 @@ const isUrl = (s: string): boolean => /^https?:\/\//i.test(s) || s.startsWith('h
 export async function addModelToManifest (ws: Workspace, env: EnvPaths, spec: string, opts: AddModelOptions = {}): Promise<ManifestModel> {
   let model: IndexedModel
   if (isUrl(spec)) {
-    model = await downloadModel(ws, { url: spec, folder: opts.folder }, { onProgress: opts.onProgress, signal: opts.signal })
+    model = await downloadModel(ws, { url: spec, folder: opts.folder }, { onProgress: opts.onProgress, signal: opts.signal, chooseFolder: opts.chooseFolder })
   } else {
     const index = ModelIndex.open(ws)
-    try { model = resolveModel(index, spec) } finally { index.close() }
+    let found: IndexedModel[]
+    try { found = findModels(index, spec) } finally { index.close() }
+    const picked = found.length > 1 && opts.choose ? await opts.choose(`"${spec}" matches ${found.length} models; which one?`, found) : undefined
+    model = picked ?? onlyMatch(spec, found)
   }
   const loc = model.locations[0]
   if (!loc) throw new ComfydockError('MODEL_NOT_FOUND', `model ${model.hash} has no file on this machine`, { hint: 'Run `comfydock model index sync`.' })

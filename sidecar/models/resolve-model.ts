@@ -19,7 +19,11 @@ export function findModels (index: ModelIndex, query: string): IndexedModel[] {
 
 /** Exactly one model, or MODEL_NOT_FOUND / MODEL_AMBIGUOUS naming the candidates. */
 export function resolveModel (index: ModelIndex, query: string): IndexedModel {
-  const found = findModels(index, query)
+  return onlyMatch(query, findModels(index, query))
+}
+
+/** The single model in `found`, or the error that explains why there is not exactly one. */
+export function onlyMatch (query: string, found: IndexedModel[]): IndexedModel {
   if (found.length === 1) return found[0]
   if (found.length === 0) {
     throw new ComfydockError('MODEL_NOT_FOUND', `no model in the index matches "${query}"`, {

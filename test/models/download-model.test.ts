@@ -97,6 +97,16 @@ describe('downloadModel', () => {
     expect(m.sources[0].type).toBe('url')
   })
 
+  it('asks the caller for a folder when the URL does not say, and uses the answer', async () => {
+    cdn.file('/files/asked.safetensors', bytes(1500, 31))
+    const asked: string[] = []
+    const m = await downloadModel(ws, { url: `${cdn.url}/files/asked.safetensors` }, {
+      chooseFolder: async (name, folders) => { asked.push(name); expect(folders).toContain('loras'); return 'diffusion_models' },
+    })
+    expect(asked).toEqual(['asked.safetensors'])
+    expect(m.relPath).toBe('diffusion_models/asked.safetensors')
+  })
+
   it('discards a download that does not match the expected hash', async () => {
     cdn.file('/files/wrong.safetensors', bytes(2000, 13))
     const err = await rejection(downloadModel(ws, { url: `${cdn.url}/files/wrong.safetensors`, folder: 'loras', expectedHash: '0123456789abcdef' }))

@@ -8,7 +8,8 @@ import { ComfydockError } from '../../errors'
 import { isDirectory } from '../../fs'
 import {
   ModelIndex, addModelToManifest, downloadModels, findModelSource, hashModels, listManifestModels, removeModelFromManifest,
-  resolveModel, searchModels, syncIndex, trackedDirs, type IndexedModel, type ManifestModel, type ScanResult,
+  MODEL_FOLDERS, parseModelUrl, resolveModel, searchModels, serviceAccess, syncIndex, trackedDirs,
+  type IndexedModel, type ManifestModel, type ScanResult,
 } from '../../models'
 import type { Workspace } from '../../workspace'
 import { withContext, type CliContext } from '../context'
@@ -123,10 +124,23 @@ function registerDirCommands (model: Command): void {
   }))
 }
 
+/**
+ * On a terminal, asks once, before any progress bar, which folder URLs go in when the host cannot
+ * say (anything but CivitAI). Otherwise undefined, and the core's error asks for --category.
+ */
+async function askFolder (ctx: CliContext, specs: string[]): Promise<string | undefined> {
+  if (!ctx.interactive) return undefined
+  const services = (await serviceAccess(await ctx.workspace())).services
+  const unsure = specs.filter(s => /^(https?:|hf:)/i.test(s) && parseModelUrl(s, services).type !== 'civitai')
+  if (unsure.length === 0) return undefined
+  return ctx.select(`Which model folder ${unsure.length === 1 ? 'does it' : 'do they'} go in?`, MODEL_FOLDERS.map(f => ({ name: f, value: f as string })))
+}
+
 async function runDownloads (ctx: CliContext, urls: string[], opts: { path?: string, category?: string, hash?: string }): Promise<void> {
   if (opts.path && urls.length > 1) throw new ComfydockError('USAGE', '--path names one file; it cannot be used with several URLs', { hint: 'Use --category for several downloads.' })
   const ws = await ctx.workspace()
-  const out = await downloadModels(ws, urls.map(url => ({ url, relPath: opts.path, folder: opts.category, expectedHash: opts.hash })), { onProgress: ctx.onProgress })
+  const folder = opts.category ?? (opts.path ? undefined : await askFolder(ctx, urls))
+  const out = await downloadModels(ws, urls.map(url => ({ url, relPath: opts.path, folder, expectedHash: opts.hash })), { onProgress: ctx.onProgress })
   const failed = out.filter(o => o.error)
   if (failed.length === urls.length && failed.length === 1) throw failed[0].error
   const result = {
@@ -170,7 +184,9 @@ export function registerModelCommands (program: Command): void {
       }
       const env = await ctx.env()
       const m = await addModelToManifest(await ctx.workspace(), env, spec, {
-        optional: opts.optional, criticality: opts.criticality as ManifestModel['criticality'] | undefined, workflow: opts.workflow, folder: opts.category, onProgress: ctx.onProgress,
+        optional: opts.optional, criticality: opts.criticality as ManifestModel['criticality'] | undefined, workflow: opts.workflow, onProgress: ctx.onProgress,
+        choose: (question, models) => ctx.select(question, models.map(x => ({ name: modelLine(x), value: x }))),
+        folder: opts.category ?? await askFolder(ctx, [spec]),
       })
       ctx.print(m, `Added ${m.filename} (${m.hash}, ${m.criticality}) to ${env.name}${opts.workflow ? ` and workflow ${opts.workflow}` : ''}.`)
     }))
