@@ -135,6 +135,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]))
   })
 
+  it('runs the export from its keybinding (Ctrl+Alt+E)', async () => {
+    const download = page.waitForEvent('download', { timeout: 20_000 })
+    await page.keyboard.press('Control+Alt+KeyE')
+    expect((await download).suggestedFilename()).toMatch(/^demo_export_.*\.tar\.gz$/)
+  })
+
   it('shows the sidecar as offline when it goes away, and reconnects when it is back', async () => {
     const port = sidecar.port
     await sidecar.close()
