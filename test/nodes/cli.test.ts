@@ -37,6 +37,7 @@ beforeAll(async () => {
     { id: 'pack-a', repository: 'https://github.com/someone/Pack-A', versions: [{ version: '1.0.0', classes: ['PackAThing'], files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==1.0\n' } }] },
     { id: 'pack-c', versions: [{ version: '3.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==2.0\n' } }] },
     { id: 'pack-plain', versions: [{ version: '0.1.0' }] },
+    { id: 'pack-needs-missing', versions: [{ version: '0.1.0', files: { '__init__.py': '', 'requirements.txt': 'no-such-wheel>=1\n' } }] },
   ])
   ws = join(dir, 'ws')
   runCli(['init', ws])
@@ -69,6 +70,13 @@ describe('comfydock node (CLI)', () => {
     expect(after).not.toContain('pack-c')
     expect(after.replace(/\n\[tool\.comfydock\.nodes\.pack-plain\][^[]*/, '\n')).toBe(before)
     expect(existsSync(join(envRoot, 'ComfyUI', 'custom_nodes', 'pack-c'))).toBe(false)
+  })
+
+  it('a requirement no index has fails that pack only, naming the requirement', async () => {
+    const res = await cli(['node', 'add', 'pack-needs-missing', '--json'])
+    expect(res.code).toBe(1)
+    expect(res.json().results[0].error).toMatchObject({ code: 'PYTHON_SYNC_FAILED', message: expect.stringMatching(/^pack-needs-missing: [\s\S]*no-such-wheel/) })
+    expect(readFileSync(join(envRoot, '.cec', 'pyproject.toml'), 'utf8')).not.toContain('no-such-wheel')
   })
 
   it('node list shows source, version and state; --json carries the same', async () => {

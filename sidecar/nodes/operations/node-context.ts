@@ -65,19 +65,23 @@ export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: s
     try {
       await backend.check(doc)
     } catch (err) {
-      if (err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT') throw namePacks(err, doc, packId)
+      const named = err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT' ? namePacks(err, doc, packId) : undefined
+      if (named) throw named
     }
+    if (syncErr instanceof ComfydockError) throw new ComfydockError(syncErr.code, `${packId}: ${syncErr.message}`, { hint: syncErr.hint, cause: syncErr })
     throw syncErr
   }
 }
 
-function namePacks (err: ComfydockError, doc: Pyproject, packId: string): ComfydockError {
+/** A conflict between `packId` and the packs (or ComfyUI) whose requirements the installer quoted; undefined when it quoted none. */
+function namePacks (err: ComfydockError, doc: Pyproject, packId: string): ComfydockError | undefined {
   const text = err.message.toLowerCase().replace(/_/g, '-')
   const mentioned = (req: string): boolean => new RegExp(`(^|[^a-z0-9-])${requirementName(req).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9-]|$)`).test(text)
   const others = packsRequiring(doc, mentioned).filter(id => id !== packId)
   const core = doc.project.dependencies.some(mentioned) ? ['ComfyUI\'s own requirements'] : []
   const against = [...others, ...core]
-  return new ComfydockError('DEPENDENCY_CONFLICT', `${packId} conflicts with ${against.length ? against.join(', ') : 'the environment'}: ${err.message}`, {
+  if (against.length === 0) return undefined
+  return new ComfydockError('DEPENDENCY_CONFLICT', `${packId} conflicts with ${against.join(', ')}: ${err.message}`, {
     hint: `pyproject.toml is unchanged. Remove one of them (\`comfydock node remove ${others[0] ?? packId}\`) or pick another version (\`comfydock node add ${packId}@<version>\`).`,
     cause: err,
   })
