@@ -78,7 +78,7 @@ describe('node type resolution', () => {
 
   it('asks the environment map before the node properties, installed packs and the registry', async () => {
     const { ws, env } = await makeWorkspaceWithEnv({
-      nodes: { 'comfyui-impact-pack': { name: 'ComfyUI-Impact-Pack', registry_id: 'comfyui-impact-pack', version: '8.0.0', source: 'registry' } },
+      nodes: { 'comfyui-impact-pack': { name: 'ComfyUI-Impact-Pack', registry_id: 'comfyui-impact-pack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack', version: '8.0.0', source: 'registry' } },
       workflows: { wf: { path: 'workflows/wf.json', nodes: [], custom_node_map: { SAMLoader: 'my-own-sam', 'Fancy Note': false } } },
     }, { registry_url: server.url, node_mappings_url: `${server.url}/node_mappings.json` })
     await mkdir(join(env.customNodes, 'ComfyUI-Impact-Pack'))
@@ -95,6 +95,8 @@ describe('node type resolution', () => {
     expect(note.optional).toBe(true)
     expect(detailer.candidates[0]).toMatchObject({ packId: 'comfyui-impact-pack', source: 'installed', installed: true, version: '8.0.0' })
     expect(cnr.candidates[0]).toMatchObject({ packId: 'comfyui-impact-pack', source: 'workflow', version: '8.0.0', installed: true })
+    const [aux] = await resolver.resolve([{ type: 'ImpactThing', auxId: 'ltdrdata/ComfyUI-Impact-Pack', ver: 'abc1234' }])
+    expect(aux.candidates[0]).toMatchObject({ packId: 'ltdrdata/ComfyUI-Impact-Pack', source: 'workflow', version: 'abc1234', installed: true, repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack' })
   })
 
   it('uses object_info python_module for installed packs and treats cnr_id comfy-core and core modules as core', async () => {
