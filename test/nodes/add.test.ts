@@ -116,6 +116,18 @@ describe('node add', () => {
     await local.stop()
   })
 
+  it('installs a registry pack published without an archive from its repository, pinned to a commit', async () => {
+    const http = await startGitHttpServer(repos)
+    const url = http.urlOf('my-git-pack')
+    const local = await startRegistryServer([{ id: 'no-zip-pack', repository: url, versions: [{ version: '1.0.0', noArchive: true }] }])
+    const { ws, env } = await makeWorkspaceWithEnv({}, { registry_url: local.url })
+    const out = await addNodes(ws, env, ['no-zip-pack'], { syncPython: false })
+    expect(out.results[0]).toMatchObject({ ok: true, id: 'no-zip-pack', entry: { source: 'git', registry_id: 'no-zip-pack', version: repo.commits[1], repository: url } })
+    expect(out.warnings.join('\n')).toContain('has no registry archive; installing from')
+    await http.stop()
+    await local.stop()
+  })
+
   it('adds a git pack by file:// URL at its default branch and reads requirements from its pyproject', async () => {
     const { ws, env } = await setup()
     await addNodes(ws, env, [repo.fileUrl], { syncPython: false })

@@ -18,6 +18,8 @@ export interface FakeVersion {
   /** Node class names this version declares. */
   classes?: string[]
   createdAt?: string
+  /** Published without a registry archive (no downloadUrl): installers fall back to the repository. */
+  noArchive?: boolean
 }
 
 export interface FakePack {
@@ -62,7 +64,7 @@ export async function startRegistryServer (packs: FakePack[] = []): Promise<Regi
   const versionJson = (p: FakePack, v: FakeVersion) => ({
     id: `${p.id}-${v.version}`, node_id: p.id, version: v.version, createdAt: v.createdAt ?? '2025-01-01T00:00:00Z',
     deprecated: false, dependencies: v.dependencies ?? [], status: 'NodeVersionStatusActive',
-    downloadUrl: `${base}/files/${p.id}/${v.version}/node.zip`,
+    ...(v.noArchive ? {} : { downloadUrl: `${base}/files/${p.id}/${v.version}/node.zip` }),
   })
   const nodeJson = (p: FakePack) => ({
     id: p.id, name: p.name ?? p.id, repository: p.repository ?? `https://github.com/test/${p.id}`,
