@@ -76,6 +76,16 @@ describe('node type resolution', () => {
     expect(await pickCandidate(all, { yes: true })).toMatchObject({ reason: 'installed', candidate: { packId: 'comfyui-impact-pack' } })
   })
 
+  it('knows the classes of a git-installed pack that is also in the registry', async () => {
+    const commit = 'c'.repeat(40)
+    const { ws, env } = await makeWorkspaceWithEnv({
+      nodes: { 'comfyui-impact-pack': { name: 'ComfyUI-Impact-Pack', registry_id: 'comfyui-impact-pack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack', version: commit, source: 'git' } },
+    }, { registry_url: server.url, node_mappings_url: `${server.url}/node_mappings.json` })
+    await mkdir(join(env.customNodes, 'ComfyUI-Impact-Pack'))
+    const [r] = await createNodeResolver(ws, env).resolve([{ type: 'FaceDetailer' }])
+    expect(r.candidates).toEqual([{ packId: 'comfyui-impact-pack', source: 'installed', version: commit, rank: 1, installed: true, repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack' }])
+  })
+
   it('asks the environment map before the node properties, installed packs and the registry', async () => {
     const { ws, env } = await makeWorkspaceWithEnv({
       nodes: { 'comfyui-impact-pack': { name: 'ComfyUI-Impact-Pack', registry_id: 'comfyui-impact-pack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack', version: '8.0.0', source: 'registry' } },

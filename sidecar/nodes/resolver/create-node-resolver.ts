@@ -85,9 +85,12 @@ export function createNodeResolver (ws: Workspace, env?: EnvPaths, opts: NodeRes
     if (!useNetwork) return map
     for (const p of (await installed()).packs) {
       const e = p.entry
-      if (!e?.registry_id || e.source !== 'registry') continue
+      if (!e?.registry_id || e.source === 'development') continue
       try {
-        for (const c of await reg().versionClasses(e.registry_id, e.version)) {
+        // A git pack's commit has no registry version: its latest published version stands in for it.
+        const version = e.source === 'registry' ? e.version : (await reg().getNode(e.registry_id))?.latest_version?.version
+        if (!version) continue
+        for (const c of await reg().versionClasses(e.registry_id, version)) {
           if (!c.comfy_node_name) continue
           const list = map.get(c.comfy_node_name) ?? []
           list.push({ packId: p.packId, source: 'installed', version: e.version, repository: e.repository })
