@@ -27,6 +27,9 @@ export interface CachedGetResult<T> {
   fetchedAt: number
 }
 
+/** "No such pack" is remembered briefly only: a pack published a minute later must be found. */
+export const NOT_FOUND_TTL_MS = 5 * 60 * 1000
+
 function decode<T> (status: number, body: string): T | undefined {
   if (status !== 200) return undefined
   return JSON.parse(body) as T
@@ -35,7 +38,8 @@ function decode<T> (status: number, body: string): T | undefined {
 export async function cachedGetJson<T> (url: string, opts: CachedGetOptions): Promise<CachedGetResult<T>> {
   const cached = opts.cache.get(url)
   const now = Date.now()
-  if (cached && !opts.refresh && now - cached.fetchedAt < opts.ttlMs) {
+  const ttl = cached?.status === 404 ? Math.min(opts.ttlMs, NOT_FOUND_TTL_MS) : opts.ttlMs
+  if (cached && !opts.refresh && now - cached.fetchedAt < ttl) {
     return { status: cached.status, data: decode<T>(cached.status, cached.body), origin: 'cache', fetchedAt: cached.fetchedAt }
   }
   const doFetch = opts.fetch ?? globalThis.fetch
