@@ -18,6 +18,7 @@ import { openPythonBackend } from '../python'
 import { strongest } from '../workflows'
 import type { Criticality } from '../manifest'
 import type { EnvPaths, Workspace } from '../workspace'
+import type { StatusSection } from './status'
 
 export type ModelStrategy = 'all' | 'required' | 'skip'
 
@@ -176,18 +177,11 @@ async function liveWorkflowNames (env: EnvPaths): Promise<string[]> {
   }
 }
 
-export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOptions = {}): Promise<RepairPlan> {
-  const doc = await readManifest(env.pyproject)
+/** Everything but Python: cheap enough for `status`. */
+async function planFiles (ws: Workspace, env: EnvPaths, doc: Pyproject, opts: RepairOptions): Promise<Omit<RepairPlan, 'python' | 'upToDate'>> {
   const c = doc.tool.comfydock
-  const backend = await openPythonBackend(ws, env)
-  const pending = (await pathExists(env.venv)) ? await backend.pending(doc) : ['(virtual environment missing)']
-
   const status = await getNodeStatus(ws, env)
   const isDev = (id: string): boolean => c.nodes?.[id]?.source === 'development'
-  const missing = status.missing.filter(id => !isDev(id)).sort()
-  const devMissing = status.missing.filter(isDev).sort()
-  const extra = [...status.extra].sort()
-
   const tracked = Object.entries(c.workflows ?? {})
   const live = await liveWorkflowNames(env)
   const restore: string[] = []
@@ -195,20 +189,49 @@ export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOpti
     if (!live.includes(name) && await pathExists(join(env.cec, wf.path))) restore.push(name)
   }
   const untracked = live.filter(n => !(c.workflows ?? {})[n])
-
+  const extra = [...status.extra].sort()
   const needs = await markPresentModels(ws, collectModelNeeds(doc))
-  const models = selectModelDownloads(needs.filter(n => !n.present), opts.models ?? 'all')
-  const remove = opts.removeExtras ? { nodes: extra, workflows: untracked } : { nodes: [], workflows: [] }
-  const upToDate = pending.length === 0 && missing.length === 0 && status.mismatched.length === 0 && restore.length === 0 && models.download.length === 0 &&
-    remove.nodes.length === 0 && remove.workflows.length === 0
   return {
     environment: env.name,
-    python: { pending },
-    nodes: { missing, mismatched: status.mismatched, devMissing, extra },
+    nodes: { missing: status.missing.filter(id => !isDev(id)).sort(), mismatched: status.mismatched, devMissing: status.missing.filter(isDev).sort(), extra },
     workflows: { restore: restore.sort(), untracked },
-    models,
-    remove,
-    upToDate,
+    models: selectModelDownloads(needs.filter(n => !n.present), opts.models ?? 'all'),
+    remove: opts.removeExtras ? { nodes: extra, workflows: untracked } : { nodes: [], workflows: [] },
+  }
+}
+
+export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOptions = {}): Promise<RepairPlan> {
+  const doc = await readManifest(env.pyproject)
+  const backend = await openPythonBackend(ws, env)
+  const pending = (await pathExists(env.venv)) ? await backend.pending(doc) : ['(virtual environment missing)']
+  const files = await planFiles(ws, env, doc, opts)
+  const upToDate = pending.length === 0 && files.nodes.missing.length === 0 && files.nodes.mismatched.length === 0 &&
+    files.workflows.restore.length === 0 && files.models.download.length === 0 && files.remove.nodes.length === 0 && files.remove.workflows.length === 0
+  return { ...files, python: { pending }, upToDate }
+}
+
+/**
+ * The `status` section: models the manifest references that are not on this machine (with the
+ * workflows needing them and whether a source exists), packs to install and committed workflows
+ * missing from ComfyUI; it points at `comfydock repair` when any of them is there.
+ */
+export async function getRepairStatus (ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {
+  const plan = await planFiles(ws, env, doc, { models: 'all' })
+  const missingModels = [...plan.models.download, ...plan.models.unavailable]
+  const details = [
+    ...missingModels.map(m => `model ${m.filename} missing (${m.criticality}, for ${m.workflows.join(', ')})${m.sources.length ? '' : ' - no download source'}`),
+    ...plan.nodes.missing.map(id => `pack ${id} not installed`),
+    ...plan.nodes.mismatched.map(m => `pack ${m.id} at ${m.actual.slice(0, 12)}, pinned ${m.expected.slice(0, 12)}`),
+    ...plan.workflows.restore.map(w => `workflow ${w} committed but missing from ComfyUI`),
+  ]
+  const ok = details.length === 0
+  return {
+    ok,
+    summary: ok ? 'models, packs and workflows match the manifest' : `${details.length} thing${details.length === 1 ? '' : 's'} to repair; run \`comfydock -e ${env.name} repair\``,
+    details,
+    missing_models: missingModels.map(m => ({ filename: m.filename, hash: m.hash ?? null, criticality: m.criticality, workflows: m.workflows, has_source: m.sources.length > 0 })),
+    packs_to_install: [...plan.nodes.missing, ...plan.nodes.mismatched.map(m => m.id)],
+    workflows_to_restore: plan.workflows.restore,
   }
 }
 
