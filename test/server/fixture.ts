@@ -26,6 +26,7 @@ export async function makeEnvWorkspace (name = 'demo'): Promise<{ root: string, 
   const env = workspace.env(name)
   await mkdir(env.cecWorkflows, { recursive: true })
   await mkdir(env.userWorkflows, { recursive: true })
+  await mkdir(env.customNodes, { recursive: true })
   await writeFile(env.pyproject, PYPROJECT)
   await writeFile(env.completeMarker, '')
   await writeFile(env.cecGitignore, '.complete\nlocal.json\n')
