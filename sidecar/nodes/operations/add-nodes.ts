@@ -62,7 +62,7 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean): Promise<No
   const staging = await stagingDir(ctx.env, pin.name, 'new')
   await rm(staging, { recursive: true, force: true })
   try {
-    const mat = pin.kind === 'dev' ? { cached: true, sha256: undefined } : await materializePin(pin, staging, ctx.stores, ctx.opts)
+    const mat = pin.kind === 'dev' ? { cached: undefined, sha256: undefined } : await materializePin(pin, staging, ctx.stores, ctx.opts)
     const reqs = await scanRequirements(pin.kind === 'dev' ? dest : staging)
     for (const s of reqs.skipped) ctx.warn(`${id}: requirement line not installed: ${s}`)
     if (reqs.hasInstallScript) ctx.warn(`${id}: has an install.py, which comfydock does not run`)

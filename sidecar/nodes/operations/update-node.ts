@@ -64,7 +64,7 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
   await rm(aside, { recursive: true, force: true })
   return withTask(opts.onProgress, `update ${id}`, {}, async () => {
     try {
-      const mat = pin.kind === 'dev' ? { cached: true, sha256: undefined } : await materializePin(pin, staging, ctx.stores, opts)
+      const mat = pin.kind === 'dev' ? { cached: undefined, sha256: undefined } : await materializePin(pin, staging, ctx.stores, opts)
       if (mat.sha256) entry.sha256 = mat.sha256
       const reqs = await scanRequirements(pin.kind === 'dev' ? dest : staging)
       for (const s of reqs.skipped) ctx.warn(`${id}: requirement line not installed: ${s}`)
