@@ -38,9 +38,10 @@ export function renderTabs (c: Controller): HTMLElement {
           : h('span', { class: 'cfd-muted' }, 'no source known')))
     }
     for (const n of t.analysis?.missingNodes ?? []) {
-      row.append(h('div', { class: 'cfd-missing' }, icon('pi-th-large'), h('span', {}, `missing node ${n.type}${n.pack ? ` (${n.pack})` : ''}`),
+      const others = n.alternatives?.length ? ` · also in ${n.alternatives.join(', ')}` : ''
+      row.append(h('div', { class: 'cfd-missing' }, icon('pi-th-large'), h('span', {}, `missing node ${n.type}${n.pack ? ` (${n.pack}${others})` : ''}`),
         c.has('nodes.install') && n.pack
-          ? h('button', { 'data-testid': 'install', disabled: Boolean(s.busy), onclick: () => { void c.install(n) } }, icon('pi-plus'), 'Install')
+          ? h('button', { 'data-testid': 'install', title: `install ${n.pack}`, disabled: Boolean(s.busy), onclick: () => { void c.install(n) } }, icon('pi-plus'), 'Install')
           : h('span', { class: 'cfd-muted' }, 'pack unknown')))
     }
     list.append(row)

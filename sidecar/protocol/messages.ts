@@ -108,8 +108,10 @@ export interface MissingModel {
 
 export interface MissingNode {
   type: string
-  /** Install spec for `nodes.install`, when a pack is known. */
+  /** Install spec for `nodes.install`: the workflow's own `cnr_id`, else the best-ranked suggestion. */
   pack?: string
+  /** Other packs that also provide the type, ranked (the panel names them: nothing is picked silently). */
+  alternatives?: string[]
 }
 
 export interface WorkflowAnalysisResult {

@@ -22,7 +22,7 @@ describe('nodes.install from the panel', () => {
     process.env.PIP_NO_INDEX = '1'
     process.env.PIP_FIND_LINKS = wheels
     registry = await startRegistryServer([
-      { id: 'comfyui-tiny-pack', repository: 'https://github.com/example/ComfyUI-Tiny-Pack', versions: [{ version: '1.0.0', files: { '__init__.py': 'NODE_CLASS_MAPPINGS = {}\n', 'requirements.txt': 'tinydep>=1.0\n' } }] },
+      { id: 'comfyui-tiny-pack', repository: 'https://github.com/example/ComfyUI-Tiny-Pack', versions: [{ version: '1.0.0', classes: ['TinyNode'], files: { '__init__.py': 'NODE_CLASS_MAPPINGS = {}\n', 'requirements.txt': 'tinydep>=1.0\n' } }] },
     ])
     env = await makeEnvWorkspace('demo')
     await env.ws.setConfig('registry_url', registry.url)
@@ -35,6 +35,13 @@ describe('nodes.install from the panel', () => {
     await registry?.stop()
     delete process.env.PIP_NO_INDEX
     delete process.env.PIP_FIND_LINKS
+  })
+
+  it('suggests the registry pack for a missing node type the workflow names no pack for', async () => {
+    const json = { last_node_id: 1, last_link_id: 0, nodes: [{ id: 1, type: 'TinyNode', pos: [0, 0], size: [200, 80], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: {}, widgets_values: [] }], links: [], groups: [], config: {}, extra: {}, version: 0.4 }
+    const res = await client.call('workflows.analyze', { workflows: [{ name: 'tiny', json }], objectInfo: { KSampler: { python_module: 'nodes' } } })
+    expect(res.ok).toBe(true)
+    if (res.ok) expect((res.result as any[])[0].missingNodes).toEqual([{ type: 'TinyNode', pack: 'comfyui-tiny-pack' }])
   })
 
   it('installs a registry pack into the environment, with progress, and reports failures per spec', async () => {

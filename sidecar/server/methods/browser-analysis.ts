@@ -5,7 +5,9 @@
 import { openGit } from '../../git'
 import { readManifest, type Pyproject } from '../../manifest'
 import { toErrorPayload } from '../../errors'
+import { createNodeResolver } from '../../nodes'
 import type { MissingModel, MissingNode, WorkflowAnalysisResult, WorkflowInput } from '../../protocol'
+import type { EnvPaths, Workspace } from '../../workspace'
 import { analyzeWorkflow, comparableWorkflow, parseLenientJson, type ModelLists, type ObjectInfo } from '../../workflows'
 import type { MethodTable } from './types'
 
@@ -52,6 +54,34 @@ function missingIn (wf: WorkflowInput, known: Map<string, KnownSource>, objectIn
   return { models, nodes }
 }
 
+/**
+ * Packs suggested for node types the workflow itself does not name a pack for, asked once per type
+ * and sidecar run: the panel re-analyses on every edit, the registry should not hear about each one.
+ */
+const suggestions = new Map<string, string[]>()
+
+async function suggestPacks (ws: Workspace, env: EnvPaths, nodes: MissingNode[], objectInfo?: ObjectInfo): Promise<void> {
+  const unknown = [...new Set(nodes.filter(n => !n.pack).map(n => n.type))]
+  const key = (type: string): string => `${ws.root}\0${env.name}\0${type}`
+  const ask = unknown.filter(t => !suggestions.has(key(t)))
+  if (ask.length) {
+    const resolver = createNodeResolver(ws, env, { objectInfo: objectInfo as Record<string, { python_module?: string }> | undefined })
+    try {
+      for (const r of await resolver.resolve(ask.map(type => ({ type })))) {
+        suggestions.set(key(r.type), r.candidates.map(c => c.packId))
+      }
+    } catch {
+      return // suggestions are a convenience: the panel still lists the missing types
+    }
+  }
+  for (const n of nodes) {
+    const found = n.pack ? undefined : suggestions.get(key(n.type))
+    if (!found?.length) continue
+    n.pack = found[0]
+    if (found.length > 1) n.alternatives = found.slice(1)
+  }
+}
+
 export const browserAnalysisMethods: MethodTable = {
   'workflows.analyze': {
     scope: 'env',
@@ -71,6 +101,7 @@ export const browserAnalysisMethods: MethodTable = {
         const base = { name: wf.name, tracked: isTracked, differsFromCommit: differs }
         try {
           const missing = missingIn(wf, known, params.objectInfo as ObjectInfo | undefined, params.modelLists)
+          if (missing.nodes.length) await suggestPacks(ctx.workspace, ctx.env, missing.nodes, params.objectInfo as ObjectInfo | undefined)
           out.push({ ...base, missingModels: missing.models, missingNodes: missing.nodes })
         } catch (err) {
           out.push({ ...base, missingModels: [], missingNodes: [], error: toErrorPayload(err) })
