@@ -7,6 +7,7 @@ import { ComfydockError } from '../errors'
 import { pathExists } from '../fs'
 import { openGit } from '../git'
 import type { NodeEntry, Pyproject } from '../manifest'
+import { listWorkflows } from '../workflows'
 import type { EnvPaths } from '../workspace'
 import { join } from 'node:path'
 import { listDevNodeFiles, type DevNodeFiles } from './dev-node-files'
@@ -35,7 +36,10 @@ function mb (bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(0)} MB`
 }
 
-/** Refuses when .cec has uncommitted changes or no commit at all, listing the files. */
+/**
+ * Refuses when .cec has uncommitted changes or no commit at all, or when tracked workflows in
+ * ComfyUI's user folder differ from their committed copies, listing them.
+ */
 export async function assertCommitted (env: EnvPaths): Promise<string> {
   const git = openGit(env.cec)
   const head = await git.revParse('HEAD').catch(() => null)
@@ -49,6 +53,12 @@ export async function assertCommitted (env: EnvPaths): Promise<string> {
     const files = dirty.slice(0, 10).map(l => l.slice(3)).join(', ')
     throw new ComfydockError('UNCOMMITTED_CHANGES', `cannot export "${env.name}" with uncommitted changes (${files}${dirty.length > 10 ? ', …' : ''})`, {
       hint: `Commit first: \`comfydock -e ${env.name} commit -m "Pre-export checkpoint"\`.`,
+    })
+  }
+  const unsynced = (await listWorkflows(undefined, env)).filter(w => w.tracked && w.state !== 'synced')
+  if (unsynced.length > 0) {
+    throw new ComfydockError('UNCOMMITTED_CHANGES', `cannot export "${env.name}": workflows changed in ComfyUI since the last commit (${unsynced.map(w => `${w.name}: ${w.state}`).join(', ')})`, {
+      hint: `Commit them: \`comfydock -e ${env.name} commit -m "Pre-export checkpoint"\`, or put the committed versions back with \`comfydock workflow restore <name>\`.`,
     })
   }
   return head
@@ -124,7 +134,7 @@ export async function checkExportable (env: EnvPaths, doc: Pyproject, opts: Chec
   }
   const modelsWithoutSource = findModelsWithoutSource(doc)
   if (modelsWithoutSource.length) {
-    warnings.push(`${modelsWithoutSource.length} model(s) have no download source, so importers cannot get them: ${modelsWithoutSource.join(', ')} (add one with \`comfydock model add-source\`)`)
+    warnings.push(`${modelsWithoutSource.length} model(s) have no download source, so importers cannot get them: ${modelsWithoutSource.join(', ')} (record one with \`comfydock model find-source <hash>\`)`)
   }
   return { devNodes, warnings, modelsWithoutSource }
 }

@@ -97,7 +97,7 @@ describe('export', () => {
     const b = await exportEnvironment(ws, env, { output: join(root, 'b.tar.gz') })
     expect(readFileSync(b.path).equals(readFileSync(a.path))).toBe(true)
 
-    writeFileSync(join(env.cecWorkflows, 'default.json'), JSON.stringify({ nodes: [], links: [] }))
+    for (const dir of [env.cecWorkflows, env.userWorkflows]) writeFileSync(join(dir, 'default.json'), JSON.stringify({ nodes: [], links: [] }))
     await commitEnv(env, 'change a workflow')
     const c = await exportEnvironment(ws, env, { output: join(root, 'c.tar.gz') })
     expect(readFileSync(c.path).equals(readFileSync(a.path))).toBe(false)
@@ -110,6 +110,16 @@ describe('export', () => {
     const err = await exportEnvironment(ws, env, { output: join(root, 'a.tar.gz') }).catch(e => e)
     expect(err.code).toBe('UNCOMMITTED_CHANGES')
     expect(err.message).toContain('workflows/new.json')
+    expect(err.hint).toContain('comfydock -e portraits commit')
+  })
+
+  it('refuses when a tracked workflow was changed in ComfyUI but not committed', async () => {
+    const root = makeTempDir('export')
+    const { ws, env } = await makeEnvOnDisk(join(root, 'ws'), SPEC)
+    writeFileSync(join(env.userWorkflows, 'default.json'), JSON.stringify({ nodes: [{ id: 1, type: 'KSampler' }], links: [] }))
+    const err = await exportEnvironment(ws, env, { output: join(root, 'a.tar.gz') }).catch(e => e)
+    expect(err.code).toBe('UNCOMMITTED_CHANGES')
+    expect(err.message).toContain('default: modified')
     expect(err.hint).toContain('comfydock -e portraits commit')
   })
 
