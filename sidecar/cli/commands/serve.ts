@@ -6,8 +6,8 @@ import { withContext } from '../context'
 
 export const DEFAULT_COMFYUI_ORIGIN = 'http://127.0.0.1:8188'
 
-function collect (value: string, previous: string[]): string[] {
-  return [...previous, value]
+function collect (value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
 }
 
 function parsePort (value: string): number {
@@ -23,10 +23,10 @@ export function registerServeCommands (program: Command): void {
     .command('serve')
     .description('run the sidecar the ComfyUI panel talks to (127.0.0.1 only; prints its URL and token)')
     .option('--port <n>', 'port to listen on (default: a free one)')
-    .option('--origin <url>', `ComfyUI address allowed to connect; repeatable (default: ${DEFAULT_COMFYUI_ORIGIN})`, collect, [])
-    .action(withContext<{ port?: string, origin: string[] }>(async (ctx, _args, opts) => {
+    .option('--origin <url>', `ComfyUI address allowed to connect; repeatable (default: ${DEFAULT_COMFYUI_ORIGIN})`, collect)
+    .action(withContext<{ port?: string, origin?: string[] }>(async (ctx, _args, opts) => {
       const ws = await ctx.workspace()
-      const origins = opts.origin.length ? opts.origin : [DEFAULT_COMFYUI_ORIGIN]
+      const origins = opts.origin?.length ? opts.origin : [DEFAULT_COMFYUI_ORIGIN]
       const sidecar = await startSidecar({ workspaceRoot: ws.root, port: opts.port === undefined ? undefined : parsePort(opts.port), origins })
       if (ctx.json) {
         process.stdout.write(JSON.stringify({ url: sidecar.url, ws: sidecar.wsUrl, token: sidecar.token }) + '\n')
