@@ -6,7 +6,7 @@
 import { ComfydockError, redactSecrets, toErrorPayload } from '../errors'
 import {
   METHOD_PARAMS, PROTOCOL_VERSION, isMethodName, requestFrame,
-  type ErrorPayload, type EventFrame, type MethodName, type ResponseFrame, type ServerFrame,
+  type ErrorPayload, type EventFrame, type MethodName, type ProgressEvent, type ResponseFrame, type ServerFrame,
 } from '../protocol'
 import { Workspace } from '../workspace'
 import { EnvQueue } from './env-queue'
@@ -80,7 +80,7 @@ export class Dispatcher {
     const spec = this.opts.methods[method] as MethodSpec<MethodName>
     // a fresh read each time: the CLI may have switched the active env or changed settings meanwhile
     const workspace = await Workspace.open(this.opts.workspaceRoot)
-    const onProgress = (progress: import('../protocol').ProgressEvent): void => {
+    const onProgress = (progress: ProgressEvent): void => {
       emit({ v: PROTOCOL_VERSION, type: 'event', event: 'progress', request: id, progress })
     }
     const base = { workspace, onProgress, signal, methods: this.methodNames, exportsDir: this.opts.exportsDir }
