@@ -23,18 +23,10 @@ function batchText (verb: string, out: BatchResult, detail: (r: NodeItemResult) 
   return [head, ...lines, ...out.warnings.map(w => `warning: ${w}`)].join('\n')
 }
 
-/**
- * Exit status 1 once the process ends. main.ts sets process.exitCode from its own return value after
- * the command ran, so a plain assignment here would be overwritten; the exit hook runs after that.
- */
-function exitNonZero (): void {
-  process.once('exit', () => { if (!process.exitCode) process.exitCode = 1 })
-}
-
 /** A batch with any failure exits 1, after printing every outcome. */
 function finish (ctx: CliContext, out: BatchResult, text: string): void {
   ctx.print(out, text)
-  if (!out.ok) exitNonZero()
+  if (!out.ok) process.exitCode = 1
 }
 
 function listLine (n: ListedNode): string {
