@@ -99,6 +99,6 @@ export function registerNodeCommands (program: Command): void {
       ctx.info(`Packs no tracked workflow needs:\n${plan.remove.map(id => `  ${id}`).join('\n')}`)
       const out = await pruneNodes(ws, env, { exclude: opts.exclude, onProgress: ctx.onProgress, confirm: () => ctx.confirm(`Remove ${plan.remove.length} pack(s)?`) })
       ctx.print(out, out.confirmed ? `Removed ${out.removed.filter(r => r.ok).length} pack(s).` : 'Nothing removed.')
-      if (out.removed.some(r => !r.ok)) exitNonZero()
+      if (out.removed.some(r => !r.ok)) process.exitCode = 1
     }))
 }
