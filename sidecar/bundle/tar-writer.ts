@@ -4,7 +4,7 @@
  * Headers come from tar@7 (ustar plus PAX for long names); file data is streamed from disk.
  */
 import { createReadStream, createWriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
+import { readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
@@ -30,6 +30,8 @@ export interface TarWriteOptions {
 
 const BLOCK = 512
 const ZEROS = Buffer.alloc(BLOCK * 2)
+/** Files up to this size are read in one call (most dev node sources and workflows). */
+const SMALL_FILE = 4 * 1024 * 1024
 
 function headerFor (src: TarSource, mtime: Date): Buffer[] {
   const data = {
@@ -54,7 +56,7 @@ function headerFor (src: TarSource, mtime: Date): Buffer[] {
 export async function writeTarGz (dest: string, sources: TarSource[], opts: TarWriteOptions): Promise<number> {
   const sorted = [...sources].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   const tmp = join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.tmp`)
-  const gzip = createGzip({ level: zc.Z_DEFAULT_COMPRESSION })
+  const gzip = createGzip({ level: zc.Z_DEFAULT_COMPRESSION, chunkSize: 64 * 1024 })
   const out = createWriteStream(tmp)
   gzip.pipe(out)
   const closed = once(out, 'close')
@@ -68,6 +70,10 @@ export async function writeTarGz (dest: string, sources: TarSource[], opts: TarW
       for (const h of headerFor(src, opts.mtime)) await push(h)
       if (src.data) {
         await push(src.data)
+      } else if (src.file && src.size <= SMALL_FILE) {
+        const data = await readFile(src.file)
+        if (data.length < src.size) throw new Error(`${src.file} shrank while being archived`)
+        await push(data.length > src.size ? data.subarray(0, src.size) : data)
       } else if (src.file) {
         let seen = 0
         for await (const chunk of createReadStream(src.file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
