@@ -35,6 +35,8 @@ export class Controller {
   readonly conn: SidecarConnection
   private readonly listeners = new Set<() => void>()
   private refreshTimer: ReturnType<typeof setTimeout> | null = null
+  /** The full status (Python, nodes...) is slower: asked on connect, on open and after changes, not on every edit. */
+  private fullStatusDue = true
   private modelInfo: { objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> } | null = null
 
   constructor () {
@@ -43,11 +45,12 @@ export class Controller {
       state: (s, detail) => {
         this.state.connection = s
         this.state.connectionDetail = detail ?? ''
-        if (s === 'open') void this.refresh()
+        if (s === 'open') { this.fullStatusDue = true; void this.refresh() }
         this.emit()
       },
       changed: (_env, method) => {
         if (method === 'models.download' || method === 'nodes.install') this.modelInfo = null
+        this.fullStatusDue = true
         this.scheduleRefresh(50)
       },
       progress: e => this.track(e),
@@ -84,6 +87,10 @@ export class Controller {
     else this.conn.configure(null, found.reason)
   }
 
+  requestFullStatus (): void {
+    this.fullStatusDue = true
+  }
+
   scheduleRefresh (delay = 800): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer)
     this.refreshTimer = setTimeout(() => { this.refreshTimer = null; void this.refresh() }, delay)
@@ -117,7 +124,12 @@ export class Controller {
     try {
       this.state.hello = await this.conn.call('server.hello', {})
       if (!this.state.hello.activeEnv) { this.emit(); return }
-      if (this.has('env.status')) this.state.status = await this.conn.call('env.status', {})
+      if (this.has('env.status')) {
+        const full = this.fullStatusDue
+        this.fullStatusDue = false
+        const status = await this.conn.call('env.status', full ? { full } : {})
+        this.state.status = full ? status : { ...status, details: this.state.status?.details }
+      }
       if (this.has('env.log')) this.state.log = await this.conn.call('env.log', { limit: 30 })
       if (this.has('workflows.analyze') && tabs.length) {
         const workflows = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab) })))

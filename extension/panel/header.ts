@@ -23,6 +23,11 @@ export function renderHeader (c: Controller): HTMLElement {
   } else if (s.hello && !s.hello.activeEnv) {
     out.append(h('div', { class: 'cfd-banner' }, 'The workspace has no active environment. Run `comfydock use NAME`.'))
   }
+  // sections of the full status that need attention (Python out of sync, missing packs...)
+  const sections = (s.status?.details?.sections ?? {}) as Record<string, { ok?: boolean, summary?: string }>
+  for (const [name, section] of Object.entries(sections)) {
+    if (section?.ok === false && name !== 'git') out.append(h('div', { class: 'cfd-banner', 'data-testid': `status-${name}` }, `${name}: ${section.summary ?? 'needs attention'}`))
+  }
   for (const op of s.ops.values()) {
     const pct = op.total ? Math.min(100, Math.round(((op.current ?? 0) / op.total) * 100)) : undefined
     out.append(h('div', { class: 'cfd-op', 'data-testid': 'progress' },

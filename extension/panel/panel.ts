@@ -26,6 +26,7 @@ export class Panel {
     el.replaceChildren(this.root)
     this.unsubscribe = this.c.subscribe(() => this.render())
     this.render()
+    this.c.requestFullStatus()
     void this.c.refresh()
   }
 

@@ -65,6 +65,14 @@ describe('sidecar methods over the WebSocket', () => {
     await openGit(env.cec).commit('add draft')
   })
 
+  it('env.status with full adds every section of the environment status', async () => {
+    const res = await client.call('env.status', { full: true })
+    expect(res.ok).toBe(true)
+    if (!res.ok) return
+    const details = (res.result as any).details
+    expect(Object.keys(details.sections)).toEqual(expect.arrayContaining(['git', 'comfyui', 'python']))
+  })
+
   it('env.log lists commits newest first with short ids', async () => {
     const res = await client.call('env.log', {})
     expect(res.ok).toBe(true)
