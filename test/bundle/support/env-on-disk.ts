@@ -3,13 +3,18 @@
  * tracked workflows, ComfyUI/custom_nodes) with real files and a real git commit, so export can be
  * tested without cloning ComfyUI or building a venv.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { openGit } from '../../../sidecar/git'
 import { writeManifest, type NodeEntry, type Pyproject, type WorkflowEntry, type ModelEntry } from '../../../sidecar/manifest'
 import { Workspace, type EnvPaths } from '../../../sidecar/workspace'
 
-export const CORPUS = '/work/shared/corpus'
+/**
+ * The real-workflow corpus committed with the workflow tests (licenses alongside). Benches run this
+ * file bundled from .bench/, so fall back to the path from the repository root.
+ */
+export const CORPUS = [join(import.meta.dirname, '..', '..', 'workflows', 'corpus'), resolve('test', 'workflows', 'corpus')]
+  .find(p => existsSync(join(p, 'workflows')))!
 
 export interface EnvSpec {
   name: string
