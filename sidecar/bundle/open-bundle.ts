@@ -69,12 +69,25 @@ export async function readExtractedBundle (dir: string): Promise<OpenedBundle> {
 }
 
 /**
+ * Links may only live inside a development node and point within that same node: once copied into
+ * custom_nodes/ or .cec/, a link that was "inside the bundle" could reach other folders.
+ */
+function checkLinks (links: Array<{ path: string, target: string }>): void {
+  for (const link of links) {
+    const m = /^dev_nodes\/([^/]+)\//.exec(link.path)
+    if (!m || !(link.target === `dev_nodes/${m[1]}` || link.target.startsWith(`dev_nodes/${m[1]}/`))) {
+      throw bundleCorrupt(`link "${link.path}" points outside its development node (to "${link.target}")`)
+    }
+  }
+}
+
+/**
  * Extracts and validates `file`, runs `fn` with the result and removes the temp folder whatever
  * happens. `tempParent` keeps the extraction on the workspace's filesystem for cheap moves.
  */
 export async function withOpenedBundle<T> (file: string, fn: (bundle: OpenedBundle) => Promise<T>, opts: ExtractOptions & { tempParent?: string } = {}): Promise<T> {
   const run = async (dir: string): Promise<T> => {
-    await extractSafely(file, dir, opts)
+    checkLinks((await extractSafely(file, dir, opts)).links)
     return fn(await readExtractedBundle(dir))
   }
   return opts.tempParent ? withTempDir('bundle', run, opts.tempParent) : withTempDir('comfydock-bundle', run)

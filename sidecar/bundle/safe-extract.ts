@@ -36,6 +36,8 @@ export interface ExtractOptions {
 export interface ExtractResult {
   files: number
   bytes: number
+  /** Symbolic links created: archive path and where it points, both relative to the target folder. */
+  links: Array<{ path: string, target: string }>
 }
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile'])
@@ -92,7 +94,7 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
   const writes: Promise<void>[] = []
   /** Files being written; closed early when the archive fails mid-entry (no more data will come). */
   const open = new Set<NodeJS.WritableStream & { destroy: () => void }>()
-  const links: Array<{ path: string, target: string, raw: string }> = []
+  const links: Array<{ path: string, target: string, raw: string, resolved: string }> = []
 
   const parser = new Parser({ strict: true })
   const source = createReadStream(file)
@@ -126,7 +128,7 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
         if (linkpath.startsWith('/') || isAbsolute(linkpath) || resolved === '..' || resolved.startsWith('../')) {
           throw bundleCorrupt(`link "${entry.path}" points outside the bundle (to "${linkpath}")`)
         }
-        links.push({ path: target, target: linkpath, raw: entry.path })
+        links.push({ path: target, target: linkpath, raw: rel, resolved })
         entry.resume()
         return
       }
@@ -196,7 +198,7 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
     throw failure
   }
   task.end('ok')
-  return { files, bytes: declaredBytes }
+  return { files, bytes: declaredBytes, links: links.map(l => ({ path: l.raw, target: l.resolved })) }
 }
 
 /**

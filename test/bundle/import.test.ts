@@ -135,6 +135,17 @@ describe('import round trip', () => {
     expect(existsSync(join(world.root, 'escaped.txt'))).toBe(false)
   })
 
+  it('rejects links outside a development node, which could reach other folders once copied', async () => {
+    const ws = await world.newWorkspace('ws-links')
+    const sneaky = writeRawTarGz(join(world.root, 'sneaky.tar.gz'), [
+      { path: 'pyproject.toml', data: '[project]\nname = "x"\n[tool.comfydock]\ncomfyui_version = "v0.3.7"\n' },
+      { path: 'workflows/w.json', type: 'SymbolicLink', linkpath: '../pyproject.toml' },
+    ])
+    const res = runCli(['import', sneaky, '--yes'], { workspace: ws.root })
+    expect(res.stderr).toContain('bundle appears corrupted: link "workflows/w.json" points outside its development node')
+    expect(envDirs(ws.root)).toEqual([])
+  })
+
   it('rejects a bundle whose pyproject does not parse, with the line and column', async () => {
     const ws = await world.newWorkspace('ws-badtoml')
     const bad = writeRawTarGz(join(world.root, 'badtoml.tar.gz'), [{ path: 'pyproject.toml', data: '[project\nname = 1\n' }])
