@@ -113,8 +113,28 @@ export class Controller {
     this.toast('error', `${what} failed`, detail)
   }
 
-  /** Reads tabs from the browser and status/history/analysis from the sidecar. */
-  async refresh (): Promise<void> {
+  private refreshing: Promise<void> | null = null
+  private refreshAgain = false
+
+  /**
+   * Reads tabs from the browser and status/history/analysis from the sidecar. Calls while one runs
+   * share it (and make it run once more at the end): edits, saves and "changed" events come in bursts.
+   */
+  refresh (): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true
+      return this.refreshing
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false
+        await this.refreshOnce()
+      } while (this.refreshAgain)
+    })().finally(() => { this.refreshing = null })
+    return this.refreshing
+  }
+
+  private async refreshOnce (): Promise<void> {
     const tabs = openTabs()
     const previous = new Map(this.state.tabs.map(t => [t.tab.name, t.analysis]))
     this.state.tabs = tabs.map(tab => ({ tab, analysis: previous.get(tab.name) }))
@@ -125,10 +145,8 @@ export class Controller {
       this.state.hello = await this.conn.call('server.hello', {})
       if (!this.state.hello.activeEnv) { this.emit(); return }
       if (this.has('env.status')) {
-        const full = this.fullStatusDue
-        this.fullStatusDue = false
-        const status = await this.conn.call('env.status', full ? { full } : {})
-        this.state.status = full ? status : { ...status, details: this.state.status?.details }
+        const status = await this.conn.call('env.status', {})
+        this.state.status = { ...status, details: this.state.status?.details }
       }
       if (this.has('env.log')) this.state.log = await this.conn.call('env.log', { limit: 30 })
       if (this.has('workflows.analyze') && tabs.length) {
@@ -137,6 +155,12 @@ export class Controller {
         const results = await this.conn.call('workflows.analyze', { workflows, ...info })
         const byName = new Map(results.map(r => [r.name, r]))
         this.state.tabs = tabs.map(tab => ({ tab, analysis: byName.get(tab.name) }))
+      }
+      this.emit()
+      // the slow part last, so the panel is already current while Python and packs are checked
+      if (this.fullStatusDue && this.has('env.status')) {
+        this.fullStatusDue = false
+        this.state.status = await this.conn.call('env.status', { full: true })
       }
     } catch (err) {
       if (!(err instanceof SidecarError && err.code === 'OFFLINE')) this.fail('Refresh', err)
@@ -207,7 +231,7 @@ export class Controller {
       return true
     })
     if (done) this.state.selected.clear()
-    await this.refresh()
+    void this.refresh()
     return Boolean(done)
   }
 
@@ -226,7 +250,7 @@ export class Controller {
       await loadIntoTab(res.name, res.json)
       this.toast('success', `Restored ${res.name}`, `from ${ref.slice(0, 7)}`)
     })
-    await this.refresh()
+    void this.refresh()
   }
 
   async download (model: MissingModel): Promise<void> {

@@ -88,6 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     const saved = JSON.parse(readFileSync(join(env.comfyui, 'user', 'default', 'workflows', `${name}.json`), 'utf8'))
     expect(saved).toEqual(committed)
     await page.waitForFunction((n) => !document.querySelector(`[data-testid="tab-${n}"]`)?.textContent?.includes('unsaved'), name)
+    await page.waitForFunction(() => (document.querySelector('[data-testid="commit-message"]') as HTMLTextAreaElement).value === '')
     // saved by the tab's own save: the frontend no longer treats it as a temporary tab
     expect(await page.evaluate((n) => (window as any).__harness.store.getWorkflowByPath(`workflows/${n}.json`).isTemporary, name)).toBe(false)
   })
