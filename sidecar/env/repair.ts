@@ -8,7 +8,7 @@
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { toErrorPayload } from '../errors'
-import { pathExists } from '../fs'
+import { pathExists, safeJoin } from '../fs'
 import { readManifest, type Pyproject } from '../manifest'
 import { downloadModel, ModelIndex } from '../models'
 import { getNodeStatus, installMissingNodes } from '../nodes'
@@ -186,7 +186,7 @@ async function planFiles (ws: Workspace, env: EnvPaths, doc: Pyproject, opts: Re
   const live = await liveWorkflowNames(env)
   const restore: string[] = []
   for (const [name, wf] of tracked) {
-    if (!live.includes(name) && await pathExists(join(env.cec, wf.path))) restore.push(name)
+    if (!live.includes(name) && await pathExists(safeJoin(env.cec, wf.path, 'workflow path'))) restore.push(name)
   }
   const untracked = live.filter(n => !(c.workflows ?? {})[n])
   const extra = [...status.extra].sort()
@@ -275,7 +275,8 @@ export async function applyRepair (ws: Workspace, env: EnvPaths, plan: RepairPla
   for (const name of plan.workflows.restore) {
     const wf = doc.tool.comfydock.workflows?.[name]
     if (!wf) continue
-    await copyFile(join(env.cec, wf.path), join(env.userWorkflows, `${name}.json`))
+    // names and paths come from a manifest that may have been pulled: never outside their folders
+    await copyFile(safeJoin(env.cec, wf.path, 'workflow path'), safeJoin(env.userWorkflows, `${name}.json`, 'workflow name'))
     result.workflows.restored.push(name)
   }
   result.models = await downloadModelNeeds(ws, plan.models.download, opts)
