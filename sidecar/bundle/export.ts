@@ -123,9 +123,10 @@ export async function exportEnvironment (ws: Workspace, env: EnvPaths, opts: Exp
   const task = startTask(opts.onProgress, `export ${env.name}`, { total: rawBytes, unit: 'bytes' })
   let size: number
   try {
-    size = await writeTarGz(path, sources, { mtime, task })
+    size = await writeTarGz(path, sources, { mtime, task, signal: opts.signal })
   } catch (err) {
     task.end('failed', (err as Error).message)
+    if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'export was cancelled; no bundle was written', { cause: err })
     throw new ComfydockError('IO_ERROR', `cannot write bundle ${path}: ${(err as Error).message}`, { cause: err })
   }
   task.end('ok')

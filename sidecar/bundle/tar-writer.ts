@@ -26,6 +26,8 @@ export interface TarWriteOptions {
   mtime: Date
   /** Advanced with the bytes written so far. */
   task?: Task
+  /** Checked between files; the partial archive is removed. */
+  signal?: AbortSignal
 }
 
 const BLOCK = 512
@@ -67,6 +69,7 @@ export async function writeTarGz (dest: string, sources: TarSource[], opts: TarW
   }
   try {
     for (const src of sorted) {
+      opts.signal?.throwIfAborted()
       for (const h of headerFor(src, opts.mtime)) await push(h)
       if (src.data) {
         await push(src.data)

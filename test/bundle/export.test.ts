@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync, utimesSync, writeFileSync, ftruncateSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, utimesSync, writeFileSync, ftruncateSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { exportEnvironment, readExtractedBundle, extractSafely, defaultBundleName } from '../../sidecar/bundle'
@@ -170,6 +170,16 @@ describe('export', () => {
     sparse(51 * 1024 * 1024)
     const res = await exportEnvironment(ws, env, { output: join(root, 'a.tar.gz') })
     expect(res.summary.warnings.join('\n')).toContain('my-dev-node is 51 MB')
+  })
+
+  it('stops when cancelled and leaves no partial bundle', async () => {
+    const root = makeTempDir('export')
+    const { ws, env } = await makeEnvOnDisk(join(root, 'ws'), SPEC)
+    const ctl = new AbortController()
+    ctl.abort()
+    const err = await exportEnvironment(ws, env, { output: join(root, 'out'), signal: ctl.signal }).catch(e => e)
+    expect(err.code).toBe('CANCELLED')
+    expect(readdirSync(root).filter(f => f !== 'ws')).toEqual([])
   })
 
   it('reports byte progress while writing', async () => {
