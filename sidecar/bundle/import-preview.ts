@@ -5,7 +5,7 @@
  * the target workspace only.
  */
 import { ComfydockError } from '../errors'
-import { markPresentModels, collectModelNeeds, selectModelDownloads, type ModelNeed, type ModelSelection, type ModelStrategy } from '../env/repair'
+import { markPresentModels, collectModelNeeds, selectModelDownloads, type ModelNeed, type ModelSelection, type ModelStrategy } from '../env'
 import { pathExists } from '../fs'
 import { VERSION } from '../version'
 import { validateEnvName, type Workspace } from '../workspace'

@@ -7,7 +7,7 @@
 import { basename } from 'node:path'
 import { ComfydockError } from '../errors'
 import { createEnvironment } from '../env'
-import type { PackOutcome } from '../env/repair'
+import type { PackOutcome } from '../env'
 import { addNodes } from '../nodes'
 import type { OnProgress } from '../protocol'
 import { note } from '../progress'

@@ -7,3 +7,4 @@ export { commitEnvironment, type CommitOptions, type CommitResult } from './comm
 export { environmentLog } from './history'
 export { rollbackEnvironment, type RollbackOptions, type RollbackResult } from './rollback'
 export { CEC_GITIGNORE } from './scaffold'
+export * from './repair'

@@ -9,6 +9,8 @@ import { pathExists } from '../fs'
 import { run } from '../exec'
 import { openPythonBackend } from '../python'
 import { getNodeStatusSection } from '../nodes'
+import { getWorkflowStatusSection } from '../workflows'
+import { getRepairStatus } from './repair'
 import type { EnvPaths, Workspace } from '../workspace'
 
 export interface StatusSection {
@@ -81,6 +83,8 @@ const SECTIONS: Array<[string, SectionFn]> = [
   ['comfyui', getComfyuiStatus],
   ['python', getPythonStatus],
   ['nodes', getNodeStatusSection],
+  ['workflows', getWorkflowStatusSection],
+  ['repair', getRepairStatus],
 ]
 
 export async function getEnvironmentStatus (ws: Workspace, env: EnvPaths): Promise<EnvironmentStatus> {

@@ -10,7 +10,8 @@ import { dirname } from 'node:path'
 import type { EnvPaths, Workspace } from '../workspace'
 
 /** Bump when analysis or resolution output changes shape or meaning. */
-const CACHE_VERSION = 1
+// Bump whenever resolution results change meaning, so stale entries are never served.
+const CACHE_VERSION = 2
 
 function statKey (file: string): string {
   try {

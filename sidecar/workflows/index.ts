@@ -11,7 +11,7 @@ export { prepareWorkflowCommit, type PrepareCommitOptions, type PreparedCommit }
 export { resolveAnalysis, type ResolveOptions, type WorkflowResolution, type WorkflowIssue, type NodeTypeState } from './resolve'
 export type { ModelResolution, ModelCandidate, ModelMatch } from './resolve-models'
 export { comparableWorkflow } from './normalize'
-export { getWorkflowStatus, type WorkflowStatus, type WorkflowStatusEntry, type StatusOptions } from './status'
+export { getWorkflowStatus, getWorkflowStatusSection, type WorkflowStatus, type WorkflowStatusEntry, type StatusOptions } from './status'
 export { resolveWorkflow, type ResolveWorkflowOptions, type ResolveWorkflowResult } from './resolve-workflow'
 export { restoreWorkflow, type RestoreOptions, type RestoreResult } from './restore'
 export { setModelImportance } from './importance'

@@ -148,6 +148,21 @@ export async function resolveAnalysis (ws: Workspace, env: EnvPaths, name: strin
   return { name, nodes, models, issues: issuesOf(name, nodes, models), notes }
 }
 
+/**
+ * The workflow's entry in the manifest. A model resolved earlier carries only its hash; its download
+ * sources and path live in the global models table, so they are copied in: when the file goes missing
+ * (an import, a deleted file) the reference becomes a download intent instead of a dead end.
+ */
 export async function previousEntry (env: EnvPaths, name: string): Promise<WorkflowEntry | undefined> {
-  return (await readManifest(env.pyproject)).tool.comfydock.workflows?.[name]
+  const tool = (await readManifest(env.pyproject)).tool.comfydock
+  const entry = tool.workflows?.[name]
+  if (!entry?.models) return entry
+  return {
+    ...entry,
+    models: entry.models.map(m => {
+      const global = m.hash ? tool.models?.[m.hash] : undefined
+      if (!global) return m
+      return { ...m, sources: m.sources?.length ? m.sources : global.sources, relative_path: m.relative_path ?? global.relative_path }
+    }),
+  }
 }

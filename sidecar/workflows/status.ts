@@ -79,3 +79,28 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
   }
   return { environment: env.name, workflows }
 }
+
+/** The `workflows` section of `comfydock status`: sync state, what each workflow lacks, and the fixing command. */
+export async function getWorkflowStatusSection (ws: Workspace, env: EnvPaths): Promise<{ ok: boolean, summary: string, details: string[], workflows: WorkflowStatusEntry[] }> {
+  const { workflows } = await getWorkflowStatus(ws, env)
+  const needsWork = (w: WorkflowStatusEntry): boolean =>
+    w.state !== 'synced' || w.missing_nodes.length > 0 || w.missing_models.length > 0 || w.issues.length > 0 || Boolean(w.error)
+  const details = workflows.filter(needsWork).map(w => {
+    const missing = [
+      w.missing_nodes.length && `${w.missing_nodes.length} pack${w.missing_nodes.length === 1 ? '' : 's'} missing`,
+      w.missing_models.length && `${w.missing_models.length} model${w.missing_models.length === 1 ? '' : 's'} missing`,
+      w.error && w.error.message,
+    ].filter(Boolean).join(', ')
+    return `${w.state.padEnd(9)} ${w.name}${missing ? ` (${missing})` : ''}${w.fix ? ` → ${w.fix}` : ''}`
+  })
+  const tracked = workflows.filter(w => w.tracked).length
+  const ok = details.length === 0
+  return {
+    ok,
+    summary: ok
+      ? `${tracked} tracked workflow${tracked === 1 ? '' : 's'}, all committed and resolved`
+      : `${details.length} workflow${details.length === 1 ? '' : 's'} need attention`,
+    details,
+    workflows,
+  }
+}

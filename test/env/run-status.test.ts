@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -93,6 +93,21 @@ describe('comfydock status', () => {
       name: 'main', active: true, complete: true, ok: true,
       sections: { git: { ok: true, changes: [] }, comfyui: { ok: true, actual: repo.tags['v0.3.7'] }, python: { ok: true, backend: 'pip', pending: [] } },
     })
+  })
+
+  it('also reports node packs, workflows and what `repair` would fix', () => {
+    const userWorkflows = join(envRoot, 'ComfyUI', 'user', 'default', 'workflows')
+    const file = join(userWorkflows, 'draft.json')
+    writeFileSync(file, JSON.stringify({ version: 0.4, links: [], nodes: [{ id: 1, type: 'CheckpointLoaderSimple', widgets_values: ['absent.safetensors'] }] }))
+    try {
+      const s = cli(['status', '--json']).json()
+      expect(Object.keys(s.sections)).toEqual(['git', 'comfyui', 'python', 'nodes', 'workflows', 'repair'])
+      expect(s.sections.workflows).toMatchObject({ ok: false, workflows: [{ name: 'draft', tracked: false }] })
+      expect(s.sections.workflows.details[0]).toContain('comfydock workflow track draft')
+      expect(s.sections.repair).toMatchObject({ ok: true })
+    } finally {
+      rmSync(file)
+    }
   })
 
   it('shows an uncommitted manifest change and the packages the venv lacks for it', () => {

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openGit } from '../../sidecar/git'
 import { readManifest } from '../../sidecar/manifest'
+import { ModelIndex, syncIndex } from '../../sidecar/models'
 import { getWorkflowStatus, prepareWorkflowCommit, resolveWorkflow, restoreWorkflow, setModelImportance, trackWorkflows } from '../../sidecar/workflows'
 import { makeEnvFixture } from './env-fixture'
 
@@ -40,6 +42,24 @@ describe('getWorkflowStatus', () => {
     expect((await getWorkflowStatus(f.ws, f.env)).workflows[0].missing_models).toHaveLength(1)
     await f.addModels({ 'checkpoints/late.safetensors': 'late' })
     expect((await getWorkflowStatus(f.ws, f.env)).workflows[0].missing_models).toHaveLength(0)
+  })
+
+  it('turns a committed model whose file went missing into a download from the source the manifest recorded', async () => {
+    const f = await makeEnvFixture()
+    await f.addModels({ 'checkpoints/gone.safetensors': 'gone' })
+    const index = ModelIndex.open(f.ws)
+    const [model] = index.findByFilename('gone.safetensors')
+    index.addSource(model.hash, { type: 'url', url: 'http://127.0.0.1:9/gone.safetensors' })
+    index.close()
+    f.saveWorkflow('w', wf([ckpt('gone.safetensors')]))
+    await trackWorkflows(f.env, ['w'])
+    await committed(f, 'with a model')
+    expect((await readManifest(f.env.pyproject)).tool.comfydock.models?.[model.hash]?.sources).toEqual(['http://127.0.0.1:9/gone.safetensors'])
+    rmSync(join(f.ws.modelsDir, 'checkpoints', 'gone.safetensors'))
+    await syncIndex(f.ws)
+    const [w] = (await getWorkflowStatus(f.ws, f.env)).workflows
+    expect(w.missing_models.map(m => m.download)).toEqual([{ url: 'http://127.0.0.1:9/gone.safetensors', relative_path: 'checkpoints/gone.safetensors' }])
+    expect(w.fix).toBe('comfydock workflow resolve w --install')
   })
 
   it('reports a broken workflow file in its row and still lists the others', async () => {

@@ -5,7 +5,7 @@ import {
   type ExportResult, type ImportPreview, type ImportResult, type SnapshotImportResult, type SnapshotPreview,
 } from '../../bundle'
 import { ComfydockError } from '../../errors'
-import { applyRepair, planRepair, type ModelStrategy, type RepairPlan, type RepairResult } from '../../env/repair'
+import { applyRepair, planRepair, type ModelStrategy, type RepairPlan, type RepairResult } from '../../env'
 import type { CliContext } from '../context'
 import { withContext } from '../context'
 import { formatBytes } from '../render/style'
