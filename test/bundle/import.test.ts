@@ -111,7 +111,14 @@ describe('import round trip', () => {
     expect(res.models.failed[0].error.message).toMatch(/500/)
     expect(res.next_steps.join('\n')).toContain('comfydock -e partial repair')
     expect(git(ws.env('partial').cec, ['log', '--format=%s'])).toBe('Initial import from bundle')
-  }, 120_000)
+
+    // From the CLI the same partial import exits 1, so scripts notice what is left to repair.
+    world.files.faults(`/files/${broken.filename}`, ...Array.from({ length: 12 }, () => ({ status: 500 })))
+    const ws2 = await world.newWorkspace('ws-partial-cli')
+    const cli = await runCliAsync(['import', edited, '--name', 'partial', '--models', 'all', '--yes', '--json'], { workspace: ws2.root })
+    expect(cli.code, cli.stderr).toBe(1)
+    expect(cli.json()).toMatchObject({ ok: false, name: 'partial' })
+  }, 180_000)
 
   it('refuses without --yes when it cannot ask, and leaves no environment behind', async () => {
     const ws = await world.newWorkspace('ws-noconfirm')

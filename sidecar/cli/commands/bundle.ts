@@ -154,6 +154,8 @@ export function registerBundleCommands (program: Command): void {
           onProgress: ctx.onProgress,
         })
         ctx.print(res, () => snapshotText(res))
+        // The environment exists, but scripts must notice what could not be installed or downloaded.
+        if (!res.ok) process.exitCode = 1
         return
       }
       const res = await importBundle(ws, file, {
@@ -164,6 +166,8 @@ export function registerBundleCommands (program: Command): void {
         onProgress: ctx.onProgress,
       })
       ctx.print(res, () => importText(res))
+      // The environment exists, but scripts must notice what could not be installed or downloaded.
+      if (!res.ok) process.exitCode = 1
     }))
 
   program
@@ -186,5 +190,7 @@ export function registerBundleCommands (program: Command): void {
       if (!(await ctx.confirm(question, { default: true }))) throw new ComfydockError('CANCELLED', 'repair cancelled; nothing was changed')
       const res = await applyRepair(ws, env, plan, ropts)
       ctx.print({ ...res, applied: true }, () => repairText(res))
+      // The environment exists, but scripts must notice what could not be installed or downloaded.
+      if (!res.ok) process.exitCode = 1
     }))
 }
