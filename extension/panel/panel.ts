@@ -1,6 +1,7 @@
 /**
- * @module The "Environment" sidebar panel. Re-rendered from the controller's state on every change;
- * the commit message box is kept across renders so typing is never interrupted.
+ * @module The "Environment" sidebar panel. Each section is rebuilt from the controller's state on
+ * every change but only swapped into the page when it differs, so a click never lands on a button
+ * that is being replaced. The commit box is built once: typing is never interrupted.
  */
 import type { Controller } from '../controller'
 import { h, icon } from '../dom'
@@ -13,16 +14,32 @@ export class Panel {
   private root: HTMLElement | null = null
   private unsubscribe: (() => void) | null = null
   private readonly message: HTMLTextAreaElement
+  private readonly commitButton: HTMLButtonElement
+  private readonly commitSection: HTMLElement
   private readonly restorePick = { name: '' }
+  /** Header, tabs, history: what is on the page now. */
+  private shown: HTMLElement[] = []
 
   constructor (c: Controller) {
     this.c = c
     this.message = h('textarea', { rows: '2', placeholder: 'What changed?', 'data-testid': 'commit-message' }) as HTMLTextAreaElement
+    this.commitButton = h('button', {
+      'data-testid': 'commit',
+      onclick: () => { void c.commit(this.message.value).then(ok => { if (ok) this.message.value = '' }) },
+    }, icon('pi-check'), 'Commit selected') as HTMLButtonElement
+    this.commitSection = h('div', { class: 'cfd-section', 'data-testid': 'commit-box' },
+      h('h3', {}, 'Commit'),
+      h('div', { class: 'cfd-muted' }, 'Commits the selected tabs as they are in the browser, and saves them to ComfyUI.'),
+      this.message,
+      h('div', { class: 'cfd-head' },
+        this.commitButton,
+        h('button', { title: 'refresh', onclick: () => { void c.refresh() } }, icon('pi-refresh'))))
   }
 
   mount (el: HTMLElement): void {
     this.unmount()
     this.root = h('div', { class: 'cfd-panel', 'data-testid': 'comfydock-panel' })
+    this.shown = []
     el.replaceChildren(this.root)
     this.unsubscribe = this.c.subscribe(() => this.render())
     this.render()
@@ -36,24 +53,20 @@ export class Panel {
     this.root = null
   }
 
-  private commitBox (): HTMLElement {
-    const c = this.c
-    const enabled = c.has('workflows.commit') && !c.state.busy
-    return h('div', { class: 'cfd-section', 'data-testid': 'commit-box' },
-      h('h3', {}, 'Commit'),
-      h('div', { class: 'cfd-muted' }, 'Commits the selected tabs as they are in the browser, and saves them to ComfyUI.'),
-      this.message,
-      h('div', { class: 'cfd-head' },
-        h('button', {
-          'data-testid': 'commit',
-          disabled: !enabled,
-          onclick: () => { void c.commit(this.message.value).then(ok => { if (ok) this.message.value = '' }) },
-        }, icon('pi-check'), 'Commit selected'),
-        h('button', { title: 'refresh', onclick: () => { void c.refresh() } }, icon('pi-refresh'))))
-  }
-
   private render (): void {
     if (!this.root) return
-    this.root.replaceChildren(renderHeader(this.c), renderTabs(this.c), this.commitBox(), renderHistory(this.c, this.restorePick))
+    this.commitButton.disabled = !this.c.has('workflows.commit') || Boolean(this.c.state.busy)
+    const next = [renderHeader(this.c), renderTabs(this.c), renderHistory(this.c, this.restorePick)]
+    if (this.shown.length !== next.length) {
+      this.shown = next
+      this.root.replaceChildren(next[0], next[1], this.commitSection, next[2])
+      return
+    }
+    next.forEach((section, i) => {
+      // event handlers are not in the markup; equal markup means equal state for these sections
+      if (section.outerHTML === this.shown[i].outerHTML) return
+      this.shown[i].replaceWith(section)
+      this.shown[i] = section
+    })
   }
 }

@@ -21,12 +21,13 @@ export function renderTabs (c: Controller): HTMLElement {
       type: 'checkbox',
       'data-testid': `select-${t.tab.name}`,
       title: 'include in the next commit',
+      // as an attribute, so a changed selection shows in the markup the panel compares
+      checked: s.selected.has(t.tab.name),
       onchange: (e: Event) => {
         if ((e.target as HTMLInputElement).checked) s.selected.add(t.tab.name)
         else s.selected.delete(t.tab.name)
       },
     }) as HTMLInputElement
-    box.checked = s.selected.has(t.tab.name)
     const row = h('div', { class: 'cfd-tab', 'data-testid': `tab-${t.tab.name}` },
       h('label', { class: 'cfd-tab-row' }, box, icon(t.tab.active ? 'pi-file-edit' : 'pi-file'),
         h('span', { class: 'cfd-tab-name', title: t.tab.path }, t.tab.name)),
