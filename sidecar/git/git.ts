@@ -3,7 +3,7 @@
  * comfydock identity when the user has none, so a fresh machine can still record history.
  */
 import { ComfydockError } from '../errors'
-import { run, type RunOptions } from '../exec'
+import { run, type RunOptions, type RunResult } from '../exec'
 
 const FALLBACK_IDENTITY = ['-c', 'user.name=ComfyDock User', '-c', 'user.email=user@comfydock.local']
 
@@ -30,10 +30,30 @@ export interface Git {
   hasCommits (): Promise<boolean>
 }
 
-async function hasIdentity (dir: string): Promise<boolean> {
-  const name = await run('git', ['-C', dir, 'config', 'user.name'], { allowFailure: true })
-  const email = await run('git', ['-C', dir, 'config', 'user.email'], { allowFailure: true })
-  return name.code === 0 && email.code === 0
+/** Identity flags per repository, looked up once per process (one `git config` instead of two per commit). */
+const identityCache = new Map<string, Promise<string[]>>()
+
+function identityArgs (dir: string): Promise<string[]> {
+  let cached = identityCache.get(dir)
+  if (!cached) {
+    cached = run('git', ['-C', dir, 'config', '--get-regexp', '^user\\.(name|email)$'], { allowFailure: true }).then(res => {
+      const keys = new Set(res.stdout.split('\n').map(line => line.split(' ')[0]))
+      return keys.has('user.name') && keys.has('user.email') ? [] : FALLBACK_IDENTITY
+    })
+    identityCache.set(dir, cached)
+    cached.catch(() => identityCache.delete(dir))
+  }
+  return cached
+}
+
+/** The full id from `git commit`'s summary line, "[main (root-commit) <id>] subject", printed with core.abbrev=no. */
+function summaryCommitId (stdout: string): string | null {
+  return /^\[[^\]]*?\b([0-9a-f]{40}|[0-9a-f]{64})\]/m.exec(stdout)?.[1] ?? null
+}
+
+function commitFailure (dir: string, res: RunResult): ComfydockError {
+  const tail = (res.stderr.trim() || res.stdout.trim()).split('\n').slice(-15).join('\n')
+  return new ComfydockError('GIT_FAILED', `git commit failed in ${dir} (exit ${res.code})${tail ? `:\n${tail}` : ''}`)
 }
 
 export function openGit (dir: string): Git {
@@ -58,11 +78,19 @@ export function openGit (dir: string): Git {
     },
     async commit (message, opts = {}) {
       if (opts.all !== false) await raw(['add', '-A'])
-      const staged = await run('git', ['-C', dir, 'diff', '--cached', '--quiet'], { allowFailure: true })
-      if (staged.code === 0 && await this.hasCommits()) return null
-      const identity = (await hasIdentity(dir)) ? [] : FALLBACK_IDENTITY
-      await raw([...identity, 'commit', '-q', '--allow-empty', '-m', message])
-      return (await raw(['rev-parse', 'HEAD'])).trim()
+      // One `git commit`: its summary line carries the id, and its refusal tells "nothing staged".
+      const attempt = async (extra: string[]): Promise<RunResult> =>
+        run('git', ['-C', dir, ...await identityArgs(dir), '-c', 'core.abbrev=no', 'commit', ...extra, '-m', message], { allowFailure: true })
+      let res = await attempt([])
+      if (res.code !== 0) {
+        const nothingStaged = (await run('git', ['-C', dir, 'diff', '--cached', '--quiet'], { allowFailure: true })).code === 0
+        if (!nothingStaged) throw commitFailure(dir, res)
+        if (await this.hasCommits()) return null
+        // A repository without commits gets its first one even when empty: history always has a root.
+        res = await attempt(['--allow-empty'])
+        if (res.code !== 0) throw commitFailure(dir, res)
+      }
+      return summaryCommitId(res.stdout) ?? (await raw(['rev-parse', 'HEAD'])).trim()
     },
     async status () {
       const out = await raw(['status', '--porcelain', '--untracked-files=all'])
