@@ -3,6 +3,8 @@
  * and Python sections; nodes, models and workflows add theirs by exporting `get<X>Status(ws, env)`
  * from their folder and appending it to SECTIONS below.
  */
+import { realpath } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { readManifest, type Pyproject } from '../manifest'
 import { openGit } from '../git'
 import { pathExists } from '../fs'
@@ -47,15 +49,35 @@ export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<Stat
   }
 }
 
+/**
+ * The commit ComfyUI's own checkout is at, or null when `ComfyUI/` is not the top of a git repository
+ * (git would otherwise answer for an enclosing repository, e.g. a workspace kept inside the user's own).
+ */
+async function comfyuiHead (comfyuiDir: string): Promise<string | null> {
+  const res = await run('git', ['-C', comfyuiDir, 'rev-parse', '--show-toplevel', 'HEAD'], { allowFailure: true })
+  if (res.code !== 0) return null
+  const [top, head] = res.stdout.trim().split('\n')
+  const own = await realpath(comfyuiDir).catch(() => comfyuiDir)
+  return top && head && resolve(top) === own ? head.trim() : null
+}
+
 export async function getComfyuiStatus (_ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {
   const want = doc.tool.comfydock.comfyui_commit_sha
   if (!(await pathExists(env.comfyui))) return { ok: false, summary: 'ComfyUI/ is missing', expected: want ?? null, actual: null }
-  const res = await run('git', ['-C', env.comfyui, 'rev-parse', 'HEAD'], { allowFailure: true })
-  const actual = res.code === 0 ? res.stdout.trim() : null
+  const actual = await comfyuiHead(env.comfyui)
+  if (actual === null) {
+    return {
+      ok: false,
+      summary: 'ComfyUI/ is not a git checkout of its own, so its version cannot be checked',
+      details: [`Recreate the environment to get a clean ComfyUI: \`comfydock export\` then \`comfydock import <file>\`, or \`comfydock delete ${env.name}\` then \`comfydock create ${env.name}\`.`],
+      expected: want ?? null,
+      actual: null,
+    }
+  }
   const ok = !want || actual === want
   return {
     ok,
-    summary: ok ? `ComfyUI ${doc.tool.comfydock.comfyui_version ?? actual?.slice(0, 12) ?? '?'}` : `ComfyUI is at ${actual?.slice(0, 12) ?? 'an unknown commit'}, the manifest wants ${doc.tool.comfydock.comfyui_version} (${want?.slice(0, 12)})`,
+    summary: ok ? `ComfyUI ${doc.tool.comfydock.comfyui_version ?? actual.slice(0, 12)}` : `ComfyUI is at ${actual.slice(0, 12)}, the manifest wants ${doc.tool.comfydock.comfyui_version} (${want?.slice(0, 12)})`,
     expected: want ?? null,
     actual,
   }
