@@ -4,11 +4,11 @@
  */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { createAdaptorServer } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { ComfydockError } from '../errors'
 import type { EventFrame } from '../protocol'
+import { workspacePaths } from '../workspace'
 import { createApp } from './app'
 import { Dispatcher } from './dispatch'
 import { defaultMethods, type MethodTable } from './methods'
@@ -37,7 +37,7 @@ export interface Sidecar {
 
 /** Where `env.export` writes bundles and `/downloads/` reads them. */
 export function exportsDirOf (workspaceRoot: string): string {
-  return join(workspaceRoot, 'exports')
+  return workspacePaths(workspaceRoot).exports
 }
 
 /** The app and its parts, not yet listening; `broadcast` reaches the WebSocket clients once attached. */

@@ -8,6 +8,7 @@
  *   environments/<name>/         one environment each (see EnvPaths)
  *   cache/                       re-creatable: ComfyUI clones, node archives, registry answers, pip/uv caches
  *   logs/
+ *   exports/                     bundles exported from the panel, served at /downloads/
  *   models/                      default models directory
  */
 import { homedir } from 'node:os'
@@ -24,6 +25,8 @@ export interface WorkspacePaths {
   environments: string
   cache: string
   logs: string
+  /** Bundles `env.export` writes for the panel to download. */
+  exports: string
   defaultModels: string
 }
 
@@ -38,6 +41,7 @@ export function workspacePaths (root: string): WorkspacePaths {
     environments: join(r, 'environments'),
     cache: join(r, 'cache'),
     logs: join(r, 'logs'),
+    exports: join(r, 'exports'),
     defaultModels: join(r, 'models'),
   }
 }
