@@ -4,6 +4,7 @@ export { listEnvironments, useEnvironment, type EnvironmentSummary } from './sel
 export { spawnComfyUI, runComfyUI, type ComfyUIProcess, type SpawnComfyUIOptions } from './run'
 export { getEnvironmentStatus, getGitStatus, getComfyuiStatus, getPythonStatus, type EnvironmentStatus, type StatusSection } from './status'
 export { commitEnvironment, type CommitOptions, type CommitResult } from './commit'
+export { acquireEnvLock, envLockFile, withEnvLock, type EnvLock, type EnvLockOptions } from './lock'
 export { environmentLog } from './history'
 export { rollbackEnvironment, type RollbackOptions, type RollbackResult } from './rollback'
 export { CEC_GITIGNORE } from './scaffold'

@@ -2,6 +2,7 @@
  * @module `rollback REF`: puts `.cec/` back to a commit, records that as a new commit (history is never
  * rewritten), then brings ComfyUI and the venv in line with the restored manifest.
  * Only files git tracks are touched: untracked user files in `.cec/`, custom_nodes, models stay.
+ * The `.cec` part holds the environment lock (a commit cannot interleave); the slow sync runs after it.
  */
 import { rm } from 'node:fs/promises'
 import { ensureCached } from '../comfyui'
@@ -14,6 +15,7 @@ import { startTask } from '../progress'
 import type { OnProgress } from '../protocol'
 import { openPythonBackend } from '../python'
 import type { EnvPaths, Workspace } from '../workspace'
+import { withEnvLock } from './lock'
 
 export interface RollbackOptions {
   /** Discard uncommitted changes to tracked files. */
@@ -42,12 +44,9 @@ async function checkoutComfyui (ws: Workspace, env: EnvPaths, doc: Pyproject, si
   return true
 }
 
-export async function rollbackEnvironment (ws: Workspace, env: EnvPaths, ref: string, opts: RollbackOptions = {}): Promise<RollbackResult> {
+/** Puts `.cec` back to `target` and records it, under the environment lock (history is what it guards). */
+async function restoreCec (env: EnvPaths, target: string, opts: RollbackOptions): Promise<string | null> {
   const git = openGit(env.cec)
-  const target = await git.revParse(ref)
-  if (!target) {
-    throw new ComfydockError('REF_NOT_FOUND', `"${ref}" is not a commit of environment "${env.name}"`, { hint: 'Run `comfydock log` to see commit ids.' })
-  }
   const status = await git.status()
   const dirty = status.filter(line => !line.startsWith('??'))
   // An untracked file where the target has a tracked one would be overwritten: that is user work too.
@@ -58,14 +57,22 @@ export async function rollbackEnvironment (ws: Workspace, env: EnvPaths, ref: st
       hint: 'Commit them with `comfydock commit -m "..."`, or discard them with `comfydock rollback REF --force`.',
     })
   }
+  // Tracked files the target does not have are removed; everything else is restored from the target.
+  const added = (await git.raw(['diff', '--name-only', '--diff-filter=A', '-z', target, 'HEAD'])).split('\0').filter(Boolean)
+  await git.raw(['checkout', target, '--', '.'])
+  for (const path of added) await rm(safeJoin(env.cec, path), { force: true })
+  await git.raw(['add', '-u', '--', '.'])
+  return git.commit(`Rollback to ${target.slice(0, 7)}`, { all: false })
+}
+
+export async function rollbackEnvironment (ws: Workspace, env: EnvPaths, ref: string, opts: RollbackOptions = {}): Promise<RollbackResult> {
+  const target = await openGit(env.cec).revParse(ref)
+  if (!target) {
+    throw new ComfydockError('REF_NOT_FOUND', `"${ref}" is not a commit of environment "${env.name}"`, { hint: 'Run `comfydock log` to see commit ids.' })
+  }
   const task = startTask(opts.onProgress, `roll back to ${target.slice(0, 7)}`)
   try {
-    // Tracked files the target does not have are removed; everything else is restored from the target.
-    const added = (await git.raw(['diff', '--name-only', '--diff-filter=A', '-z', target, 'HEAD'])).split('\0').filter(Boolean)
-    await git.raw(['checkout', target, '--', '.'])
-    for (const path of added) await rm(safeJoin(env.cec, path), { force: true })
-    await git.raw(['add', '-u', '--', '.'])
-    const commit = await git.commit(`Rollback to ${target.slice(0, 7)}`, { all: false })
+    const commit = await withEnvLock(env, 'comfydock rollback', () => restoreCec(env, target, opts), { signal: opts.signal })
     const doc = await readManifest(env.pyproject)
     task.advance(0, 'ComfyUI')
     const comfyuiChanged = await checkoutComfyui(ws, env, doc, opts.signal)
