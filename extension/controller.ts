@@ -218,7 +218,7 @@ export class Controller {
       for (const t of chosen) workflows.push({ name: t.tab.name, json: await tabGraph(t.tab) })
       // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree
       for (const [i, w] of workflows.entries()) await saveToDisk(w.name, w.json, chosen[i].tab.workflow)
-      const params = { message: message.trim(), workflows }
+      const params = { message: message.trim(), workflows, ...await this.modelContext() }
       let res
       try {
         res = await this.conn.call('workflows.commit', { ...params, ...(allowIssues ? { allowIssues } : {}) })

@@ -36,6 +36,9 @@ export const METHOD_PARAMS = {
     env: envParam,
     message: z.string().min(1).max(10_000),
     workflows: z.array(workflowIn).min(1).max(200),
+    /** As for workflows.analyze: what this ComfyUI has, so the committed analysis matches it. */
+    objectInfo: z.record(z.unknown()).optional(),
+    modelLists: z.record(z.array(z.string())).optional(),
     allowIssues: z.boolean().optional(),
   }).strict(),
   /** `overwrite` discards uncommitted changes of ComfyUI's saved copy; without it they refuse with UNCOMMITTED_CHANGES. */

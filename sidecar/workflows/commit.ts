@@ -3,6 +3,7 @@
  * analysis into pyproject (`[tool.comfydock.workflows.<name>]`: packs, models with criticality; the global
  * models table) in ONE atomic manifest write. Unresolved issues block with the list and the fixing commands
  * unless allowIssues. Contents may be handed in (the browser's tabs); otherwise the ComfyUI user folder is read.
+ * One model index is opened for the whole commit (or the caller's is used).
  */
 import { mkdir, rm } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
@@ -14,7 +15,7 @@ import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { resolveAnalysis, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
 import { mergeGlobalModels, workflowEntry } from './manifest-entry'
-import { readSnapshot, readUserWorkflow, snapshotFile } from './store'
+import { assertWorkflowName, readSnapshot, readUserWorkflow, snapshotFile } from './store'
 import { sameWorkflow, type SyncState } from './tracking'
 
 export interface PrepareCommitOptions extends Omit<ResolveOptions, 'chooseModel' | 'choosePack'> {
@@ -22,12 +23,19 @@ export interface PrepareCommitOptions extends Omit<ResolveOptions, 'chooseModel'
   contents?: Record<string, unknown>
   /** Write even when workflows have unresolved issues. */
   allowIssues?: boolean
+  /**
+   * Tracked workflows neither handed in nor in the user folder keep their committed snapshot instead of
+   * being removed: a browser commit may come from a ComfyUI whose user folder is not the environment's.
+   */
+  keepMissing?: boolean
 }
 
 export interface PreparedCommit {
   workflows: Array<{ name: string, state: SyncState, issues: WorkflowIssue[] }>
   /** Tracked workflows whose file is gone: removed from pyproject and .cec/workflows. */
   removed: string[]
+  /** Tracked workflows whose file is gone, kept as last committed (keepMissing). */
+  kept: string[]
   issues: Array<WorkflowIssue & { workflow: string }>
   /** Choices made without asking (e.g. the installed pack taken for a node type several packs provide). */
   notes: string[]
@@ -39,64 +47,68 @@ function toBytes (v: unknown): Buffer {
   return Buffer.from(JSON.stringify(v, null, 2) + '\n', 'utf8')
 }
 
+/** Contents keyed by workflow name (a `.json` suffix dropped); a name that is a path is refused. */
+function contentsByName (contents: Record<string, unknown> = {}): Map<string, Buffer> {
+  return new Map(Object.entries(contents).map(([name, v]) => [assertWorkflowName(name), toBytes(v)]))
+}
+
 export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts: PrepareCommitOptions = {}): Promise<PreparedCommit> {
+  const given = contentsByName(opts.contents)
   const doc = await readManifest(env.pyproject)
   const table = doc.tool.comfydock.workflows ?? {}
   const names = Object.keys(table).sort()
-  const result: PreparedCommit = { workflows: [], removed: [], issues: [], notes: [] }
+  const result: PreparedCommit = { workflows: [], removed: [], kept: [], issues: [], notes: [] }
   // Nothing tracked: leave pyproject byte-for-byte alone.
   if (names.length === 0) return result
   const snapshots = new Map<string, Buffer>()
   const resolutions = new Map<string, WorkflowResolution>()
-
-  await withTask(opts.onProgress, 'Analysing workflows', { total: names.length, unit: 'items' }, async (task) => {
-    let done = 0
-    for (const name of names) {
-      const given = opts.contents?.[name]
-      const bytes = given !== undefined ? toBytes(given) : await readUserWorkflow(env, name)
-      if (!bytes) {
-        result.removed.push(name)
-        task.advance(++done)
-        continue
-      }
-      const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
-      const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true }, table[name])
-      const snap = await readSnapshot(env, name)
-      const state: SyncState = !snap ? 'new' : sameWorkflow(bytes, snap) ? 'synced' : 'modified'
-      result.workflows.push({ name, state, issues: r.issues })
-      result.issues.push(...r.issues.map(i => ({ ...i, workflow: name })))
-      result.notes.push(...r.notes.map(n => `${name}: ${n}`))
-      snapshots.set(name, bytes)
-      resolutions.set(name, r)
-      task.advance(++done)
-    }
-  })
-
-  if (result.issues.length && !opts.allowIssues) {
-    const lines = result.issues.map(i => `  ${i.workflow}: ${i.message} → ${i.fix}`)
-    throw new ComfydockError('WORKFLOW_UNRESOLVED', `workflows have unresolved issues:\n${lines.join('\n')}`, {
-      hint: 'Fix them with the commands listed, or commit anyway with --allow-issues.',
-    })
-  }
-
-  const index = ModelIndex.open(ws)
-  let models
+  const index = opts.modelIndex ?? ModelIndex.open(ws)
   try {
-    models = mergeGlobalModels(index, doc.tool.comfydock.models ?? {}, resolutions.values())
-  } finally {
-    index.close()
-  }
+    await withTask(opts.onProgress, 'Analysing workflows', { total: names.length, unit: 'items' }, async (task) => {
+      let done = 0
+      for (const name of names) {
+        const bytes = given.get(name) ?? await readUserWorkflow(env, name)
+        if (!bytes) {
+          (opts.keepMissing ? result.kept : result.removed).push(name)
+          task.advance(++done)
+          continue
+        }
+        const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
+        const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true, modelIndex: index }, table[name])
+        const snap = await readSnapshot(env, name)
+        const state: SyncState = !snap ? 'new' : sameWorkflow(bytes, snap) ? 'synced' : 'modified'
+        result.workflows.push({ name, state, issues: r.issues })
+        result.issues.push(...r.issues.map(i => ({ ...i, workflow: name })))
+        result.notes.push(...r.notes.map(n => `${name}: ${n}`))
+        // byte-identical snapshots are not rewritten
+        if (!snap?.equals(bytes)) snapshots.set(name, bytes)
+        resolutions.set(name, r)
+        task.advance(++done)
+      }
+    })
 
-  await mkdir(env.cecWorkflows, { recursive: true })
-  for (const [name, bytes] of snapshots) await writeFileAtomic(snapshotFile(env, name), bytes)
-  for (const name of result.removed) await rm(snapshotFile(env, name), { force: true })
-  const workflows: Record<string, WorkflowEntry> = {}
-  for (const name of names) {
-    const r = resolutions.get(name)
-    if (r) workflows[name] = workflowEntry(name, r, table[name])
+    if (result.issues.length && !opts.allowIssues) {
+      const lines = result.issues.map(i => `  ${i.workflow}: ${i.message} → ${i.fix}`)
+      throw new ComfydockError('WORKFLOW_UNRESOLVED', `workflows have unresolved issues:\n${lines.join('\n')}`, {
+        hint: 'Fix them with the commands listed, or commit anyway with --allow-issues.',
+      })
+    }
+
+    const models = mergeGlobalModels(index, doc.tool.comfydock.models ?? {}, resolutions.values())
+    await mkdir(env.cecWorkflows, { recursive: true })
+    await Promise.all([...snapshots].map(([name, bytes]) => writeFileAtomic(snapshotFile(env, name), bytes)))
+    for (const name of result.removed) await rm(snapshotFile(env, name), { force: true })
+    const workflows: Record<string, WorkflowEntry> = {}
+    for (const name of names) {
+      const r = resolutions.get(name)
+      if (r) workflows[name] = workflowEntry(name, r, table[name])
+      else if (result.kept.includes(name)) workflows[name] = table[name]
+    }
+    doc.tool.comfydock.workflows = workflows
+    if (Object.keys(models).length) doc.tool.comfydock.models = models
+    await writeManifest(env.pyproject, doc)
+    return result
+  } finally {
+    if (!opts.modelIndex) index.close()
   }
-  doc.tool.comfydock.workflows = workflows
-  if (Object.keys(models).length) doc.tool.comfydock.models = models
-  await writeManifest(env.pyproject, doc)
-  return result
 }

@@ -6,7 +6,7 @@ export { builtinLoaderInputs, isBuiltinCoreType, liveLoaderInputs, widgetInputs,
 export { folderCriticality, strongest } from './criticality'
 export { FRONTEND_ONLY_TYPES, type GraphNode, type ModelDeclaration, type NodeMode, type WorkflowGraph } from './graph-types'
 export { parseLenientJson } from './lenient-json'
-export { listWorkflows, trackWorkflows, untrackWorkflows, sameWorkflow, type SyncState, type WorkflowListEntry } from './tracking'
+export { listWorkflows, trackWorkflows, untrackWorkflows, sameWorkflow, type SyncState, type TrackOptions, type WorkflowListEntry } from './tracking'
 export { prepareWorkflowCommit, type PrepareCommitOptions, type PreparedCommit } from './commit'
 export { resolveAnalysis, type ResolveOptions, type WorkflowResolution, type WorkflowIssue, type NodeTypeState } from './resolve'
 export type { ModelResolution, ModelCandidate, ModelMatch } from './resolve-models'

@@ -51,12 +51,18 @@ export async function listWorkflows (_ws: Workspace | undefined, env: EnvPaths):
 
 export const emptyWorkflowEntry = (name: string): WorkflowEntry => ({ path: `workflows/${name}.json`, nodes: [] })
 
+export interface TrackOptions {
+  /** Names whose contents are handed in (the browser's tabs): tracked without a saved file in the user folder. */
+  given?: Iterable<string>
+}
+
 /** Starts tracking; `all` takes every workflow in the ComfyUI user folder. Returns the newly tracked names. */
-export async function trackWorkflows (env: EnvPaths, names: string[] | 'all'): Promise<string[]> {
+export async function trackWorkflows (env: EnvPaths, names: string[] | 'all', opts: TrackOptions = {}): Promise<string[]> {
   const live = await listUserWorkflowNames(env)
+  const given = new Set([...opts.given ?? []].map(assertWorkflowName))
   const wanted = names === 'all' ? live : names.map(assertWorkflowName)
   for (const n of wanted) {
-    if (!live.includes(n)) {
+    if (!live.includes(n) && !given.has(n)) {
       throw new ComfydockError('WORKFLOW_NOT_FOUND', `no workflow "${n}" in ${env.userWorkflows}`, {
         hint: live.length ? `Saved workflows: ${live.join(', ')}. Save it in ComfyUI first, then run \`comfydock workflow track ${n}\`.` : 'Save the workflow in ComfyUI first (Workflow → Save).',
       })

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -79,15 +79,6 @@ describe('commit and restore of browser workflows', () => {
     expect(res.ok && res.result).toMatchObject({ commit: null })
   })
 
-  it('refuses a workflow ComfyUI never saved, naming what to do', async () => {
-    const res = await a.call('workflows.commit', { message: 'x', workflows: [{ name: 'never-saved', json: graph(1) }] })
-    expect(res.ok).toBe(false)
-    if (!res.ok) {
-      expect(res.error.code).toBe('WORKFLOW_NOT_FOUND')
-      expect(res.error.hint).toBeTruthy()
-    }
-  })
-
   it('refuses a workflow name that is a path', async () => {
     const res = await a.call('workflows.commit', { message: 'x', workflows: [{ name: '../../escape', json: graph(1) }] })
     expect(res.ok).toBe(false)
@@ -105,7 +96,8 @@ describe('commit and restore of browser workflows', () => {
   it('workflows.list shows the tracked workflow', async () => {
     await saveLikeComfyUI('portrait', graph(640))
     const res = await a.call('workflows.list', {})
-    expect(res.ok && res.result).toEqual([{ name: 'draft', tracked: false, state: 'untracked' }, { name: 'portrait', tracked: true, state: 'synced' }])
+    const list = res.ok ? res.result as Array<{ name: string }> : []
+    expect(list.filter(w => w.name === 'draft' || w.name === 'portrait')).toEqual([{ name: 'draft', tracked: false, state: 'untracked' }, { name: 'portrait', tracked: true, state: 'synced' }])
   })
 
   it('workflows.restore returns an older version for the tab and writes ComfyUI\'s copy', async () => {
@@ -143,5 +135,57 @@ describe('commit and restore of browser workflows', () => {
     const subjects = (await openGit(env.cec).log({ limit: 2 })).map(e => e.subject).sort()
     expect(subjects).toEqual(['left', 'right'])
     expect(await openGit(env.cec).isClean()).toBe(true)
+  })
+
+  it('commits a tab ComfyUI never saved in the environment (a user\'s own ComfyUI keeps its files elsewhere)', async () => {
+    const tab = graph(1, 'own-comfyui')
+    const res = await a.call('workflows.commit', { message: 'from my own ComfyUI', workflows: [{ name: 'never-saved', json: tab }] })
+    expect(res.ok).toBe(true)
+    expect(existsSync(join(userDir, 'never-saved.json'))).toBe(false)
+    expect(JSON.parse(readFileSync(join(env.cec, 'workflows', 'never-saved.json'), 'utf8'))).toEqual(tab)
+    expect((await readManifest(join(env.cec, 'pyproject.toml'))).tool.comfydock.workflows?.['never-saved']).toMatchObject({ path: 'workflows/never-saved.json' })
+    expect(await openGit(env.cec).show('HEAD', 'workflows/never-saved.json')).toBe(JSON.stringify(tab, null, 2) + '\n')
+  })
+
+  it('a later commit of another tab keeps the earlier one whose file is not in the environment\'s folder', async () => {
+    const other = graph(2, 'second tab')
+    const res = await a.call('workflows.commit', { message: 'second tab', workflows: [{ name: 'second-tab', json: other }] })
+    expect(res.ok).toBe(true)
+    const tracked = (await readManifest(join(env.cec, 'pyproject.toml'))).tool.comfydock.workflows ?? {}
+    expect(Object.keys(tracked)).toEqual(expect.arrayContaining(['never-saved', 'second-tab']))
+    expect(await openGit(env.cec).show('HEAD', 'workflows/never-saved.json')).toBe(JSON.stringify(graph(1, 'own-comfyui'), null, 2) + '\n')
+  })
+
+  it('records a custom node\'s model input found through the browser\'s object_info and model lists', async () => {
+    const tab = {
+      ...graph(3),
+      nodes: [{ id: 1, type: 'FancyLoraPicker', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: {}, widgets_values: ['detail-tweaker.lorapatch', 0.8] }],
+    }
+    const objectInfo = {
+      FancyLoraPicker: {
+        input: { required: { lora: [['detail-tweaker.lorapatch', 'other-style.lorapatch']], strength: ['FLOAT', {}] } },
+        input_order: { required: ['lora', 'strength'] },
+        python_module: 'custom_nodes.fancy-pack',
+      },
+    }
+    const res = await a.call('workflows.commit', {
+      message: 'fancy',
+      workflows: [{ name: 'fancy', json: tab }],
+      objectInfo,
+      modelLists: { loras: ['detail-tweaker.lorapatch', 'other-style.lorapatch'], checkpoints: [] },
+      allowIssues: true,
+    })
+    expect(res.ok).toBe(true)
+    const entry = (await readManifest(join(env.cec, 'pyproject.toml'))).tool.comfydock.workflows?.fancy
+    expect(entry?.models?.map(m => [m.filename, m.category])).toEqual([['detail-tweaker.lorapatch', 'loras']])
+  })
+
+  it('a commit refused for unresolved issues tracks nothing and leaves the manifest as it was', async () => {
+    const before = readFileSync(join(env.cec, 'pyproject.toml'), 'utf8')
+    const tab = { ...graph(4), nodes: [{ id: 1, type: 'CheckpointLoaderSimple', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: {}, widgets_values: ['missing/model.safetensors'] }] }
+    const res = await a.call('workflows.commit', { message: 'blocked', workflows: [{ name: 'blocked', json: tab }] })
+    expect(res.ok).toBe(false)
+    if (!res.ok) expect(res.error.code).toBe('WORKFLOW_UNRESOLVED')
+    expect(readFileSync(join(env.cec, 'pyproject.toml'), 'utf8')).toBe(before)
   })
 })

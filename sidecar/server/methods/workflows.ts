@@ -4,8 +4,7 @@
  */
 import { commitEnvironment } from '../../env'
 import { isComfydockError } from '../../errors'
-import { withManifestTransaction } from '../../manifest'
-import { listWorkflows, restoreWorkflow, trackWorkflows } from '../../workflows'
+import { listWorkflows, restoreWorkflow, type ObjectInfo } from '../../workflows'
 import type { MethodTable } from './types'
 
 export const workflowMethods: MethodTable = {
@@ -21,24 +20,22 @@ export const workflowMethods: MethodTable = {
     changes: true,
     async run (ctx, params) {
       const names = params.workflows.map(w => w.name)
-      const contents = Object.fromEntries(params.workflows.map(w => [w.name, w.json]))
-      // a refused commit (unresolved issues...) must not leave the new names tracked but uncommitted
-      return withManifestTransaction(ctx.env.pyproject, async () => {
-        // the panel saves each tab to ComfyUI's disk first; tracking needs that saved copy
-        await trackWorkflows(ctx.env, names)
-        try {
-          const res = await commitEnvironment(ctx.workspace, ctx.env, {
-            message: params.message,
-            allowIssues: params.allowIssues,
-            workflowContents: contents,
-            onProgress: ctx.onProgress,
-          })
-          return { commit: res.commit, short: res.short, workflows: names }
-        } catch (err) {
-          if (isComfydockError(err) && err.code === 'NOTHING_TO_COMMIT') return { commit: null, short: null, workflows: names }
-          throw err
-        }
-      })
+      try {
+        const res = await commitEnvironment(ctx.workspace, ctx.env, {
+          message: params.message,
+          allowIssues: params.allowIssues,
+          workflowContents: Object.fromEntries(params.workflows.map(w => [w.name, w.json])),
+          fromBrowser: true,
+          objectInfo: params.objectInfo as ObjectInfo | undefined,
+          modelLists: params.modelLists,
+          onProgress: ctx.onProgress,
+          signal: ctx.signal,
+        })
+        return { commit: res.commit, short: res.short, workflows: names }
+      } catch (err) {
+        if (isComfydockError(err) && err.code === 'NOTHING_TO_COMMIT') return { commit: null, short: null, workflows: names }
+        throw err
+      }
     },
   },
   'workflows.restore': {
