@@ -1,7 +1,7 @@
 export { createEnvironment, type CreateEnvironmentOptions, type CreateEnvironmentResult } from './create'
 export { deleteEnvironment, removeEnvironmentDir, type DeleteResult } from './remove'
 export { listEnvironments, useEnvironment, type EnvironmentSummary } from './select'
-export { spawnComfyUI, runComfyUI, type ComfyUIProcess, type SpawnComfyUIOptions } from './run'
+export { assertRunnable, spawnComfyUI, runComfyUI, type ComfyUIProcess, type SpawnComfyUIOptions } from './run'
 export { getEnvironmentStatus, getGitStatus, getComfyuiStatus, getPythonStatus, type EnvironmentStatus, type StatusSection } from './status'
 export { commitEnvironment, type CommitOptions, type CommitResult } from './commit'
 export { acquireEnvLock, envLockFile, withEnvLock, type EnvLock, type EnvLockOptions } from './lock'

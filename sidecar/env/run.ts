@@ -26,13 +26,20 @@ export interface ComfyUIProcess {
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 }
 
-export async function spawnComfyUI (ws: Workspace, env: EnvPaths, args: readonly string[] = [], opts: SpawnComfyUIOptions = {}): Promise<ComfyUIProcess> {
+/** Refuses an environment whose create/import did not finish (no marker, venv or ComfyUI/). */
+export async function assertRunnable (env: EnvPaths): Promise<void> {
   const python = venvPython(env.venv)
-  if (!(await pathExists(env.completeMarker)) || !(await pathExists(python)) || !(await pathExists(env.comfyui))) {
-    throw new ComfydockError('ENV_INCOMPLETE', `environment "${env.name}" is not complete (missing ${!(await pathExists(python)) ? 'its venv' : !(await pathExists(env.comfyui)) ? 'ComfyUI/' : 'the .complete marker'})`, {
+  const missing = !(await pathExists(python)) ? 'its venv' : !(await pathExists(env.comfyui)) ? 'ComfyUI/' : !(await pathExists(env.completeMarker)) ? 'the .complete marker' : undefined
+  if (missing) {
+    throw new ComfydockError('ENV_INCOMPLETE', `environment "${env.name}" is not complete (missing ${missing})`, {
       hint: `Delete it with \`comfydock delete ${env.name}\` and create it again.`,
     })
   }
+}
+
+export async function spawnComfyUI (ws: Workspace, env: EnvPaths, args: readonly string[] = [], opts: SpawnComfyUIOptions = {}): Promise<ComfyUIProcess> {
+  await assertRunnable(env)
+  const python = venvPython(env.venv)
   // The models directory may have changed since create (`comfydock config models_dir`).
   await writeExtraModelPaths(env.extraModelPaths, ws.modelsDir)
   const child = spawn(python, ['main.py', ...args], {

@@ -2,7 +2,7 @@
  * @module `comfydock run` with the panel: link the bridge, start the sidecar, run ComfyUI with the
  * variables the bridge reads, and close the sidecar when ComfyUI ends (Ctrl-C / SIGTERM stop ComfyUI).
  */
-import { runComfyUI } from '../env'
+import { assertRunnable, runComfyUI, type SpawnComfyUIOptions } from '../env'
 import type { EnvPaths, Workspace } from '../workspace'
 import { linkBridge } from './bridge-link'
 import { startSidecar, type RunningSidecar } from './start'
@@ -24,19 +24,23 @@ export function comfyuiUrlFromArgs (args: readonly string[]): string {
   return `http://${shown}:${port}`
 }
 
-export interface RunWithSidecarEvents {
+export interface RunWithSidecarOptions {
   /** Called before ComfyUI starts: where it will answer, where the sidecar listens, where the bridge is. */
   starting?: (info: { comfyui: string, sidecar: RunningSidecar, bridge: { path: string, kept: boolean } }) => void
+  /** ComfyUI's stdio (default: inherited); `--json` sends its output to stderr to keep stdout for the result. */
+  stdio?: SpawnComfyUIOptions['stdio']
 }
 
 /** Returns ComfyUI's exit code. */
-export async function runWithSidecar (ws: Workspace, env: EnvPaths, args: readonly string[] = [], events: RunWithSidecarEvents = {}): Promise<number> {
+export async function runWithSidecar (ws: Workspace, env: EnvPaths, args: readonly string[] = [], opts: RunWithSidecarOptions = {}): Promise<number> {
+  // Refuse before linking, so an incomplete environment is left as it was.
+  await assertRunnable(env)
   const bridge = await linkBridge(env.customNodes)
   const comfyui = comfyuiUrlFromArgs(args)
   const sidecar = await startSidecar({ workspaceRoot: ws.root, origins: [comfyui] })
   try {
-    events.starting?.({ comfyui, sidecar, bridge })
-    return await runComfyUI(ws, env, args, { env: { [ENV_SIDECAR_URL]: sidecar.url, [ENV_SIDECAR_TOKEN]: sidecar.token } })
+    opts.starting?.({ comfyui, sidecar, bridge })
+    return await runComfyUI(ws, env, args, { stdio: opts.stdio, env: { [ENV_SIDECAR_URL]: sidecar.url, [ENV_SIDECAR_TOKEN]: sidecar.token } })
   } finally {
     await sidecar.close()
   }

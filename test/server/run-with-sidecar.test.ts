@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -86,5 +86,35 @@ describe.skipIf(process.platform !== 'linux')('comfydock run starts the sidecar 
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
     await expect(fetch(`${sidecarUrl}/health`)).rejects.toThrow()
+  })
+
+  it('--json keeps stdout for the JSON result: ComfyUI\'s own output goes to stderr', async () => {
+    const port = await freePort()
+    const child = spawn(process.execPath, [CLI, '--workspace', ws, '--json', 'run', '--', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += String(d) })
+    child.stderr.on('data', d => { stderr += String(d) })
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+    await waitFor(() => stderr.includes('To see the GUI go to') || undefined, 'ComfyUI\'s banner on stderr')
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(JSON.parse(stdout)).toEqual({ environment: 'main', exit_code: 0 })
+  })
+
+  it('refuses an incomplete environment without linking the bridge into it', () => {
+    const envRoot = join(ws, 'environments', 'main')
+    const bridge = join(envRoot, 'ComfyUI', 'custom_nodes', 'comfydock')
+    rmSync(bridge, { force: true })
+    const marker = join(envRoot, '.cec', '.complete')
+    renameSync(marker, marker + '.off')
+    try {
+      const res = runCli(['run'], { workspace: ws })
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain('error[ENV_INCOMPLETE]')
+      expect(lstatSync(bridge, { throwIfNoEntry: false })).toBeUndefined()
+    } finally {
+      renameSync(marker + '.off', marker)
+    }
   })
 })

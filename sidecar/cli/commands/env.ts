@@ -106,6 +106,8 @@ export function registerEnvCommands (program: Command): void {
           ctx.info(`ComfyUI: ${comfyui}  (comfydock panel: sidebar tab "Environment"; sidecar ${sidecar.url})`)
           if (bridge.kept) ctx.warn(`${bridge.path} is a folder of your own, not the comfydock bridge; the panel may not load`)
         },
+        // stdout carries only the JSON result; ComfyUI's own output goes to stderr
+        stdio: ctx.json ? ['inherit', 2, 2] : 'inherit',
       })
       if (ctx.json) ctx.print({ environment: env.name, exit_code: code }, '')
       process.exitCode = code
