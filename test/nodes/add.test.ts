@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readManifest, writeManifest } from '../../sidecar/manifest'
@@ -48,6 +48,18 @@ describe('node add', () => {
     expect(doc['dependency-groups']).toEqual({ 'comfyui-impact-pack-0cd1b221': ['segment-anything'] })
     expect(readFileSync(join(env.customNodes, 'ComfyUI-Impact-Pack', '__init__.py'), 'utf8')).toBe('V = "8.1.0"\n')
     expect(server.hits('/nodes/comfyui-impact-pack/install')).toBe(0)
+  })
+
+  it('creates custom_nodes when the environment has none, for add and for installing missing packs', async () => {
+    const { ws, env } = await setup()
+    rmSync(env.customNodes, { recursive: true })
+    const out = await addNodes(ws, env, ['comfyui-impact-pack@8.1.0'], { syncPython: false })
+    expect(out.results[0]).toMatchObject({ ok: true, id: 'comfyui-impact-pack' })
+    expect(readFileSync(join(env.customNodes, 'ComfyUI-Impact-Pack', '__init__.py'), 'utf8')).toBe('V = "8.1.0"\n')
+    rmSync(env.customNodes, { recursive: true })
+    const { installMissingNodes } = await import('../../sidecar/nodes')
+    expect((await installMissingNodes(ws, env)).results[0]).toMatchObject({ ok: true, id: 'comfyui-impact-pack' })
+    expect(existsSync(join(env.customNodes, 'ComfyUI-Impact-Pack', '__init__.py'))).toBe(true)
   })
 
   it('pins a requested registry version and warns about skipped requirement options', async () => {

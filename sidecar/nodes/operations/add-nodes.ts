@@ -4,7 +4,7 @@
  * Each spec is its own transaction: a failure restores pyproject.toml and removes the folder, and the
  * next spec still runs.
  */
-import { rename, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { pathExists } from '../../fs'
@@ -16,7 +16,7 @@ import { findPackId, setPack } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
 import { materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
 import { parseNodeSpec } from '../spec'
-import { openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
+import { moveIntoPlace, openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
 
 export interface NodeItemResult {
   spec: string
@@ -70,7 +70,7 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean): Promise<No
     await withManifestTransaction(ctx.env.pyproject, async doc => {
       setPack(doc, id, entry, reqs.requirements)
       await writeManifest(ctx.env.pyproject, doc)
-      if (pin.kind !== 'dev') await rename(staging, dest)
+      if (pin.kind !== 'dev') await moveIntoPlace(staging, dest)
       try {
         await syncPythonFor(ctx, doc, id)
       } catch (err) {

@@ -3,7 +3,7 @@
  * another version is installed exactly as pinned (cache first, sha256 checked). pyproject.toml is not
  * changed and Python is not synced here: callers (bundle import, repair) sync once afterwards.
  */
-import { rename, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { readManifest } from '../../manifest'
@@ -13,7 +13,7 @@ import { assertNoLocalWork } from '../local-work'
 import { trackedPacks } from '../pack-manifest'
 import { materializePin, pinFromEntry } from '../sources'
 import type { BatchResult, NodeItemResult } from './add-nodes'
-import { openNodeContext, stagingDir, type NodeOperationOptions } from './node-context'
+import { moveIntoPlace, openNodeContext, stagingDir, type NodeOperationOptions } from './node-context'
 import { getNodeStatus } from './node-status'
 
 export async function installMissingNodes (ws: Workspace, env: EnvPaths, opts: NodeOperationOptions = {}): Promise<BatchResult> {
@@ -39,7 +39,7 @@ export async function installMissingNodes (ws: Workspace, env: EnvPaths, opts: N
       const mat = await withTask(opts.onProgress, `install ${id}`, {}, () => materializePin(pin, staging, ctx.stores, opts))
       // Only a fully fetched pack replaces what is there (a mismatched version).
       await rm(dest, { recursive: true, force: true })
-      await rename(staging, dest)
+      await moveIntoPlace(staging, dest)
       results.push({ spec: id, ok: true, id, entry, cached: mat.cached })
     } catch (err) {
       if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err

@@ -11,8 +11,8 @@ import { packsRequiring } from '../pack-manifest'
 import { openRegistry, type RegistryClient } from '../registry'
 import { createArchiveStore, createGitStore } from '../store'
 import type { NodeStores } from '../sources'
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, rename } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 
 export interface NodeOperationOptions {
   onProgress?: OnProgress
@@ -96,4 +96,10 @@ export async function stagingDir (env: EnvPaths, name: string, purpose: 'new' | 
   const parent = join(env.root, '.comfydock-staging')
   await mkdir(parent, { recursive: true })
   return join(parent, `${name}.${purpose}`)
+}
+
+/** Moves a prepared pack into place; custom_nodes itself may be missing (trees without it, or deleted by hand). */
+export async function moveIntoPlace (staging: string, dest: string): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true })
+  await rename(staging, dest)
 }

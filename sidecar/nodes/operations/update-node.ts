@@ -15,7 +15,7 @@ import { requirePackId, setPack, trackedPacks } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
 import { materializePin, resolveSpec, toNodeEntry, type PinnedNode } from '../sources'
 import type { NodeItemResult } from './add-nodes'
-import { openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
+import { moveIntoPlace, openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
 
 export interface UpdateResult extends NodeItemResult {
   from: string
@@ -75,7 +75,7 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
         try {
           if (pin.kind !== 'dev') {
             if (await pathExists(dest)) { await rename(dest, aside); moved = true }
-            await rename(staging, dest)
+            await moveIntoPlace(staging, dest)
           }
           await syncPythonFor(ctx, d, id)
         } catch (err) {
