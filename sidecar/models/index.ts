@@ -1,6 +1,6 @@
 /** @module Models: the content-addressed index, scanning, hashing, downloads and the manifest's model table. */
 export { shortHash, shortHashWithSize, sampleRanges } from './short-hash'
-export { ShortHashPool } from './short-hash-pool'
+export { ShortHashPool, defaultPoolSize, type PoolResult } from './short-hash-pool'
 export { fullHash, blake3File, type FullHashOptions } from './full-hash'
 export { ModelIndex } from './model-index'
 export { MIGRATIONS, SCHEMA_VERSION } from './index-schema'

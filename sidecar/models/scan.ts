@@ -3,22 +3,21 @@
  * new or whose size or mtime changed (short hash, bounded concurrency), and records moves, renames,
  * deletions and changes. Results are committed in batches so a killed scan keeps its progress.
  */
-import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { ComfydockError } from '../errors'
 import { isDirectory } from '../fs'
-import { note, startTask } from '../progress'
+import { note, startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import type { Workspace } from '../workspace'
-import { isModelFile } from './model-files'
-import { ModelIndex } from './model-index'
-import { SAMPLE_SIZE, shortHashWithSize } from './short-hash'
+import { ModelIndex, type LocationRecord } from './model-index'
+import { SAMPLE_SIZE, sampleRanges, shortHashWithSize } from './short-hash'
 import { ShortHashPool } from './short-hash-pool'
+import { walkModels, type FoundFile } from './walk-models'
 
 export interface ScanOptions {
   onProgress?: OnProgress
   signal?: AbortSignal
-  /** Files hashed at once (default 4; with worker threads, twice their number). */
+  /** Files hashed at once on this thread (default 4); with worker threads, batches in flight (default two per worker). */
   concurrency?: number
   /** Hash on worker threads when this many files need hashing (default 16; 0 never). */
   workersFrom?: number
@@ -44,8 +43,6 @@ export interface ScanResult {
   models: number
 }
 
-interface FoundFile { relPath: string, size: number, mtime: number }
-
 /** Every directory the index covers: the workspace's models dir first, then tracked extra ones. */
 export function trackedDirs (ws: Workspace, index: ModelIndex): string[] {
   return [...new Set([resolve(ws.modelsDir), ...index.listDirs()])]
@@ -63,6 +60,7 @@ export async function syncIndex (ws: Workspace, opts: ScanOptions = {}): Promise
 export async function syncIndexWith (index: ModelIndex, dirs: string[], opts: ScanOptions = {}): Promise<ScanResult> {
   const result: ScanResult = { dirs: [], scanned: 0, hashed: 0, unchanged: 0, added: [], changed: [], moved: [], removed: [], models: 0 }
   const task = startTask(opts.onProgress, 'scan models', { unit: 'items' })
+  const pools = new Pools()
   try {
     for (const dir of dirs) {
       if (!(await isDirectory(dir))) {
@@ -71,9 +69,15 @@ export async function syncIndexWith (index: ModelIndex, dirs: string[], opts: Sc
         note(opts.onProgress, 'warn', `models directory ${dir} is missing; its entries are kept`)
         continue
       }
-      const files = await walk(dir, opts.signal)
+      const known = index.locationsIn(dir)
+      // Workers boot (tens of ms) while the walk goes on, once enough files are seen to need them.
+      const from = opts.workersFrom ?? 16
+      let toHash = 0
+      const files = await walkModels(dir, opts.signal, (f) => {
+        if (from > 0 && !isUnchanged(known.get(f.relPath), f) && ++toHash === from) pools.get()
+      })
       result.dirs.push({ path: dir, files: files.length })
-      await syncDir(index, dir, files, result, opts, task)
+      await syncDir(index, dir, known, files, result, opts, task, pools)
     }
     pairMoves(result)
     result.models = index.counts().models
@@ -82,15 +86,20 @@ export async function syncIndexWith (index: ModelIndex, dirs: string[], opts: Sc
   } catch (err) {
     task.end('failed')
     throw err
+  } finally {
+    await pools.close()
   }
 }
 
-async function syncDir (index: ModelIndex, dir: string, files: FoundFile[], result: ScanResult, opts: ScanOptions, task: ReturnType<typeof startTask>): Promise<void> {
-  const known = index.locationsIn(dir)
+/** Same size and mtime as indexed: trusted without hashing. */
+function isUnchanged (row: LocationRecord | undefined, f: FoundFile): boolean {
+  return row !== undefined && row.size === f.size && row.mtime === f.mtime
+}
+
+async function syncDir (index: ModelIndex, dir: string, known: Map<string, LocationRecord>, files: FoundFile[], result: ScanResult, opts: ScanOptions, task: Task, pools: Pools): Promise<void> {
   const todo: FoundFile[] = []
   for (const f of files) {
-    const row = known.get(f.relPath)
-    if (row && row.size === f.size && row.mtime === f.mtime) result.unchanged++
+    if (isUnchanged(known.get(f.relPath), f)) result.unchanged++
     else todo.push(f)
   }
   result.scanned += files.length
@@ -103,12 +112,18 @@ async function syncDir (index: ModelIndex, dir: string, files: FoundFile[], resu
     }
   })()
   task.setTotal(result.scanned)
-  task.advance(result.scanned - todo.length)
+  let done = result.scanned - todo.length
+  task.advance(done)
 
-  let batch: Array<{ f: FoundFile, hash: string, size: number }> = []
+  // Hashes arrive in batches; they are written in one transaction per batch (or per second),
+  // so a killed scan keeps what it hashed and SQLite sees a few big transactions, not one per file.
+  let batch: Hashed[] = []
+  let lastCommit = Date.now()
   const commit = (): void => {
     const items = batch
     batch = []
+    lastCommit = Date.now()
+    if (items.length === 0) return
     index.db.transaction(() => {
       for (const { f, hash, size } of items) {
         const before = known.get(f.relPath)
@@ -121,38 +136,90 @@ async function syncDir (index: ModelIndex, dir: string, files: FoundFile[], resu
       }
     })()
   }
-  let next = 0
-  let done = result.scanned - todo.length
-  let lastCommit = Date.now()
-  const from = opts.workersFrom ?? 16
-  const pool = from > 0 && todo.length >= from ? new ShortHashPool() : undefined
-  const worker = async (): Promise<void> => {
-    const buffer = pool ? undefined : Buffer.allocUnsafe(SAMPLE_SIZE)
-    while (next < todo.length) {
-      if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'model scan cancelled')
-      const f = todo[next++]
-      let hashed
-      try {
-        const file = join(dir, f.relPath)
-        hashed = await (pool ? pool.hash(file) : shortHashWithSize(file, buffer))
-      } catch (err) {
-        // Vanished between listing and hashing: the next sync sees it gone.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
-        throw err
-      }
-      result.hashed++
-      batch.push({ f, hash: hashed.hash, size: hashed.size })
-      task.advance(++done)
-      if (batch.length >= 256 || Date.now() - lastCommit > 1000) { commit(); lastCommit = Date.now() }
-    }
+  const onHashed = (h: Hashed): void => {
+    result.hashed++
+    batch.push(h)
+    task.advance(++done)
+    if (batch.length >= 1024 || Date.now() - lastCommit > 1000) commit()
   }
+  const from = opts.workersFrom ?? 16
   try {
-    const lanes = pool ? Math.max(opts.concurrency ?? 4, pool.size * 2) : opts.concurrency ?? 4
-    await Promise.all(Array.from({ length: Math.min(lanes, Math.max(todo.length, 1)) }, worker))
+    if (from > 0 && todo.length >= from) await hashOnWorkers(dir, todo, pools.get(), opts, onHashed)
+    else await hashHere(dir, todo, opts, onHashed)
   } finally {
     commit()
-    await pool?.close()
   }
+}
+
+interface Hashed { f: FoundFile, hash: string, size: number }
+
+/** Worker pool made on first need and shared by every directory of one sync. */
+class Pools {
+  private pool?: ShortHashPool
+  get (): ShortHashPool { return (this.pool ??= new ShortHashPool()) }
+  async close (): Promise<void> { await this.pool?.close() }
+}
+
+function checkCancel (signal?: AbortSignal): void {
+  if (signal?.aborted) throw new ComfydockError('CANCELLED', 'model scan cancelled')
+}
+
+/** A file that vanished between listing and hashing is skipped: the next sync sees it gone. */
+function vanished (err: { code?: string }): boolean {
+  return err.code === 'ENOENT'
+}
+
+/** Bytes a short hash reads from a file of `size`. */
+function sampleBytes (size: number): number {
+  return sampleRanges(size).reduce((n, [, length]) => n + Math.min(length, size), 0)
+}
+
+/**
+ * Files go out in batches of about BATCH_BYTES of samples (at most BATCH_FILES files), two batches
+ * per worker in flight so a worker never waits for the main thread between batches.
+ */
+const BATCH_BYTES = 16 * 1024 * 1024
+const BATCH_FILES = 64
+
+async function hashOnWorkers (dir: string, todo: FoundFile[], pool: ShortHashPool, opts: ScanOptions, onHashed: (h: Hashed) => void): Promise<void> {
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < todo.length) {
+      checkCancel(opts.signal)
+      const part: FoundFile[] = []
+      let bytes = 0
+      while (next < todo.length && part.length < BATCH_FILES && bytes < BATCH_BYTES) {
+        const f = todo[next++]
+        part.push(f)
+        bytes += sampleBytes(f.size)
+      }
+      const results = await pool.hashBatch(part.map(f => join(dir, f.relPath)), bytes)
+      results.forEach((r, i) => {
+        if (r.hash !== undefined) onHashed({ f: part[i], hash: r.hash, size: r.size! })
+        else if (!vanished(r)) throw Object.assign(new Error(r.message ?? 'short hash failed'), { code: r.code })
+      })
+    }
+  }
+  const lanes = Math.max(opts.concurrency ?? 0, pool.size * 2)
+  await Promise.all(Array.from({ length: Math.min(lanes, todo.length) }, lane))
+}
+
+async function hashHere (dir: string, todo: FoundFile[], opts: ScanOptions, onHashed: (h: Hashed) => void): Promise<void> {
+  let next = 0
+  const lane = async (): Promise<void> => {
+    const buffer = Buffer.allocUnsafe(SAMPLE_SIZE)
+    while (next < todo.length) {
+      checkCancel(opts.signal)
+      const f = todo[next++]
+      try {
+        const h = await shortHashWithSize(join(dir, f.relPath), buffer)
+        onHashed({ f, ...h })
+      } catch (err) {
+        if (!vanished(err as NodeJS.ErrnoException)) throw err
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, todo.length) }, lane))
 }
 
 /** An added path whose content just disappeared from another path is a move (or rename). */
@@ -172,35 +239,4 @@ function pairMoves (result: ScanResult): void {
   const movedFrom = new Set(result.moved.map(m => `${m.hash}\0${m.from}`))
   result.added = stillAdded
   result.removed = result.removed.filter(r => !movedFrom.has(`${r.hash}\0${r.relPath}`))
-}
-
-async function walk (root: string, signal?: AbortSignal): Promise<FoundFile[]> {
-  const out: FoundFile[] = []
-  const stack = ['']
-  while (stack.length > 0) {
-    if (signal?.aborted) throw new ComfydockError('CANCELLED', 'model scan cancelled')
-    const rel = stack.pop()!
-    let entries
-    try {
-      entries = await readdir(join(root, rel), { withFileTypes: true })
-    } catch {
-      continue
-    }
-    const candidates: string[] = []
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue
-      const childRel = rel ? `${rel}/${e.name}` : e.name
-      if (e.isDirectory()) stack.push(childRel)
-      else if (e.isFile()) candidates.push(childRel)
-    }
-    for (let i = 0; i < candidates.length; i += 64) {
-      const part = candidates.slice(i, i + 64)
-      const stats = await Promise.all(part.map(p => stat(join(root, p)).catch(() => undefined)))
-      part.forEach((p, j) => {
-        const s = stats[j]
-        if (s && isModelFile(p, s.size)) out.push({ relPath: p, size: s.size, mtime: s.mtimeMs })
-      })
-    }
-  }
-  return out.sort((a, b) => a.relPath < b.relPath ? -1 : 1)
 }

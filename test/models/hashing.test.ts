@@ -64,6 +64,28 @@ describe('short hash on worker threads (used by scans)', () => {
       await pool.close()
     }
   })
+
+  it('hashes a batch in one round trip, in order, with a vanished file as a result rather than a failure', async () => {
+    const files = Array.from({ length: 40 }, (_, i) => {
+      const f = join(dir, `batch-${i}.bin`)
+      writeFileSync(f, `batch file ${i}`)
+      return f
+    })
+    const pool = new ShortHashPool(2)
+    try {
+      const [a, b] = await Promise.all([
+        pool.hashBatch([...files.slice(0, 20), join(dir, 'gone-too.bin')]),
+        pool.hashBatch(files.slice(20)),
+      ])
+      const got = [...a.slice(0, 20), ...b]
+      expect(got.map(r => r.hash)).toEqual(await Promise.all(files.map(f => shortHash(f))))
+      expect(got.map(r => r.size)).toEqual(files.map((_, i) => `batch file ${i}`.length))
+      expect(a[20]).toMatchObject({ code: 'ENOENT' })
+      expect(a[20].hash).toBeUndefined()
+    } finally {
+      await pool.close()
+    }
+  })
 })
 
 describe('full hash', () => {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { MIGRATIONS, ModelIndex, SCHEMA_VERSION, shortHash, syncIndex } from '../../sidecar/models'
+import { MIGRATIONS, ModelIndex, SCHEMA_VERSION, shortHash, syncIndex, syncIndexWith, type ScanResult } from '../../sidecar/models'
 import { Workspace } from '../../sidecar/workspace'
 import { makeTempDir } from '../support/temp-dir'
 
@@ -62,6 +62,42 @@ describe('model index sync', () => {
     expect(idx.findByFilename('a2.safetensors')[0].hash).toBe(await shortHash(join(models, 'loras/sub/a2.safetensors')))
     expect(idx.findByPath('vae/c.safetensors')[0].hash).toBe(await shortHash(join(models, 'vae/c.safetensors')))
     idx.close()
+  })
+
+  it('on worker threads in batches, indexes many files and reports moves, renames, changes, deletions and additions', async () => {
+    // 150 files: several batches per worker; workersFrom 1 forces the worker path even for the small rescans.
+    for (let i = 0; i < 150; i++) put(join(models, `loras/g${i % 7}/m${i}.safetensors`), `model-number-${i}-bytes`)
+    const sync = async (): Promise<ScanResult> => {
+      const idx = ModelIndex.open(ws)
+      try { return await syncIndexWith(idx, [models], { workersFrom: 1 }) } finally { idx.close() }
+    }
+    const first = await sync()
+    expect(first.added).toHaveLength(150)
+    expect(first.hashed).toBe(150)
+    const idx = ModelIndex.open(ws)
+    for (const i of [0, 77, 149]) {
+      const rel = `loras/g${i % 7}/m${i}.safetensors`
+      expect(idx.findByPath(rel)[0].hash).toBe(await shortHash(join(models, rel)))
+    }
+    idx.close()
+
+    mkdirSync(join(models, 'checkpoints'))
+    renameSync(join(models, 'loras/g0/m0.safetensors'), join(models, 'checkpoints/moved.safetensors'))
+    renameSync(join(models, 'loras/g1/m1.safetensors'), join(models, 'loras/g1/renamed.safetensors'))
+    writeFileSync(join(models, 'loras/g2/m2.safetensors'), 'changed-bytes-of-model-2')
+    rmSync(join(models, 'loras/g3/m3.safetensors'))
+    put(join(models, 'vae/new.safetensors'), 'a-brand-new-model')
+    const again = await sync()
+    expect(again.hashed).toBe(4)
+    expect(again.unchanged).toBe(146)
+    expect(again.moved.map(m => [m.from, m.relPath]).sort()).toEqual([
+      ['loras/g0/m0.safetensors', 'checkpoints/moved.safetensors'],
+      ['loras/g1/m1.safetensors', 'loras/g1/renamed.safetensors'],
+    ])
+    expect(again.changed.map(c => c.relPath)).toEqual(['loras/g2/m2.safetensors'])
+    expect(again.removed.map(r => r.relPath)).toEqual(['loras/g3/m3.safetensors'])
+    expect(again.added.map(a => a.relPath)).toEqual(['vae/new.safetensors'])
+    expect(again.models).toBe(150) // one deleted, one new
   })
 
   it('rehashes a file whose mtime changed but keeps it as the same model when the bytes are equal', async () => {
