@@ -96,6 +96,8 @@ export class PipBackend implements PythonBackend {
   }
 
   async check (doc: Pyproject): Promise<void> {
+    // Nothing to resolve; pip would refuse an empty install ("You must give at least one requirement").
+    if (manifestRequirements(doc).length === 0) return
     await this.ensureVenv()
     const res = await this.pipInstall(doc, ['--dry-run'], { allowFailure: true })
     if (res.code === 0) return
@@ -114,6 +116,7 @@ export class PipBackend implements PythonBackend {
 
   async pending (doc: Pyproject): Promise<string[]> {
     if (!(await pathExists(this.python))) return manifestRequirements(doc)
+    if (manifestRequirements(doc).length === 0) return []
     return withTempDir('comfydock-report', async dir => {
       const report = join(dir, 'report.json')
       const res = await this.pipInstall(doc, ['--dry-run', '--quiet', '--report', report], { allowFailure: true })
