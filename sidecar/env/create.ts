@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { copyCachedTree, ensureCached, resolveComfyuiRef, writeExtraModelPaths, type ResolvedComfyui } from '../comfyui'
 import { ComfydockError } from '../errors'
 import { openGit } from '../git'
-import type { Pyproject } from '../manifest'
+import { readManifest, type Pyproject } from '../manifest'
 import { startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import { TORCH_BACKEND_PATTERN, findInterpreter, openPythonBackend, writeLocalSettings, type Interpreter } from '../python'
@@ -32,8 +32,9 @@ export interface CreateEnvironmentOptions {
    */
   manifest?: Pyproject
   /**
-   * Runs once ComfyUI, `.cec/` and the venv are in place, before the first commit (import installs
-   * nodes and workflows here). If it throws, the environment is removed like any other failure.
+   * Runs once ComfyUI, `.cec/` and the (empty) venv are in place, before the Python packages are
+   * installed and before the first commit (import copies uv.lock and installs nodes and workflows
+   * here); the install then follows `.cec/` as it left it. If it throws, the environment is removed.
    */
   beforeCommit?: (env: EnvPaths, ctx: { onProgress?: OnProgress, signal?: AbortSignal }) => Promise<void>
   /** Default "Initial environment setup". */
@@ -151,15 +152,18 @@ export async function createEnvironment (
       torch_backend: opts.torchBackend ?? 'auto',
     })
 
-    stepTo('installing Python packages')
+    stepTo('creating the Python venv')
     const backend = await openPythonBackend(ws, env)
     await backend.ensureVenv(ctl)
-    await backend.sync(doc, ctl)
 
     if (opts.beforeCommit) {
       stepTo('setting up the imported content')
       await opts.beforeCommit(env, ctl)
     }
+
+    // After beforeCommit: what it put in .cec (a bundled uv.lock, pack groups) is what gets installed.
+    stepTo('installing Python packages')
+    await backend.sync(opts.beforeCommit ? await readManifest(env.pyproject) : doc, ctl)
 
     stepTo('recording the first commit')
     const git = openGit(env.cec)

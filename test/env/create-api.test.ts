@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createEnvironment } from '../../sidecar/env'
 import { ComfydockError } from '../../sidecar/errors'
-import { readManifest, type Pyproject } from '../../sidecar/manifest'
+import { readManifest, writeManifest, type Pyproject } from '../../sidecar/manifest'
 import type { ProgressEvent } from '../../sidecar/protocol'
 import { findInterpreter } from '../../sidecar/python'
 import { Workspace } from '../../sidecar/workspace'
@@ -63,6 +63,24 @@ describe('createEnvironment from an existing manifest (import)', () => {
     expect(events.filter(e => e.phase === 'start').map(e => e.label)).toEqual(expect.arrayContaining([
       'create environment imported', 'resolving the ComfyUI version', 'getting ComfyUI v0.3.6', 'installing Python packages', 'setting up the imported content',
     ]))
+  })
+
+  it('installs Python packages after beforeCommit, following what it left in .cec (a bundled lock, pack groups)', async () => {
+    const manifest = importedManifest()
+    delete manifest['dependency-groups']
+    const events: ProgressEvent[] = []
+    await createEnvironment(ws, 'late', {
+      manifest,
+      beforeCommit: async env => {
+        const doc = await readManifest(env.pyproject)
+        doc['dependency-groups'] = { 'late-pack-5678abcd': ['comfy-dep-b'] }
+        await writeManifest(env.pyproject, doc)
+      },
+    }, { onProgress: e => events.push(e) })
+    const python = join(ws.env('late').venv, 'bin', 'python')
+    expect(execFileSync(python, ['-c', 'import comfy_dep_b; print(comfy_dep_b.__version__)'], { encoding: 'utf8' }).trim()).toBe('2.0')
+    const starts = events.filter(e => e.phase === 'start').map(e => e.label)
+    expect(starts.indexOf('installing Python packages')).toBeGreaterThan(starts.indexOf('setting up the imported content'))
   })
 
   it('falls back to the local Python with a warning when the manifest names one that is not installed', async () => {
