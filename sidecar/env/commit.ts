@@ -59,7 +59,7 @@ async function commitSteps (ws: Workspace, env: EnvPaths, message: string, opts:
     hint: 'Change something first (e.g. `comfydock node add ...`), or see `comfydock log`.',
   })
   if (changes.length === 0) throw nothing()
-  const commit = await git.commit(message)
+  const commit = await git.commit(message, { trackedOnly: !changes.some(c => c.status === '??') })
   if (!commit) throw nothing()
   return { commit, short: commit.slice(0, 7), message, changes, workflows }
 }

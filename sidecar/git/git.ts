@@ -19,8 +19,12 @@ export interface Git {
   raw (args: string[], opts?: RunOptions): Promise<string>
   init (): Promise<void>
   add (paths?: string[]): Promise<void>
-  /** Returns the new commit id, or null when nothing was staged. */
-  commit (message: string, opts?: { all?: boolean }): Promise<string | null>
+  /**
+   * Stages everything (`all`, the default) and commits. Returns the new commit id, or null when nothing
+   * changed. `trackedOnly`: the caller's status shows no untracked files, so `commit -a` stages the same
+   * in one git process less.
+   */
+  commit (message: string, opts?: { all?: boolean, trackedOnly?: boolean }): Promise<string | null>
   /** Porcelain v1 lines, e.g. ` M pyproject.toml`. */
   status (): Promise<string[]>
   isClean (): Promise<boolean>
@@ -77,14 +81,18 @@ export function openGit (dir: string): Git {
       await raw(['add', ...paths])
     },
     async commit (message, opts = {}) {
-      if (opts.all !== false) await raw(['add', '-A'])
-      // One `git commit`: its summary line carries the id, and its refusal tells "nothing staged".
+      const all = opts.all !== false
+      const stage = all && opts.trackedOnly ? ['-a'] : []
+      if (all && !opts.trackedOnly) await raw(['add', '-A'])
+      // One `git commit`: its summary line carries the id, and its refusal tells "nothing to commit".
       const attempt = async (extra: string[]): Promise<RunResult> =>
-        run('git', ['-C', dir, ...await identityArgs(dir), '-c', 'core.abbrev=no', 'commit', ...extra, '-m', message], { allowFailure: true })
+        run('git', ['-C', dir, ...await identityArgs(dir), '-c', 'core.abbrev=no', 'commit', ...stage, ...extra, '-m', message], { allowFailure: true })
       let res = await attempt([])
       if (res.code !== 0) {
-        const nothingStaged = (await run('git', ['-C', dir, 'diff', '--cached', '--quiet'], { allowFailure: true })).code === 0
-        if (!nothingStaged) throw commitFailure(dir, res)
+        const quiet = async (args: string[]): Promise<boolean> => (await run('git', ['-C', dir, ...args, '--quiet'], { allowFailure: true })).code === 0
+        // Nothing to record: the index matches HEAD and, with -a, tracked files match the index. Else a real failure (a hook...).
+        const nothing = await quiet(['diff', '--cached']) && (stage.length === 0 || await quiet(['diff']))
+        if (!nothing) throw commitFailure(dir, res)
         if (await this.hasCommits()) return null
         // A repository without commits gets its first one even when empty: history always has a root.
         res = await attempt(['--allow-empty'])

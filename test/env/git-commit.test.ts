@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openGit } from '../../sidecar/git'
@@ -75,5 +75,31 @@ describe('openGit().commit', () => {
     chmodSync(hook, 0o755)
     writeFileSync(join(dir, 'a.txt'), 'a')
     await expect(openGit(dir).commit('blocked')).rejects.toMatchObject({ code: 'GIT_FAILED', message: expect.stringContaining('hook says no') })
+  })
+
+  it('trackedOnly records modified and deleted tracked files, like staging everything', async () => {
+    const dir = await repo()
+    writeFileSync(join(dir, 'a.txt'), 'a')
+    writeFileSync(join(dir, 'b.txt'), 'b')
+    await openGit(dir).commit('first')
+    writeFileSync(join(dir, 'a.txt'), 'changed')
+    rmSync(join(dir, 'b.txt'))
+    const id = await openGit(dir).commit('second', { trackedOnly: true })
+    expect(id).toBe(git(dir, 'rev-parse', 'HEAD'))
+    expect(git(dir, 'ls-tree', '-r', '--name-only', 'HEAD')).toBe('a.txt')
+    expect(git(dir, 'show', 'HEAD:a.txt')).toBe('changed')
+    expect(await openGit(dir).isClean()).toBe(true)
+    expect(await openGit(dir).commit('third', { trackedOnly: true })).toBeNull()
+  })
+
+  it('trackedOnly: a commit a hook refuses is GIT_FAILED even though nothing was staged beforehand', async () => {
+    const dir = await repo()
+    writeFileSync(join(dir, 'a.txt'), 'a')
+    await openGit(dir).commit('first')
+    const hook = join(dir, '.git', 'hooks', 'pre-commit')
+    writeFileSync(hook, '#!/bin/sh\nexit 1\n')
+    chmodSync(hook, 0o755)
+    writeFileSync(join(dir, 'a.txt'), 'changed')
+    await expect(openGit(dir).commit('blocked', { trackedOnly: true })).rejects.toMatchObject({ code: 'GIT_FAILED' })
   })
 })
