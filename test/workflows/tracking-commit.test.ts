@@ -129,6 +129,38 @@ describe('prepareWorkflowCommit', () => {
     expect(existsSync(`${f.env.cecWorkflows}/gone.json`)).toBe(false)
   })
 
+  it('tracks and commits contents handed in for a workflow with no saved file (the browser\'s tab)', async () => {
+    const f = await makeEnvFixture()
+    await f.addModels({ 'vae/ae.safetensors': 'ae' })
+    const tab = wf([{ id: 1, type: 'VAELoader', widgets_values: ['ae.safetensors'] }])
+    expect(await trackWorkflows(f.env, ['tab'], { given: ['tab'] })).toEqual(['tab'])
+    const res = await prepareWorkflowCommit(f.ws, f.env, { contents: { 'tab.json': tab } })
+    expect(res.workflows.map(w => [w.name, w.state])).toEqual([['tab', 'new']])
+    expect(existsSync(`${f.env.userWorkflows}/tab.json`)).toBe(false)
+    expect(JSON.parse(readFileSync(`${f.env.cecWorkflows}/tab.json`, 'utf8'))).toEqual(tab)
+    expect((await readManifest(f.env.pyproject)).tool.comfydock.workflows!.tab.models![0]).toMatchObject({ filename: 'ae.safetensors', category: 'vae', status: 'resolved' })
+  })
+
+  it('keepMissing: a tracked workflow neither handed in nor saved keeps its snapshot and entry', async () => {
+    const f = await makeEnvFixture()
+    await trackWorkflows(f.env, ['first'], { given: ['first'] })
+    await prepareWorkflowCommit(f.ws, f.env, { contents: { first: wf([]) } })
+    const entry = (await readManifest(f.env.pyproject)).tool.comfydock.workflows!.first
+    await trackWorkflows(f.env, ['second'], { given: ['second'] })
+    const res = await prepareWorkflowCommit(f.ws, f.env, { contents: { second: wf([]) }, keepMissing: true })
+    expect([res.kept, res.removed]).toEqual([['first'], []])
+    expect((await readManifest(f.env.pyproject)).tool.comfydock.workflows!.first).toEqual(entry)
+    expect(existsSync(`${f.env.cecWorkflows}/first.json`)).toBe(true)
+  })
+
+  it('refuses contents handed in under a name that is a path', async () => {
+    const f = await makeEnvFixture()
+    f.saveWorkflow('w', wf([]))
+    await trackWorkflows(f.env, ['w'])
+    const err = await rejection(prepareWorkflowCommit(f.ws, f.env, { contents: { '../escape': wf([]) } }))
+    expect(err.code).toBe('INVALID_ARGUMENT')
+  })
+
   it('reports a malformed tracked workflow by name', async () => {
     const f = await makeEnvFixture()
     f.saveWorkflow('bad', wf([]))
