@@ -1,14 +1,15 @@
 /**
  * Sidecar benches. (1) Start: startSidecar() until it answers its first request, against a bare
  * node:http server doing the same. (2) Commit from the browser: a workflows.commit request with 10
- * open workflows until the git commit exists, against plain `git add` + `git commit` of the same
- * 10 files (the floor any commit pays). Printed, never asserted.
+ * open workflows (and, as the panel sends them, a real ComfyUI's object_info and model lists) until
+ * the git commit exists, against plain `git add` + `git commit` of the same 10 files (the floor any
+ * commit pays). Printed, never asserted.
  */
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import { resolve as resolvePath } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WebSocket } from 'ws'
@@ -18,6 +19,7 @@ import { startSidecar } from '../sidecar/server'
 import { Workspace } from '../sidecar/workspace'
 import { median, printRows, printValue, type Row } from './report'
 
+const FIXTURES = resolvePath('test', 'workflows', 'fixtures')
 const PYPROJECT = '[project]\nname = "bench"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = []\n\n[tool.comfydock]\nschema_version = 1\ncomfyui_version = "v0.3.7"\n'
 
 function workflow (i: number, rev: number): Record<string, unknown> {
@@ -109,15 +111,15 @@ async function benchCommit (root: string, cec: string): Promise<Row | null> {
       console.log('  commit of 10 browser workflows: skipped (this build has no workflows.commit)')
       return null
     }
-    // the panel saves each tab through ComfyUI before it commits; tracking needs those files once
-    const userWorkflows = join(cec, '..', 'ComfyUI', 'user', 'default', 'workflows')
-    await mkdir(userWorkflows, { recursive: true })
-    for (let i = 0; i < 10; i++) await writeFile(join(userWorkflows, `wf_${i}.json`), JSON.stringify(workflow(i, 0)))
+    // what the panel sends with every commit: the browser's /api/object_info and /api/models lists
+    const objectInfo = JSON.parse(await readFile(join(FIXTURES, 'object_info-v0.3.7.json'), 'utf8'))
+    const models = JSON.parse(await readFile(join(FIXTURES, 'models-v0.3.7.json'), 'utf8'))
+    const modelLists = Object.fromEntries((models.folders as string[]).map(f => [f, models[f] ?? []]))
     let rev = 0
     const ours = await median(9, async () => {
       rev++
       const workflows = Array.from({ length: 10 }, (_, i) => ({ name: `wf_${i}`, json: workflow(i, rev) }))
-      await rpc(ws, 'workflows.commit', { message: `rev ${rev}`, workflows, allowIssues: true })
+      await rpc(ws, 'workflows.commit', { message: `rev ${rev}`, workflows, objectInfo, modelLists, allowIssues: true })
     })
     const plain = join(cec, '..', 'plain-git')
     await mkdir(plain, { recursive: true })
