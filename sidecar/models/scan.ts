@@ -183,43 +183,61 @@ const BATCH_FILES = 64
 
 async function hashOnWorkers (dir: string, todo: FoundFile[], pool: ShortHashPool, opts: ScanOptions, onHashed: (h: Hashed) => void): Promise<void> {
   let next = 0
-  const lane = async (): Promise<void> => {
-    while (next < todo.length) {
-      checkCancel(opts.signal)
-      const part: FoundFile[] = []
-      let bytes = 0
-      while (next < todo.length && part.length < BATCH_FILES && bytes < BATCH_BYTES) {
-        const f = todo[next++]
-        part.push(f)
-        bytes += sampleBytes(f.size)
-      }
-      const results = await pool.hashBatch(part.map(f => join(dir, f.relPath)), bytes)
-      results.forEach((r, i) => {
-        if (r.hash !== undefined) onHashed({ f: part[i], hash: r.hash, size: r.size! })
-        else if (!vanished(r)) throw Object.assign(new Error(r.message ?? 'short hash failed'), { code: r.code })
-      })
-    }
-  }
   const lanes = Math.max(opts.concurrency ?? 0, pool.size * 2)
-  await Promise.all(Array.from({ length: Math.min(lanes, todo.length) }, lane))
+  await runLanes(Math.min(lanes, todo.length), async () => {
+    if (next >= todo.length) return false
+    checkCancel(opts.signal)
+    const part: FoundFile[] = []
+    let bytes = 0
+    while (next < todo.length && part.length < BATCH_FILES && bytes < BATCH_BYTES) {
+      const f = todo[next++]
+      part.push(f)
+      bytes += sampleBytes(f.size)
+    }
+    const results = await pool.hashBatch(part.map(f => join(dir, f.relPath)), bytes)
+    results.forEach((r, i) => {
+      if (r.hash !== undefined) onHashed({ f: part[i], hash: r.hash, size: r.size! })
+      else if (!vanished(r)) throw Object.assign(new Error(r.message ?? 'short hash failed'), { code: r.code })
+    })
+    return true
+  })
 }
 
 async function hashHere (dir: string, todo: FoundFile[], opts: ScanOptions, onHashed: (h: Hashed) => void): Promise<void> {
   let next = 0
+  const buffers: Buffer[] = []
+  await runLanes(Math.min(opts.concurrency ?? 4, todo.length), async () => {
+    if (next >= todo.length) return false
+    checkCancel(opts.signal)
+    const f = todo[next++]
+    const buffer = buffers.pop() ?? Buffer.allocUnsafe(SAMPLE_SIZE)
+    try {
+      onHashed({ f, ...await shortHashWithSize(join(dir, f.relPath), buffer) })
+    } catch (err) {
+      if (!vanished(err as NodeJS.ErrnoException)) throw err
+    } finally {
+      buffers.push(buffer)
+    }
+    return true
+  })
+}
+
+/**
+ * Runs `count` lanes, each repeating `step` until it returns false. The first failure stops every
+ * lane from taking more work and is thrown once all have stopped: no hashing outlives the scan, and
+ * what the in-flight steps hashed is still recorded.
+ */
+async function runLanes (count: number, step: () => Promise<boolean>): Promise<void> {
+  let failure: { err: unknown } | undefined
   const lane = async (): Promise<void> => {
-    const buffer = Buffer.allocUnsafe(SAMPLE_SIZE)
-    while (next < todo.length) {
-      checkCancel(opts.signal)
-      const f = todo[next++]
-      try {
-        const h = await shortHashWithSize(join(dir, f.relPath), buffer)
-        onHashed({ f, ...h })
-      } catch (err) {
-        if (!vanished(err as NodeJS.ErrnoException)) throw err
-      }
+    try {
+      while (!failure && await step()) { /* next step */ }
+    } catch (err) {
+      failure ??= { err }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, todo.length) }, lane))
+  await Promise.all(Array.from({ length: count }, lane))
+  if (failure) throw failure.err
 }
 
 /** An added path whose content just disappeared from another path is a move (or rename). */

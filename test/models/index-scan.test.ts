@@ -100,6 +100,28 @@ describe('model index sync', () => {
     expect(again.models).toBe(150) // one deleted, one new
   })
 
+  it('stops a cancelled scan with CANCELLED and keeps what it had hashed, so the next sync hashes only the rest', async () => {
+    for (let i = 0; i < 400; i++) put(join(models, `checkpoints/g${i % 5}/m${i}.safetensors`), `cancel-test-model-${i}`)
+    const controller = new AbortController()
+    const idx = ModelIndex.open(ws)
+    try {
+      await expect(syncIndexWith(idx, [models], {
+        workersFrom: 1,
+        signal: controller.signal,
+        onProgress: (e) => { if (e.phase === 'progress' && (e.current ?? 0) >= 1) controller.abort() },
+      })).rejects.toMatchObject({ code: 'CANCELLED' })
+      const kept = idx.counts().locations
+      expect(kept).toBeGreaterThan(0)
+      expect(kept).toBeLessThan(400)
+      const rest = await syncIndexWith(idx, [models], { workersFrom: 1 })
+      expect(rest.hashed).toBe(400 - kept)
+      expect(rest.unchanged).toBe(kept)
+      expect(idx.counts().locations).toBe(400)
+    } finally {
+      idx.close()
+    }
+  })
+
   it('rehashes a file whose mtime changed but keeps it as the same model when the bytes are equal', async () => {
     put(join(models, 'loras/a.safetensors'), 'aaaaaaaaaaaa')
     await syncIndex(ws)
