@@ -13,6 +13,9 @@ await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
+  // Command handlers import the core with import(): split chunks keep startup to what the command needs.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',

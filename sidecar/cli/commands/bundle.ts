@@ -1,11 +1,8 @@
 /** @module `export`, `import` and `repair`: sharing an environment as one file, and bringing one back to its manifest. */
 import { Option, type Command } from 'commander'
-import {
-  exportEnvironment, importBundle, importManagerSnapshot, isSnapshotFile,
-  type ExportResult, type ImportPreview, type ImportResult, type SnapshotImportResult, type SnapshotPreview,
-} from '../../bundle'
+import type { ExportResult, ImportPreview, ImportResult, SnapshotImportResult, SnapshotPreview } from '../../bundle'
 import { ComfydockError } from '../../errors'
-import { applyRepair, planRepair, type ModelStrategy, type RepairPlan, type RepairResult } from '../../env'
+import type { ModelStrategy, RepairPlan, RepairResult } from '../../env'
 import type { CliContext } from '../context'
 import { withContext } from '../context'
 import { formatBytes } from '../render/style'
@@ -134,6 +131,7 @@ export function registerBundleCommands (program: Command): void {
     .option('--allow-issues', 'export even when workflows have unresolved models')
     .option('--allow-large-dev-nodes', 'export development nodes over the 200 MB limit')
     .action(withContext<{ allowIssues?: boolean, allowLargeDevNodes?: boolean }>(async (ctx, [path], opts) => {
+      const { exportEnvironment } = await import('../../bundle')
       const res = await exportEnvironment(await ctx.workspace(), await ctx.env(), {
         output: path, allowIssues: opts.allowIssues, allowLargeDevNodes: opts.allowLargeDevNodes, onProgress: ctx.onProgress,
       })
@@ -146,6 +144,7 @@ export function registerBundleCommands (program: Command): void {
     .option('--name <name>', 'environment name (default: the bundle\'s; NAME-1 when taken)')
     .addOption(modelsOption())
     .action(withContext<{ name?: string, models?: ModelStrategy }>(async (ctx, [file], opts) => {
+      const { importBundle, importManagerSnapshot, isSnapshotFile } = await import('../../bundle')
       const ws = await ctx.workspace()
       if (isSnapshotFile(file)) {
         const res = await importManagerSnapshot(ws, file, {
@@ -177,6 +176,7 @@ export function registerBundleCommands (program: Command): void {
     .option('--remove-extras', 'also delete packs not in the manifest and workflows that are not committed')
     .option('--dry-run', 'show the plan and change nothing')
     .action(withContext<{ models: ModelStrategy, removeExtras?: boolean, dryRun?: boolean }>(async (ctx, _args, opts) => {
+      const { applyRepair, planRepair } = await import('../../env')
       const ws = await ctx.workspace()
       const env = await ctx.env()
       const ropts = { models: opts.models, removeExtras: opts.removeExtras, onProgress: ctx.onProgress }

@@ -1,7 +1,8 @@
-/** @module Environment commands: create, list, use, delete, run, status. Each calls one core function. */
+/**
+ * @module Environment commands: create, list, use, delete, run, status. Each calls one core function,
+ * imported when the command runs so startup loads only what that command needs.
+ */
 import type { Command } from 'commander'
-import { createEnvironment, deleteEnvironment, getEnvironmentStatus, listEnvironments, useEnvironment } from '../../env'
-import { runWithSidecar } from '../../server'
 import { ComfydockError } from '../../errors'
 import { pathExists } from '../../fs'
 import { withContext } from '../context'
@@ -28,6 +29,7 @@ export function registerEnvCommands (program: Command): void {
       if (opts.python && opts.pythonPath) {
         throw new ComfydockError('USAGE', '--python and --python-path cannot be used together', { hint: 'Pass only one of them.' })
       }
+      const { createEnvironment } = await import('../../env')
       const ws = await ctx.workspace()
       // Ctrl-C / SIGTERM cancel the create, which then removes the half-made environment.
       const ctl = new AbortController()
@@ -58,6 +60,7 @@ export function registerEnvCommands (program: Command): void {
     .command('list')
     .description('list environments (* marks the active one)')
     .action(withContext(async (ctx) => {
+      const { listEnvironments } = await import('../../env')
       const envs = await listEnvironments(await ctx.workspace())
       ctx.print({ environments: envs }, () => {
         if (!envs.length) return 'No environments yet. Create one with `comfydock create <name>`.'
@@ -73,6 +76,7 @@ export function registerEnvCommands (program: Command): void {
     .command('use <name>')
     .description('make an environment the active one')
     .action(withContext(async (ctx, [name]) => {
+      const { useEnvironment } = await import('../../env')
       const res = await useEnvironment(await ctx.workspace(), name)
       ctx.print({ active: res.name, previous: res.previous }, `Active environment: ${res.name}`)
     }))
@@ -87,6 +91,7 @@ export function registerEnvCommands (program: Command): void {
       if (!(await ctx.confirm(`Delete environment "${name}" (${env.root}) with its ComfyUI, venv and history?`))) {
         throw new ComfydockError('CANCELLED', `kept environment "${name}"`)
       }
+      const { deleteEnvironment } = await import('../../env')
       const res = await deleteEnvironment(ws, name)
       ctx.print({ deleted: res.name, path: res.path, active: res.active }, `Deleted environment "${res.name}"`)
     }))
@@ -97,6 +102,7 @@ export function registerEnvCommands (program: Command): void {
     .description("start ComfyUI with the environment's Python from its ComfyUI/ folder; Ctrl-C stops it")
     .allowUnknownOption()
     .action(withContext(async (ctx, [comfyArgs]) => {
+      const { runWithSidecar } = await import('../../server')
       const ws = await ctx.workspace()
       const env = await ctx.env()
       const args = (comfyArgs as string[] | undefined) ?? []
@@ -117,6 +123,7 @@ export function registerEnvCommands (program: Command): void {
     .command('status')
     .description('git state of .cec and whether ComfyUI and the Python packages match the manifest')
     .action(withContext(async (ctx) => {
+      const { getEnvironmentStatus } = await import('../../env')
       const ws = await ctx.workspace()
       const status = await getEnvironmentStatus(ws, await ctx.env())
       ctx.print(status, () => {

@@ -6,17 +6,14 @@ import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import { ComfydockError } from '../../errors'
 import { isDirectory } from '../../fs'
-import {
-  ModelIndex, addModelToManifest, downloadModels, findModelSource, hashModels, listManifestModels, removeModelFromManifest,
-  MODEL_FOLDERS, parseModelUrl, resolveModel, searchModels, serviceAccess, syncIndex, trackedDirs,
-  type IndexedModel, type ManifestModel, type ScanResult,
-} from '../../models'
+import type { IndexedModel, ManifestModel, ModelIndex, ScanResult } from '../../models'
 import type { Workspace } from '../../workspace'
 import { withContext, type CliContext } from '../context'
 import { formatBytes } from '../render/style'
 
-function withIndex<T> (ws: Workspace, fn: (index: ModelIndex) => T): T {
-  const index = ModelIndex.open(ws)
+async function withIndex<T> (ws: Workspace, fn: (index: ModelIndex) => T): Promise<T> {
+  const { ModelIndex: Index } = await import('../../models')
+  const index = Index.open(ws)
   try { return fn(index) } finally { index.close() }
 }
 
@@ -56,14 +53,16 @@ function registerIndexCommands (model: Command): void {
 
   idx.command('sync').description('scan the models directories; only new or changed files are hashed')
     .action(withContext(async (ctx) => {
+      const { syncIndex } = await import('../../models')
       const r = await syncIndex(await ctx.workspace(), { onProgress: ctx.onProgress })
       ctx.print(r, () => scanSummary(r))
     }))
 
   idx.command('status').description('tracked directories and index counts')
     .action(withContext(async (ctx) => {
+      const { trackedDirs } = await import('../../models')
       const ws = await ctx.workspace()
-      const { dirs, counts } = withIndex(ws, i => ({ dirs: trackedDirs(ws, i), counts: i.counts() }))
+      const { dirs, counts } = await withIndex(ws, i => ({ dirs: trackedDirs(ws, i), counts: i.counts() }))
       const result = { directories: dirs, ...counts }
       ctx.print(result, () => [`models: ${counts.models} (${counts.locations} files, ${counts.withFullHashes} with full hashes, ${counts.sources} sources)`, ...dirs.map(d => `  dir ${d}`)].join('\n'))
     }))
@@ -72,7 +71,7 @@ function registerIndexCommands (model: Command): void {
     .option('--type <folder>', 'only this model folder (checkpoints, loras, …)')
     .option('--duplicates', 'only models stored more than once')
     .action(withContext<{ type?: string, duplicates?: boolean }>(async (ctx, _args, opts) => {
-      const models = withIndex(await ctx.workspace(), i => {
+      const models = await withIndex(await ctx.workspace(), i => {
         const list = opts.duplicates ? i.duplicates() : i.list({ folder: opts.type })
         return opts.type && opts.duplicates ? list.filter(m => m.locations.some(l => l.relPath.startsWith(`${opts.type}/`))) : list
       })
@@ -81,13 +80,15 @@ function registerIndexCommands (model: Command): void {
 
   idx.command('find <query>').description('search by hash prefix, path or name')
     .action(withContext(async (ctx, [query]) => {
-      const models = withIndex(await ctx.workspace(), i => searchModels(i, query))
+      const { searchModels } = await import('../../models')
+      const models = await withIndex(await ctx.workspace(), i => searchModels(i, query))
       ctx.print({ models }, () => models.length ? models.map(modelLine).join('\n') : `Nothing matches "${query}".`)
     }))
 
   idx.command('show <id>').description('everything known about one model (hash, path or name)')
     .action(withContext(async (ctx, [id]) => {
-      const m = withIndex(await ctx.workspace(), i => resolveModel(i, id))
+      const { resolveModel } = await import('../../models')
+      const m = await withIndex(await ctx.workspace(), i => resolveModel(i, id))
       ctx.print(m, () => modelDetails(m))
     }))
 
@@ -95,9 +96,10 @@ function registerIndexCommands (model: Command): void {
     .option('--all', 'every present model that lacks full hashes')
     .option('--force', 'recompute even when known')
     .action(withContext<{ all?: boolean, force?: boolean }>(async (ctx, [id], opts) => {
+      const { hashModels, resolveModel } = await import('../../models')
       if (!id && !opts.all) throw new ComfydockError('USAGE', 'name a model or pass --all', { hint: 'Run `comfydock model index hash <hash>` or `comfydock model index hash --all`.' })
       const ws = await ctx.workspace()
-      const target = id ? [withIndex(ws, i => resolveModel(i, id))] : undefined
+      const target = id ? [await withIndex(ws, i => resolveModel(i, id))] : undefined
       const models = await hashModels(ws, target, { onProgress: ctx.onProgress, force: opts.force || Boolean(id) })
       ctx.print({ models }, () => models.length ? models.map(m => `${m.hash}  blake3 ${m.blake3}  sha256 ${m.sha256}`).join('\n') : 'All models already have full hashes.')
     }))
@@ -108,18 +110,19 @@ function registerDirCommands (model: Command): void {
   dir.command('add <path>').description('track another folder of models (its own checkpoints/, loras/, …)').action(withContext(async (ctx, [path]) => {
     const p = resolve(path)
     if (!(await isDirectory(p))) throw new ComfydockError('MODEL_DIR_NOT_FOUND', `${p} is not a directory`, { hint: 'Pass an existing folder.' })
-    const added = withIndex(await ctx.workspace(), i => i.addDir(p))
+    const added = await withIndex(await ctx.workspace(), i => i.addDir(p))
     ctx.print({ path: p, added }, added ? `Tracking ${p}. Run \`comfydock model index sync\` to index it.` : `${p} is already tracked.`)
   }))
   dir.command('remove <path>').description('stop tracking a folder (files stay; index entries for it are dropped)').action(withContext(async (ctx, [path]) => {
     const p = resolve(path)
-    const removed = withIndex(await ctx.workspace(), i => i.removeDir(p))
+    const removed = await withIndex(await ctx.workspace(), i => i.removeDir(p))
     if (!removed) throw new ComfydockError('MODEL_DIR_NOT_FOUND', `${p} is not a tracked models directory`, { hint: 'See `comfydock model dir list`.' })
     ctx.print({ path: p, removed }, `Stopped tracking ${p}.`)
   }))
   dir.command('list').description('the folders the index covers').action(withContext(async (ctx) => {
+    const { trackedDirs } = await import('../../models')
     const ws = await ctx.workspace()
-    const dirs = withIndex(ws, i => trackedDirs(ws, i))
+    const dirs = await withIndex(ws, i => trackedDirs(ws, i))
     ctx.print({ directories: dirs.map((path, n) => ({ path, default: n === 0 })) }, () => dirs.map((d, n) => `${d}${n === 0 ? '  (workspace models dir)' : ''}`).join('\n'))
   }))
 }
@@ -130,6 +133,7 @@ function registerDirCommands (model: Command): void {
  */
 async function askFolder (ctx: CliContext, specs: string[]): Promise<string | undefined> {
   if (!ctx.interactive) return undefined
+  const { MODEL_FOLDERS, parseModelUrl, serviceAccess } = await import('../../models')
   const services = (await serviceAccess(await ctx.workspace())).services
   const unsure = specs.filter(s => /^(https?:|hf:)/i.test(s) && parseModelUrl(s, services).type !== 'civitai')
   if (unsure.length === 0) return undefined
@@ -138,6 +142,7 @@ async function askFolder (ctx: CliContext, specs: string[]): Promise<string | un
 
 async function runDownloads (ctx: CliContext, urls: string[], opts: { path?: string, category?: string, hash?: string }): Promise<void> {
   if (opts.path && urls.length > 1) throw new ComfydockError('USAGE', '--path names one file; it cannot be used with several URLs', { hint: 'Use --category for several downloads.' })
+  const { downloadModels } = await import('../../models')
   const ws = await ctx.workspace()
   const folder = opts.category ?? (opts.path ? undefined : await askFolder(ctx, urls))
   const out = await downloadModels(ws, urls.map(url => ({ url, relPath: opts.path, folder, expectedHash: opts.hash })), { onProgress: ctx.onProgress })
@@ -167,8 +172,9 @@ export function registerModelCommands (program: Command): void {
 
   model.command('find-source <id>').description('look a local model up on CivitAI by hash and record the source')
     .action(withContext(async (ctx, [id]) => {
+      const { findModelSource, resolveModel } = await import('../../models')
       const ws = await ctx.workspace()
-      const m = withIndex(ws, i => resolveModel(i, id))
+      const m = await withIndex(ws, i => resolveModel(i, id))
       const r = await findModelSource(ws, m, { onProgress: ctx.onProgress })
       ctx.print(r, () => r.found.length ? `Found on CivitAI${r.name ? ` (${r.name})` : ''}: ${r.found.map(s => s.url).join(', ')}` : `CivitAI does not know ${m.hash}. Add a source by downloading it with \`comfydock model download URL\`.`)
     }))
@@ -179,6 +185,7 @@ export function registerModelCommands (program: Command): void {
     .option('--workflow <name>', 'also list it under this tracked workflow')
     .option('--category <folder>', 'model folder for a URL that does not say')
     .action(withContext<{ optional?: boolean, criticality?: string, workflow?: string, category?: string }>(async (ctx, [spec], opts) => {
+      const { addModelToManifest } = await import('../../models')
       if (opts.criticality && !CRITICALITY.includes(opts.criticality)) {
         throw new ComfydockError('INVALID_ARGUMENT', `criticality "${opts.criticality}" is not one of ${CRITICALITY.join(', ')}`)
       }
@@ -194,6 +201,7 @@ export function registerModelCommands (program: Command): void {
   model.command('remove <model>').description('remove a model from the environment\'s manifest (the file stays)')
     .option('--workflow <name>', 'only from this workflow\'s list')
     .action(withContext<{ workflow?: string }>(async (ctx, [spec], opts) => {
+      const { removeModelFromManifest } = await import('../../models')
       const env = await ctx.env()
       const r = await removeModelFromManifest(env, spec, { workflow: opts.workflow })
       ctx.print(r, `Removed ${r.filename} (${r.hash}) from ${opts.workflow ? `workflow ${opts.workflow}` : env.name}.`)
@@ -201,6 +209,7 @@ export function registerModelCommands (program: Command): void {
 
   model.command('list').description('the environment\'s models and whether each is on this machine')
     .action(withContext(async (ctx) => {
+      const { listManifestModels } = await import('../../models')
       const env = await ctx.env()
       const models = await listManifestModels(await ctx.workspace(), env)
       ctx.print({ environment: env.name, models }, () => models.length ? models.map(manifestLine).join('\n') : `No models in ${env.name}. Add one with \`comfydock model add <hash|name|url>\`.`)

@@ -1,9 +1,6 @@
 /** @module `node add|remove|list|update|prune`: custom node packs of the environment. */
 import type { Command } from 'commander'
-import {
-  addNodes, listNodes, planPrune, pruneNodes, removeNodes, searchPacks, updateNode,
-  type BatchResult, type ListedNode, type NodeItemResult,
-} from '../../nodes'
+import type { BatchResult, ListedNode, NodeItemResult } from '../../nodes'
 import { withContext, type CliContext } from '../context'
 
 function pinText (r: NodeItemResult): string {
@@ -42,6 +39,7 @@ export function registerNodeCommands (program: Command): void {
     .description('add packs: registry-id[@version], a git URL or path [@ref], or --dev NAME for your own node in custom_nodes')
     .option('--dev', 'track folders already in ComfyUI/custom_nodes as development nodes')
     .action(withContext<{ dev?: boolean }>(async (ctx, [ids], opts) => {
+      const { addNodes } = await import('../../nodes')
       const out = await addNodes(await ctx.workspace(), await ctx.env(), ids as string[], { dev: opts.dev, onProgress: ctx.onProgress })
       finish(ctx, out, batchText('Added', out))
     }))
@@ -50,6 +48,7 @@ export function registerNodeCommands (program: Command): void {
     .description('stop tracking packs; registry/git folders are deleted (they stay cached), development nodes become NAME.disabled')
     .option('--force', 'also delete git pack folders holding uncommitted changes or local commits')
     .action(withContext<{ force?: boolean }>(async (ctx, [ids], opts) => {
+      const { removeNodes } = await import('../../nodes')
       const out = await removeNodes(await ctx.workspace(), await ctx.env(), ids as string[], { force: opts.force, onProgress: ctx.onProgress })
       finish(ctx, out, batchText('Removed', out, r => (r as { folder?: string }).folder === 'disabled' ? `renamed to ${r.entry?.name}.disabled` : 'folder deleted'))
     }))
@@ -57,6 +56,7 @@ export function registerNodeCommands (program: Command): void {
   node.command('list')
     .description('tracked packs with source, version or commit, and state on disk')
     .action(withContext(async (ctx) => {
+      const { listNodes } = await import('../../nodes')
       const out = await listNodes(await ctx.workspace(), await ctx.env())
       ctx.print(out, () => [
         ...(out.nodes.length ? out.nodes.map(listLine) : ['No node packs tracked. Add one with `comfydock node add <id>`.']),
@@ -68,6 +68,7 @@ export function registerNodeCommands (program: Command): void {
     .description('find packs in the Comfy Registry by name, or with --class the packs providing a node class')
     .option('--class', 'treat TEXT as a node class name (e.g. IPAdapterAdvanced)')
     .action(withContext<{ class?: boolean }>(async (ctx, [text], opts) => {
+      const { searchPacks } = await import('../../nodes')
       const out = await searchPacks(await ctx.workspace(), text as string, { byClass: opts.class, onProgress: ctx.onProgress })
       if (out.stale) ctx.warn('the Comfy Registry is unreachable; these results come from the cache')
       ctx.print(out, () => out.packs.length
@@ -78,6 +79,7 @@ export function registerNodeCommands (program: Command): void {
   node.command('update <id>')
     .description('registry: latest or ID@version; git: newest commit of its ref or ID@ref; dev: re-scan requirements. Rolls back on failure')
     .action(withContext(async (ctx, [id]) => {
+      const { updateNode } = await import('../../nodes')
       const out = await updateNode(await ctx.workspace(), await ctx.env(), id as string, { onProgress: ctx.onProgress })
       ctx.print(out, () => [
         out.changed ? `Updated ${out.id}: ${out.from} -> ${out.to}` : `${out.id} is already at ${out.to}`,
@@ -89,6 +91,7 @@ export function registerNodeCommands (program: Command): void {
     .description('remove packs no tracked workflow needs (shows them first; confirm, or --yes)')
     .option('--exclude <ids...>', 'keep these packs')
     .action(withContext<{ exclude?: string[] }>(async (ctx, _args, opts) => {
+      const { planPrune, pruneNodes } = await import('../../nodes')
       const ws = await ctx.workspace()
       const env = await ctx.env()
       const plan = await planPrune(env, opts.exclude)

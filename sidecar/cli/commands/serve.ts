@@ -1,7 +1,6 @@
 /** @module `serve`: runs the sidecar for the ComfyUI panel until Ctrl-C. */
 import type { Command } from 'commander'
 import { ComfydockError } from '../../errors'
-import { startSidecar } from '../../server'
 import { withContext } from '../context'
 
 export const DEFAULT_COMFYUI_ORIGIN = 'http://127.0.0.1:8188'
@@ -25,6 +24,7 @@ export function registerServeCommands (program: Command): void {
     .option('--port <n>', 'port to listen on (default: a free one)')
     .option('--origin <url>', `ComfyUI address allowed to connect; repeatable (default: ${DEFAULT_COMFYUI_ORIGIN})`, collect)
     .action(withContext<{ port?: string, origin?: string[] }>(async (ctx, _args, opts) => {
+      const { startSidecar } = await import('../../server')
       const ws = await ctx.workspace()
       const origins = opts.origin?.length ? opts.origin : [DEFAULT_COMFYUI_ORIGIN]
       const sidecar = await startSidecar({ workspaceRoot: ws.root, port: opts.port === undefined ? undefined : parsePort(opts.port), origins })

@@ -3,10 +3,7 @@ import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { ComfydockError, isComfydockError, toErrorPayload } from '../../errors'
-import {
-  analyzeWorkflow, getWorkflowStatus, listWorkflows, resolveAnalysis, resolveWorkflow, restoreWorkflow, setModelImportance,
-  trackWorkflows, untrackWorkflows, type ModelResolution, type ResolveOptions, type WorkflowAnalysis, type WorkflowResolution,
-} from '../../workflows'
+import type { ModelResolution, ResolveOptions, WorkflowAnalysis, WorkflowResolution } from '../../workflows'
 import { withContext, type CliContext } from '../context'
 import { formatBytes, style } from '../render/style'
 
@@ -21,6 +18,7 @@ async function analyzeFile (file: string): Promise<WorkflowAnalysis> {
     throw new ComfydockError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'IO_ERROR',
       code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(err)})`, { cause: err })
   }
+  const { analyzeWorkflow } = await import('../../workflows')
   return analyzeWorkflow(bytes, { file })
 }
 
@@ -72,6 +70,7 @@ async function resolveInEnvironment (ctx: CliContext, analyses: WorkflowAnalysis
     if (isComfydockError(err) && ['WORKSPACE_NOT_FOUND', 'ENV_NO_ACTIVE', 'ENV_NOT_FOUND'].includes(err.code) && !ctx.opts.env) return out
     throw err
   }
+  const { resolveAnalysis } = await import('../../workflows')
   for (const a of analyses) {
     const name = basename(a.file).replace(/\.[^.]*$/, '')
     out.set(a, await resolveAnalysis(ws, env, name, a, { yes: true, onProgress: ctx.onProgress }))
@@ -131,6 +130,7 @@ export function registerWorkflowCommands (program: Command): void {
   wf.command('list')
     .description('workflows of the environment: new, modified, deleted, synced (vs the last commit) or untracked')
     .action(withContext(async (ctx) => {
+      const { listWorkflows } = await import('../../workflows')
       const env = await ctx.env()
       const list = await listWorkflows(await ctx.workspace(), env)
       ctx.print({ environment: env.name, workflows: list }, () => list.length
@@ -142,6 +142,7 @@ export function registerWorkflowCommands (program: Command): void {
     .description('track workflows of the ComfyUI user folder (commit records them)')
     .option('--all', 'track every saved workflow')
     .action(withContext<{ all?: boolean }>(async (ctx, args, opts) => {
+      const { trackWorkflows } = await import('../../workflows')
       const names = (args[0] ?? []) as string[]
       if (!opts.all && names.length === 0) throw new ComfydockError('USAGE', 'name a workflow or pass --all', { hint: 'Run `comfydock workflow list` to see the saved workflows.' })
       const added = await trackWorkflows(await ctx.env(), opts.all ? 'all' : names)
@@ -151,6 +152,7 @@ export function registerWorkflowCommands (program: Command): void {
   wf.command('untrack <names...>')
     .description('stop tracking workflows (the files in ComfyUI stay)')
     .action(withContext(async (ctx, args) => {
+      const { untrackWorkflows } = await import('../../workflows')
       const removed = await untrackWorkflows(await ctx.env(), args[0] as string[])
       ctx.print({ untracked: removed }, `No longer tracking ${removed.join(', ')}.`)
     }))
@@ -158,6 +160,7 @@ export function registerWorkflowCommands (program: Command): void {
   wf.command('status')
     .description('each workflow with its missing models and node packs, and the command that fixes it')
     .action(withContext(async (ctx) => {
+      const { getWorkflowStatus } = await import('../../workflows')
       const env = await ctx.env()
       const s = await getWorkflowStatus(await ctx.workspace(), env, { onProgress: ctx.onProgress })
       ctx.print(s, () => {
@@ -178,6 +181,7 @@ export function registerWorkflowCommands (program: Command): void {
   wf.command('show <name>')
     .description('a workflow\'s nodes, models and how each resolves in the environment')
     .action(withContext(async (ctx, [name]) => {
+      const { resolveWorkflow } = await import('../../workflows')
       const ws = await ctx.workspace()
       const env = await ctx.env()
       const r = await resolveWorkflow(ws, env, name, { yes: true, onProgress: ctx.onProgress, dryRun: true })
@@ -188,6 +192,7 @@ export function registerWorkflowCommands (program: Command): void {
     .description('resolve a workflow\'s models and packs (asks on a TTY when several match); --install fetches what is missing')
     .option('--install', 'install missing packs and download missing models that have a source')
     .action(withContext<{ install?: boolean }>(async (ctx, [name], opts) => {
+      const { resolveWorkflow } = await import('../../workflows')
       const ws = await ctx.workspace()
       const env = await ctx.env()
       const r = await resolveWorkflow(ws, env, name, { ...choosers(ctx), install: opts.install, onProgress: ctx.onProgress })
@@ -206,6 +211,7 @@ export function registerWorkflowCommands (program: Command): void {
     .description('put a committed version of a workflow back into ComfyUI (asks before replacing uncommitted changes)')
     .option('--ref <ref>', 'commit to take it from (see `comfydock log`); default: the last commit')
     .action(withContext<{ ref?: string }>(async (ctx, [name], opts) => {
+      const { restoreWorkflow } = await import('../../workflows')
       const env = await ctx.env()
       let r
       try {
@@ -223,6 +229,7 @@ export function registerWorkflowCommands (program: Command): void {
   model.command('importance <workflow> <model> <level>')
     .description('how much the workflow needs a model: required, flexible (a substitute works) or optional')
     .action(withContext(async (ctx, [workflow, modelName, level]) => {
+      const { setModelImportance } = await import('../../workflows')
       const r = await setModelImportance(await ctx.env(), workflow, modelName, level)
       ctx.print(r, `${r.model} is ${r.criticality} for ${r.workflow}.`)
     }))
