@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { link, open, readFile, rename, unlink } from 'node:fs/promises'
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import type { EnvPaths } from '../workspace'
 
@@ -25,6 +25,7 @@ export interface EnvLock {
 interface Holder { pid: number, host: string, operation: string, token: string, since: string }
 
 const DEFAULT_TIMEOUT_MS = 30_000
+const HALF_MADE_MS = 5_000
 
 export const envLockFile = (env: EnvPaths): string => join(env.cec, '.git', 'comfydock.lock')
 
@@ -53,11 +54,20 @@ function isAlive (h: Holder): boolean {
   }
 }
 
+/** An owner writes its lock right after creating it: one still unreadable after a while was left half-made by a crash. */
+async function isAbandoned (file: string): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs > HALF_MADE_MS
+  } catch {
+    return false
+  }
+}
+
 /**
  * Moves a dead owner's lock aside. Only the file read as stale is removed: if another process took it
  * over in between, its live lock is put back.
  */
-async function takeOver (file: string, stale: Holder): Promise<void> {
+async function takeOver (file: string, stale: Holder | undefined): Promise<void> {
   const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`
   try {
     await rename(file, aside)
@@ -65,7 +75,7 @@ async function takeOver (file: string, stale: Holder): Promise<void> {
     return
   }
   const moved = await readHolder(aside)
-  if (moved && moved.token !== stale.token) await link(aside, file).catch(() => {})
+  if (moved?.token !== stale?.token) await link(aside, file).catch(() => {})
   await unlink(aside).catch(() => {})
 }
 
@@ -107,7 +117,7 @@ export async function acquireEnvLock (env: EnvPaths, operation: string, opts: En
     if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'cancelled while waiting for the environment lock')
     if (await tryCreate(file, me)) break
     const holder = await readHolder(file)
-    if (holder && !isAlive(holder)) {
+    if (holder ? !isAlive(holder) : await isAbandoned(file)) {
       await takeOver(file, holder)
       continue
     }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -107,6 +107,25 @@ describe('environment lock', () => {
     const res = await cli(fx, ['commit', '-m', 'after a crash'], { COMFYDOCK_LOCK_TIMEOUT_MS: '2000' })
     expect(res.code, res.stderr).toBe(0)
     expect(existsSync(envLockFile(fx.env))).toBe(false)
+  })
+
+  it('takes over a lock a crash left empty, once it is old enough to be sure', async () => {
+    const file = envLockFile(fx.env)
+    writeFileSync(file, '')
+    const old = new Date(Date.now() - 60_000)
+    utimesSync(file, old, old)
+    expect(await withEnvLock(fx.env, 'test', async () => 'ran', { timeoutMs: 1000 })).toBe('ran')
+    expect(existsSync(file)).toBe(false)
+  })
+
+  it('a fresh lock that is still being written is waited for, not taken', async () => {
+    const file = envLockFile(fx.env)
+    writeFileSync(file, '')
+    try {
+      await expect(withEnvLock(fx.env, 'test', async () => 'ran', { timeoutMs: 200 })).rejects.toMatchObject({ code: 'ENV_BUSY' })
+    } finally {
+      rmSync(file, { force: true })
+    }
   })
 
   it('commits from several processes at once all land one after the other, none fails in git', async () => {
