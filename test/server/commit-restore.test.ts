@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { acquireEnvLock } from '../../sidecar/env'
 import { openGit } from '../../sidecar/git'
 import { readManifest } from '../../sidecar/manifest'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
@@ -187,5 +188,17 @@ describe('commit and restore of browser workflows', () => {
     expect(res.ok).toBe(false)
     if (!res.ok) expect(res.error.code).toBe('WORKFLOW_UNRESOLVED')
     expect(readFileSync(join(env.cec, 'pyproject.toml'), 'utf8')).toBe(before)
+  })
+
+  it('a panel commit while another comfydock process commits the environment waits for it, then lands', async () => {
+    const other = await acquireEnvLock(env.ws.env('demo'), 'comfydock commit')
+    let answered = false
+    const pending = a.call('workflows.commit', { message: 'after the CLI', workflows: [{ name: 'queued', json: graph(5) }] }).then(r => { answered = true; return r })
+    await new Promise(r => setTimeout(r, 300))
+    expect(answered).toBe(false)
+    await other.release()
+    const res = await pending
+    expect(res.ok).toBe(true)
+    expect((await openGit(env.cec).log({ limit: 1 }))[0].subject).toBe('after the CLI')
   })
 })
