@@ -1,11 +1,12 @@
 // Builds the CLI/sidecar into dist/ and the browser extension into exactly one
 // ES module under web/js/ (ComfyUI import()s every .js in WEB_DIRECTORY).
 import { build } from 'esbuild'
-import { chmod } from 'node:fs/promises'
+import { chmod, readdir, rm, stat } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 
 const watch = process.argv.includes('--watch')
 
-await build({
+const cli = await build({
   entryPoints: { cli: 'sidecar/cli/main.ts' },
   outdir: 'dist',
   bundle: true,
@@ -19,8 +20,15 @@ await build({
   sourcemap: true,
   banner: { js: '#!/usr/bin/env node' },
   logLevel: 'warning',
+  metafile: true,
 })
 await chmod('dist/cli.js', 0o755)
+// Chunks of earlier builds: removed once no CLI started before this build can still import them.
+const current = new Set(Object.keys(cli.metafile.outputs).map(f => relative('dist/chunks', f)))
+for (const name of await readdir('dist/chunks').catch(() => [])) {
+  const file = join('dist/chunks', name)
+  if (!current.has(name) && Date.now() - (await stat(file)).mtimeMs > 3_600_000) await rm(file, { force: true })
+}
 
 await build({
   entryPoints: ['extension/index.ts'],
