@@ -4,14 +4,12 @@
  * deletions and changes. Results are committed in batches so a killed scan keeps its progress.
  */
 import { join, resolve } from 'node:path'
-import { ComfydockError } from '../errors'
 import { isDirectory } from '../fs'
 import { note, startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import type { Workspace } from '../workspace'
 import { ModelIndex, type LocationRecord } from './model-index'
-import { SAMPLE_SIZE, sampleRanges, shortHashWithSize } from './short-hash'
-import { ShortHashPool } from './short-hash-pool'
+import { FileQueue, hashHere, hashOnWorkers, Pools, type Hashed } from './scan-hashing'
 import { walkModels, type FoundFile } from './walk-models'
 
 export interface ScanOptions {
@@ -69,15 +67,7 @@ export async function syncIndexWith (index: ModelIndex, dirs: string[], opts: Sc
         note(opts.onProgress, 'warn', `models directory ${dir} is missing; its entries are kept`)
         continue
       }
-      const known = index.locationsIn(dir)
-      // Workers boot (tens of ms) while the walk goes on, once enough files are seen to need them.
-      const from = opts.workersFrom ?? 16
-      let toHash = 0
-      const files = await walkModels(dir, opts.signal, (f) => {
-        if (from > 0 && !isUnchanged(known.get(f.relPath), f) && ++toHash === from) pools.get()
-      })
-      result.dirs.push({ path: dir, files: files.length })
-      await syncDir(index, dir, known, files, result, opts, task, pools)
+      await syncDir(index, dir, result, opts, task, pools)
     }
     pairMoves(result)
     result.models = index.counts().models
@@ -96,27 +86,19 @@ function isUnchanged (row: LocationRecord | undefined, f: FoundFile): boolean {
   return row !== undefined && row.size === f.size && row.mtime === f.mtime
 }
 
-async function syncDir (index: ModelIndex, dir: string, known: Map<string, LocationRecord>, files: FoundFile[], result: ScanResult, opts: ScanOptions, task: Task, pools: Pools): Promise<void> {
-  const todo: FoundFile[] = []
-  for (const f of files) {
-    if (isUnchanged(known.get(f.relPath), f)) result.unchanged++
-    else todo.push(f)
-  }
-  result.scanned += files.length
-  const present = new Set(files.map(f => f.relPath))
-  index.db.transaction(() => {
-    for (const [relPath, row] of known) {
-      if (present.has(relPath)) continue
-      index.removeLocation(dir, relPath)
-      result.removed.push({ baseDir: dir, relPath, hash: row.model_hash })
-    }
-  })()
-  task.setTotal(result.scanned)
-  let done = result.scanned - todo.length
-  task.advance(done)
+/**
+ * One directory: the walk queues files that need hashing as it finds them; hashing starts on worker
+ * threads as soon as `workersFrom` files are queued (so it overlaps the walk), else on this thread
+ * once the walk is done.
+ */
+async function syncDir (index: ModelIndex, dir: string, result: ScanResult, opts: ScanOptions, task: Task, pools: Pools): Promise<void> {
+  const known = index.locationsIn(dir)
+  const queue = new FileQueue()
+  const from = opts.workersFrom ?? 16
+  let done = result.scanned // earlier directories are done
 
-  // Hashes arrive in batches; they are written in one transaction per batch (or per second),
-  // so a killed scan keeps what it hashed and SQLite sees a few big transactions, not one per file.
+  // Hashes are written in one transaction per 1,024 files (or per second), so a killed scan keeps
+  // what it hashed and SQLite sees a few big transactions, not one per file.
   let batch: Hashed[] = []
   let lastCommit = Date.now()
   const commit = (): void => {
@@ -142,102 +124,40 @@ async function syncDir (index: ModelIndex, dir: string, known: Map<string, Locat
     task.advance(++done)
     if (batch.length >= 1024 || Date.now() - lastCommit > 1000) commit()
   }
-  const from = opts.workersFrom ?? 16
+
+  let hashing: Promise<void> | undefined
   try {
-    if (from > 0 && todo.length >= from) await hashOnWorkers(dir, todo, pools.get(), opts, onHashed)
-    else await hashHere(dir, todo, opts, onHashed)
+    const files = await walkModels(dir, opts.signal, (f) => {
+      if (isUnchanged(known.get(f.relPath), f)) { result.unchanged++; done++; return }
+      queue.push(f)
+      if (!hashing && from > 0 && queue.count === from) {
+        hashing = hashOnWorkers(dir, queue, pools.get(), opts, onHashed)
+        hashing.catch(() => undefined) // awaited after the walk; a failure meanwhile is not unhandled
+      }
+    })
+    queue.close()
+    result.dirs.push({ path: dir, files: files.length })
+    result.scanned += files.length
+    const present = new Set(files.map(f => f.relPath))
+    index.db.transaction(() => {
+      for (const [relPath, row] of known) {
+        if (present.has(relPath)) continue
+        index.removeLocation(dir, relPath)
+        result.removed.push({ baseDir: dir, relPath, hash: row.model_hash })
+      }
+    })()
+    task.setTotal(result.scanned)
+    task.advance(done)
+    hashing ??= hashHere(dir, queue, opts, onHashed)
+    await hashing
+  } catch (err) {
+    // Stop the lanes and let them finish their step before the error goes up.
+    queue.abandon()
+    await hashing?.catch(() => undefined)
+    throw err
   } finally {
     commit()
   }
-}
-
-interface Hashed { f: FoundFile, hash: string, size: number }
-
-/** Worker pool made on first need and shared by every directory of one sync. */
-class Pools {
-  private pool?: ShortHashPool
-  get (): ShortHashPool { return (this.pool ??= new ShortHashPool()) }
-  async close (): Promise<void> { await this.pool?.close() }
-}
-
-function checkCancel (signal?: AbortSignal): void {
-  if (signal?.aborted) throw new ComfydockError('CANCELLED', 'model scan cancelled')
-}
-
-/** A file that vanished between listing and hashing is skipped: the next sync sees it gone. */
-function vanished (err: { code?: string }): boolean {
-  return err.code === 'ENOENT'
-}
-
-/** Bytes a short hash reads from a file of `size`. */
-function sampleBytes (size: number): number {
-  return sampleRanges(size).reduce((n, [, length]) => n + Math.min(length, size), 0)
-}
-
-/**
- * Files go out in batches of about BATCH_BYTES of samples (at most BATCH_FILES files), two batches
- * per worker in flight so a worker never waits for the main thread between batches.
- */
-const BATCH_BYTES = 16 * 1024 * 1024
-const BATCH_FILES = 64
-
-async function hashOnWorkers (dir: string, todo: FoundFile[], pool: ShortHashPool, opts: ScanOptions, onHashed: (h: Hashed) => void): Promise<void> {
-  let next = 0
-  const lanes = Math.max(opts.concurrency ?? 0, pool.size * 2)
-  await runLanes(Math.min(lanes, todo.length), async () => {
-    if (next >= todo.length) return false
-    checkCancel(opts.signal)
-    const part: FoundFile[] = []
-    let bytes = 0
-    while (next < todo.length && part.length < BATCH_FILES && bytes < BATCH_BYTES) {
-      const f = todo[next++]
-      part.push(f)
-      bytes += sampleBytes(f.size)
-    }
-    const results = await pool.hashBatch(part.map(f => join(dir, f.relPath)), bytes)
-    results.forEach((r, i) => {
-      if (r.hash !== undefined) onHashed({ f: part[i], hash: r.hash, size: r.size! })
-      else if (!vanished(r)) throw Object.assign(new Error(r.message ?? 'short hash failed'), { code: r.code })
-    })
-    return true
-  })
-}
-
-async function hashHere (dir: string, todo: FoundFile[], opts: ScanOptions, onHashed: (h: Hashed) => void): Promise<void> {
-  let next = 0
-  const buffers: Buffer[] = []
-  await runLanes(Math.min(opts.concurrency ?? 4, todo.length), async () => {
-    if (next >= todo.length) return false
-    checkCancel(opts.signal)
-    const f = todo[next++]
-    const buffer = buffers.pop() ?? Buffer.allocUnsafe(SAMPLE_SIZE)
-    try {
-      onHashed({ f, ...await shortHashWithSize(join(dir, f.relPath), buffer) })
-    } catch (err) {
-      if (!vanished(err as NodeJS.ErrnoException)) throw err
-    } finally {
-      buffers.push(buffer)
-    }
-    return true
-  })
-}
-
-/**
- * Runs `count` lanes, each repeating `step` until it returns false. The first failure stops every
- * lane from taking more work and is thrown once all have stopped: no hashing outlives the scan, and
- * what the in-flight steps hashed is still recorded.
- */
-async function runLanes (count: number, step: () => Promise<boolean>): Promise<void> {
-  let failure: { err: unknown } | undefined
-  const lane = async (): Promise<void> => {
-    try {
-      while (!failure && await step()) { /* next step */ }
-    } catch (err) {
-      failure ??= { err }
-    }
-  }
-  await Promise.all(Array.from({ length: count }, lane))
-  if (failure) throw failure.err
 }
 
 /** An added path whose content just disappeared from another path is a move (or rename). */
