@@ -4,7 +4,7 @@
  * from their folder and appending it to SECTIONS below.
  */
 import { realpath } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { readManifest, type Pyproject } from '../manifest'
 import { openGit } from '../git'
 import { pathExists } from '../fs'
@@ -37,6 +37,16 @@ export interface EnvironmentStatus {
 type SectionFn = (ws: Workspace, env: EnvPaths, doc: Pyproject) => Promise<StatusSection>
 
 export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<StatusSection> {
+  // Without its own .git, git would report on an enclosing repository (a workspace inside the user's own).
+  if (!(await pathExists(join(env.cec, '.git')))) {
+    return {
+      ok: false,
+      summary: '.cec is not a git repository, so the environment has no history',
+      details: [`Recreate the environment: \`comfydock export\` then \`comfydock import <file>\`, or \`comfydock delete ${env.name}\` then \`comfydock create ${env.name}\`.`],
+      head: null,
+      changes: [],
+    }
+  }
   const git = openGit(env.cec)
   const changes = (await git.status()).map(line => ({ status: line.slice(0, 2).trim(), path: line.slice(3) }))
   const head = (await git.log({ limit: 1 }))[0]

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { getComfyuiStatus } from '../../sidecar/env'
+import { getComfyuiStatus, getGitStatus } from '../../sidecar/env'
 import type { Pyproject } from '../../sidecar/manifest'
 import { Workspace } from '../../sidecar/workspace'
 import { makeTempDir } from '../support/temp-dir'
@@ -17,7 +17,7 @@ function manifest (sha: string): Pyproject {
   }
 }
 
-describe('status: ComfyUI section', () => {
+describe('status: ComfyUI and .cec repositories', () => {
   it('never reports the HEAD of a repository enclosing a ComfyUI/ that has no .git, and says what to do', async () => {
     // the user keeps the whole workspace in a git repository of their own
     const root = makeTempDir('enclosing')
@@ -50,5 +50,17 @@ describe('status: ComfyUI section', () => {
     const head = git(env.comfyui, 'rev-parse', 'HEAD')
     expect(await getComfyuiStatus(ws, env, manifest(head))).toMatchObject({ ok: true, actual: head, summary: 'ComfyUI v0.3.7' })
     expect(await getComfyuiStatus(ws, env, manifest('f'.repeat(40)))).toMatchObject({ ok: false, actual: head })
+  })
+
+  it('reports .cec without a .git of its own as having no history, not the enclosing repository\'s changes', async () => {
+    const root = makeTempDir('cec')
+    git(root, 'init', '-q')
+    const { workspace: ws } = await Workspace.init(join(root, 'ws'))
+    const env = ws.env('e1')
+    mkdirSync(env.cec, { recursive: true })
+    writeFileSync(env.pyproject, '')
+    const s = await getGitStatus(ws, env)
+    expect(s).toMatchObject({ ok: false, head: null, changes: [] })
+    expect(s.summary).toContain('.cec is not a git repository')
   })
 })
