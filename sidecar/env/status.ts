@@ -36,13 +36,18 @@ export interface EnvironmentStatus {
 
 type SectionFn = (ws: Workspace, env: EnvPaths, doc: Pyproject) => Promise<StatusSection>
 
+/** What to do when a part of the environment lost its repository: make the environment again. */
+function recreateAdvice (env: EnvPaths): string {
+  return `Recreate the environment: \`comfydock export\` then \`comfydock import <file>\`, or \`comfydock delete ${env.name}\` then \`comfydock create ${env.name}\`.`
+}
+
 export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<StatusSection> {
   // Without its own .git, git would report on an enclosing repository (a workspace inside the user's own).
   if (!(await pathExists(join(env.cec, '.git')))) {
     return {
       ok: false,
       summary: '.cec is not a git repository, so the environment has no history',
-      details: [`Recreate the environment: \`comfydock export\` then \`comfydock import <file>\`, or \`comfydock delete ${env.name}\` then \`comfydock create ${env.name}\`.`],
+      details: [recreateAdvice(env)],
       head: null,
       changes: [],
     }
@@ -79,7 +84,7 @@ export async function getComfyuiStatus (_ws: Workspace, env: EnvPaths, doc: Pypr
     return {
       ok: false,
       summary: 'ComfyUI/ is not a git checkout of its own, so its version cannot be checked',
-      details: [`Recreate the environment to get a clean ComfyUI: \`comfydock export\` then \`comfydock import <file>\`, or \`comfydock delete ${env.name}\` then \`comfydock create ${env.name}\`.`],
+      details: [recreateAdvice(env)],
       expected: want ?? null,
       actual: null,
     }
