@@ -3,13 +3,14 @@
  * analysis into pyproject (`[tool.comfydock.workflows.<name>]`: packs, models with criticality; the global
  * models table) in ONE atomic manifest write. Unresolved issues block with the list and the fixing commands
  * unless allowIssues. Contents may be handed in (the browser's tabs); otherwise the ComfyUI user folder is read.
- * One model index is opened for the whole commit (or the caller's is used).
+ * One model index and one node resolver serve the whole commit (or the caller's are used).
  */
 import { mkdir, rm } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import { writeFileAtomic } from '../fs'
 import { readManifest, writeManifest, type WorkflowEntry } from '../manifest'
 import { ModelIndex } from '../models'
+import { createNodeResolver } from '../nodes'
 import { withTask } from '../progress'
 import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
@@ -63,6 +64,8 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
   const snapshots = new Map<string, Buffer>()
   const resolutions = new Map<string, WorkflowResolution>()
   const index = opts.modelIndex ?? ModelIndex.open(ws)
+  // pyproject is only written after the loop, so one resolver's view of it holds for every workflow
+  const nodeResolver = opts.nodeResolver ?? createNodeResolver(ws, env, { objectInfo: opts.objectInfo, network: opts.network, onProgress: opts.onProgress, signal: opts.signal })
   try {
     await withTask(opts.onProgress, 'Analysing workflows', { total: names.length, unit: 'items' }, async (task) => {
       let done = 0
@@ -74,7 +77,7 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
           continue
         }
         const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
-        const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true, modelIndex: index }, table[name])
+        const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true, modelIndex: index, nodeResolver }, table[name])
         const snap = await readSnapshot(env, name)
         const state: SyncState = !snap ? 'new' : sameWorkflow(bytes, snap) ? 'synced' : 'modified'
         result.workflows.push({ name, state, issues: r.issues })

@@ -5,7 +5,7 @@
 import type { WorkflowEntry } from '../manifest'
 import { readManifest } from '../manifest'
 import { ModelIndex } from '../models'
-import { createNodeResolver, pickCandidate, type NodeTypeResolution, type PackCandidate } from '../nodes'
+import { createNodeResolver, pickCandidate, type NodeResolver, type NodeTypeResolution, type PackCandidate } from '../nodes'
 import type { OnProgress } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
 import { summarizeModels, type WorkflowAnalysis } from './analyze'
@@ -54,6 +54,8 @@ export interface ResolveOptions {
   signal?: AbortSignal
   /** An open model index to reuse across many workflows (the caller closes it). */
   modelIndex?: ModelIndex
+  /** A node resolver to reuse across many workflows: installed packs, mappings and registry answers are read once. */
+  nodeResolver?: NodeResolver
 }
 
 async function resolveNodeTypes (ws: Workspace, env: EnvPaths, name: string, a: WorkflowAnalysis, opts: ResolveOptions, notes: string[]): Promise<NodeTypeState[]> {
@@ -72,7 +74,7 @@ async function resolveNodeTypes (ws: Workspace, env: EnvPaths, name: string, a: 
   }
   for (const t of [...new Set(a.nodes.filter(n => n.core).map(n => n.type))].sort()) out.push({ type: t, status: 'core' })
   if (custom.size === 0) return out
-  const resolver = createNodeResolver(ws, env, { objectInfo: opts.objectInfo, network: opts.network, onProgress: opts.onProgress, signal: opts.signal })
+  const resolver = opts.nodeResolver ?? createNodeResolver(ws, env, { objectInfo: opts.objectInfo, network: opts.network, onProgress: opts.onProgress, signal: opts.signal })
   const results = await resolver.resolve([...custom.values()].map(q => ({ ...q, workflow: name })))
   for (const res of results) {
     if (res.core) { out.push({ type: res.type, status: 'core' }); continue }

@@ -4,6 +4,7 @@
  */
 import { toErrorPayload } from '../errors'
 import { ModelIndex } from '../models'
+import { createNodeResolver, type NodeResolver } from '../nodes'
 import type { ErrorPayload } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
@@ -34,12 +35,12 @@ export type StatusOptions = Pick<ResolveOptions, 'objectInfo' | 'modelLists' | '
 
 /** A cached or fresh resolution of the live file (no prompts: ambiguities stay ambiguous). */
 export async function cachedResolution (ws: Workspace, env: EnvPaths, name: string, bytes: Buffer, cache: AnalysisCache | undefined, context: string,
-  opts: StatusOptions = {}, modelIndex?: () => ModelIndex): Promise<WorkflowResolution> {
+  opts: StatusOptions = {}, modelIndex?: () => ModelIndex, nodeResolver?: NodeResolver): Promise<WorkflowResolution> {
   const key = AnalysisCache.key(bytes, context)
   const hit = opts.objectInfo ? undefined : cache?.get<WorkflowResolution>(key)
   if (hit) return hit
   const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
-  const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true, modelIndex: modelIndex?.() }, await previousEntry(env, name))
+  const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true, modelIndex: modelIndex?.(), nodeResolver }, await previousEntry(env, name))
   r.notes = []
   if (!opts.objectInfo) cache?.set(key, r)
   return r
@@ -52,6 +53,8 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
   const workflows: WorkflowStatusEntry[] = []
   let index: ModelIndex | undefined
   const shared = () => (index ??= ModelIndex.open(ws))
+  // read-only: one resolver (installed packs, mappings, registry answers read once) serves every workflow
+  const resolver = createNodeResolver(ws, env, { objectInfo: opts.objectInfo, network: opts.network, onProgress: opts.onProgress, signal: opts.signal })
   try {
     for (const { name, tracked, state } of list) {
       const entry: WorkflowStatusEntry = { name, tracked, state, missing_nodes: [], missing_models: [], issues: [] }
@@ -62,7 +65,7 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
         continue
       }
       try {
-        const r = await cachedResolution(ws, env, name, bytes, cache, context, opts, shared)
+        const r = await cachedResolution(ws, env, name, bytes, cache, context, opts, shared, resolver)
         entry.missing_nodes = r.nodes.filter(n => n.status === 'unresolved' || n.status === 'ambiguous' || (n.status === 'resolved' && !n.installed))
         entry.missing_models = r.models.filter(m => m.status !== 'resolved')
         entry.issues = r.issues
