@@ -123,7 +123,8 @@ describe('ComfyUI-Manager snapshots', () => {
       pips: { 'numpy==1.26.4': '' },
     }))
     const res = await runCliAsync(['import', file, '--yes'], { workspace: ws.root })
-    expect(res.code, res.stderr).toBe(0)
+    // The environment is made, but a pack failed: exit 1 so scripts notice.
+    expect(res.code, res.stderr).toBe(1)
     expect(res.stderr).toContain('not installed: https://github.com/x/disabled-pack (disabled in the snapshot)')
     expect(res.stderr).toContain('not installed: loose.py')
     expect(res.stderr).toContain('1 pip pins are not installed')
