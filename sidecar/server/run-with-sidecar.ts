@@ -2,7 +2,7 @@
  * @module `comfydock run` with the panel: link the bridge, start the sidecar, run ComfyUI with the
  * variables the bridge reads, and close the sidecar when ComfyUI ends (Ctrl-C / SIGTERM stop ComfyUI).
  */
-import { assertRunnable, runComfyUI, type SpawnComfyUIOptions } from '../env'
+import type { SpawnComfyUIOptions } from '../env'
 import type { EnvPaths, Workspace } from '../workspace'
 import { linkBridge } from './bridge-link'
 import { startSidecar, type RunningSidecar } from './start'
@@ -34,6 +34,8 @@ export interface RunWithSidecarOptions {
 /** Returns ComfyUI's exit code. */
 export async function runWithSidecar (ws: Workspace, env: EnvPaths, args: readonly string[] = [], opts: RunWithSidecarOptions = {}): Promise<number> {
   // Refuse before linking, so an incomplete environment is left as it was.
+  // The env core is loaded here, not at module load: `comfydock serve` imports this folder too.
+  const { assertRunnable, runComfyUI } = await import('../env')
   await assertRunnable(env)
   const bridge = await linkBridge(env.customNodes)
   const comfyui = comfyuiUrlFromArgs(args)

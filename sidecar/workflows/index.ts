@@ -16,3 +16,4 @@ export { resolveWorkflow, type ResolveWorkflowOptions, type ResolveWorkflowResul
 export { restoreWorkflow, type RestoreOptions, type RestoreResult } from './restore'
 export { setModelImportance } from './importance'
 export { assertWorkflowName } from './store'
+export { analyzeBrowserWorkflows, type BrowserAnalysisInput } from './browser-analysis'

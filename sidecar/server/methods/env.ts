@@ -1,5 +1,4 @@
 /** @module Environment status and history for the panel. */
-import { environmentLog, getEnvironmentStatus, getGitStatus } from '../../env'
 import { readManifest } from '../../manifest'
 import type { MethodTable } from './types'
 
@@ -7,6 +6,7 @@ export const envMethods: MethodTable = {
   'env.status': {
     scope: 'env',
     async run (ctx, params) {
+      const { getEnvironmentStatus, getGitStatus } = await import('../../env')
       const doc = await readManifest(ctx.env.pyproject)
       // the panel refreshes often: git state by default, every section (Python, nodes...) only when asked
       const git = await getGitStatus(ctx.workspace, ctx.env)
@@ -25,6 +25,7 @@ export const envMethods: MethodTable = {
   'env.log': {
     scope: 'env',
     async run (ctx, params) {
+      const { environmentLog } = await import('../../env')
       return environmentLog(ctx.env, { limit: params.limit ?? 50 })
     },
   },

@@ -1,4 +1,7 @@
-/** @module Every method the sidecar offers, keyed by protocol name. */
+/**
+ * @module Every method the sidecar offers, keyed by protocol name. Each method imports its core concern
+ * when it first runs, so the server starts listening without parsing the whole core.
+ */
 import { browserAnalysisMethods } from './browser-analysis'
 import { envMethods } from './env'
 import { exportMethods } from './export'

@@ -1,6 +1,4 @@
 /** @module Fixing what a workflow lacks from the panel: model downloads and node pack installs. */
-import { downloadModel } from '../../models'
-import { addNodes } from '../../nodes'
 import type { MethodTable } from './types'
 
 export const resolveMethods: MethodTable = {
@@ -8,6 +6,7 @@ export const resolveMethods: MethodTable = {
     scope: 'env',
     changes: true,
     async run (ctx, params) {
+      const { downloadModel } = await import('../../models')
       const model = await downloadModel(ctx.workspace, {
         url: params.url,
         ...(params.folder ? { folder: params.folder } : {}),
@@ -22,6 +21,7 @@ export const resolveMethods: MethodTable = {
     exclusive: true,
     changes: true,
     async run (ctx, params) {
+      const { addNodes } = await import('../../nodes')
       const out = await addNodes(ctx.workspace, ctx.env, params.specs, { onProgress: ctx.onProgress, signal: ctx.signal })
       return {
         installed: out.results.filter(r => r.ok).map(r => r.id ?? r.spec),

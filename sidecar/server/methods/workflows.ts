@@ -2,15 +2,15 @@
  * @module Workflows as the browser holds them: the tracked list, commits of tab contents and restore of a
  * committed version (returned so the panel can load it into its tab).
  */
-import { commitEnvironment } from '../../env'
 import { isComfydockError } from '../../errors'
-import { listWorkflows, restoreWorkflow, type ObjectInfo } from '../../workflows'
+import type { ObjectInfo } from '../../workflows'
 import type { MethodTable } from './types'
 
 export const workflowMethods: MethodTable = {
   'workflows.list': {
     scope: 'env',
     async run (ctx) {
+      const { listWorkflows } = await import('../../workflows')
       return (await listWorkflows(ctx.workspace, ctx.env)).map(w => ({ name: w.name, tracked: w.tracked, state: w.state }))
     },
   },
@@ -20,6 +20,7 @@ export const workflowMethods: MethodTable = {
     changes: true,
     async run (ctx, params) {
       const names = params.workflows.map(w => w.name)
+      const { commitEnvironment } = await import('../../env')
       try {
         const res = await commitEnvironment(ctx.workspace, ctx.env, {
           message: params.message,
@@ -43,6 +44,7 @@ export const workflowMethods: MethodTable = {
     exclusive: true,
     changes: true,
     async run (ctx, params) {
+      const { restoreWorkflow } = await import('../../workflows')
       const res = await restoreWorkflow(ctx.workspace, ctx.env, params.name, { ...(params.ref ? { ref: params.ref } : {}), overwrite: params.overwrite })
       return { name: res.name, ref: res.ref, json: res.workflow as Record<string, unknown> }
     },
