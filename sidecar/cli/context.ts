@@ -26,6 +26,7 @@ export class CliContext {
   readonly opts: GlobalOptions
   private renderer?: ProgressRenderer
   private ws?: Workspace
+  private locks: Array<{ release (): Promise<void> }> = []
 
   constructor (opts: GlobalOptions) {
     this.opts = opts
@@ -43,6 +44,21 @@ export class CliContext {
   /** The environment named by -e, else the active one. */
   async env (): Promise<EnvPaths> {
     return (await this.workspace()).resolveEnv(this.opts.env)
+  }
+
+  /**
+   * The environment, locked against other comfydock processes (another CLI, the panel's sidecar) until
+   * the command ends. For commands that write `.cec`: two writers of one pyproject would lose an edit.
+   */
+  async lockedEnv (operation: string): Promise<EnvPaths> {
+    const env = await this.env()
+    const { acquireEnvLock } = await import('../env')
+    this.locks.push(await acquireEnvLock(env, `comfydock ${operation}`))
+    return env
+  }
+
+  async releaseLocks (): Promise<void> {
+    for (const lock of this.locks.splice(0)) await lock.release()
   }
 
   get onProgress (): OnProgress {
@@ -113,6 +129,7 @@ export function withContext<O = Record<string, unknown>> (fn: (ctx: CliContext, 
       await fn(ctx, args, opts)
     } finally {
       ctx.close()
+      await ctx.releaseLocks()
     }
   }
 }

@@ -98,6 +98,39 @@ describe('environment lock', () => {
     expect((await openGit(fx.env.cec).log({ limit: 1 }))[0].subject).toBe('after the wait')
   })
 
+  it('a manifest-writing command (workflow track) fails with ENV_BUSY or waits for the lock like commit, and leaves none behind', async () => {
+    fx.saveWorkflow('locked-track', graph('locked-track'))
+    const holder = await holdLock(fx, 'comfydock panel: install node packs')
+    try {
+      const busy = await cli(fx, ['workflow', 'track', 'locked-track'], { COMFYDOCK_LOCK_TIMEOUT_MS: '300' })
+      expect(busy.code).toBe(1)
+      expect(busy.stderr).toContain(`error[ENV_BUSY]: environment "locked" is busy (pid ${holder.pid}: comfydock panel: install node packs)`)
+      const manifest = await cli(fx, ['workflow', 'list', '--json'])
+      expect(JSON.parse(manifest.stdout).workflows.find((w: { name: string }) => w.name === 'locked-track').tracked).toBe(false)
+      const waiting = cli(fx, ['workflow', 'track', 'locked-track'])
+      setTimeout(() => holder.stdin!.end(), 500)
+      const res = await waiting
+      expect(res.code, res.stderr).toBe(0)
+    } finally {
+      holder.stdin!.end()
+      await exited(holder)
+    }
+    expect(existsSync(envLockFile(fx.env))).toBe(false)
+    const list = JSON.parse((await cli(fx, ['workflow', 'list', '--json'])).stdout)
+    expect(list.workflows.find((w: { name: string }) => w.name === 'locked-track').tracked).toBe(true)
+  })
+
+  it('a read-only command (workflow list) does not wait for the lock', async () => {
+    const holder = await holdLock(fx, 'comfydock commit')
+    try {
+      const status = await cli(fx, ['workflow', 'list', '--json'], { COMFYDOCK_LOCK_TIMEOUT_MS: '100' })
+      expect(status.code, status.stderr).toBe(0)
+    } finally {
+      holder.stdin!.end()
+      await exited(holder)
+    }
+  })
+
   it('takes over a lock left by a process that died', async () => {
     const holder = await holdLock(fx, 'comfydock commit')
     holder.kill('SIGKILL')

@@ -178,7 +178,7 @@ export function registerBundleCommands (program: Command): void {
     .action(withContext<{ models: ModelStrategy, removeExtras?: boolean, dryRun?: boolean }>(async (ctx, _args, opts) => {
       const { applyRepair, planRepair } = await import('../../env')
       const ws = await ctx.workspace()
-      const env = await ctx.env()
+      const env = opts.dryRun ? await ctx.env() : await ctx.lockedEnv('repair')
       const ropts = { models: opts.models, removeExtras: opts.removeExtras, onProgress: ctx.onProgress }
       const plan = await planRepair(ws, env, ropts)
       if (plan.upToDate || opts.dryRun) {

@@ -189,7 +189,7 @@ export function registerModelCommands (program: Command): void {
       if (opts.criticality && !CRITICALITY.includes(opts.criticality)) {
         throw new ComfydockError('INVALID_ARGUMENT', `criticality "${opts.criticality}" is not one of ${CRITICALITY.join(', ')}`)
       }
-      const env = await ctx.env()
+      const env = await ctx.lockedEnv('model add')
       const m = await addModelToManifest(await ctx.workspace(), env, spec, {
         optional: opts.optional, criticality: opts.criticality as ManifestModel['criticality'] | undefined, workflow: opts.workflow, onProgress: ctx.onProgress,
         choose: (question, models) => ctx.select(question, models.map(x => ({ name: modelLine(x), value: x }))),
@@ -202,7 +202,7 @@ export function registerModelCommands (program: Command): void {
     .option('--workflow <name>', 'only from this workflow\'s list')
     .action(withContext<{ workflow?: string }>(async (ctx, [spec], opts) => {
       const { removeModelFromManifest } = await import('../../models')
-      const env = await ctx.env()
+      const env = await ctx.lockedEnv('model remove')
       const r = await removeModelFromManifest(env, spec, { workflow: opts.workflow })
       ctx.print(r, `Removed ${r.filename} (${r.hash}) from ${opts.workflow ? `workflow ${opts.workflow}` : env.name}.`)
     }))

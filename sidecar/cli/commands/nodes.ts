@@ -40,7 +40,7 @@ export function registerNodeCommands (program: Command): void {
     .option('--dev', 'track folders already in ComfyUI/custom_nodes as development nodes')
     .action(withContext<{ dev?: boolean }>(async (ctx, [ids], opts) => {
       const { addNodes } = await import('../../nodes')
-      const out = await addNodes(await ctx.workspace(), await ctx.env(), ids as string[], { dev: opts.dev, onProgress: ctx.onProgress })
+      const out = await addNodes(await ctx.workspace(), await ctx.lockedEnv('node add'), ids as string[], { dev: opts.dev, onProgress: ctx.onProgress })
       finish(ctx, out, batchText('Added', out))
     }))
 
@@ -49,7 +49,7 @@ export function registerNodeCommands (program: Command): void {
     .option('--force', 'also delete git pack folders holding uncommitted changes or local commits')
     .action(withContext<{ force?: boolean }>(async (ctx, [ids], opts) => {
       const { removeNodes } = await import('../../nodes')
-      const out = await removeNodes(await ctx.workspace(), await ctx.env(), ids as string[], { force: opts.force, onProgress: ctx.onProgress })
+      const out = await removeNodes(await ctx.workspace(), await ctx.lockedEnv('node remove'), ids as string[], { force: opts.force, onProgress: ctx.onProgress })
       finish(ctx, out, batchText('Removed', out, r => (r as { folder?: string }).folder === 'disabled' ? `renamed to ${r.entry?.name}.disabled` : 'folder deleted'))
     }))
 
@@ -80,7 +80,7 @@ export function registerNodeCommands (program: Command): void {
     .description('registry: latest or ID@version; git: newest commit of its ref or ID@ref; dev: re-scan requirements. Rolls back on failure')
     .action(withContext(async (ctx, [id]) => {
       const { updateNode } = await import('../../nodes')
-      const out = await updateNode(await ctx.workspace(), await ctx.env(), id as string, { onProgress: ctx.onProgress })
+      const out = await updateNode(await ctx.workspace(), await ctx.lockedEnv('node update'), id as string, { onProgress: ctx.onProgress })
       ctx.print(out, () => [
         out.changed ? `Updated ${out.id}: ${out.from} -> ${out.to}` : `${out.id} is already at ${out.to}`,
         ...(out.warnings ?? []).map(w => `warning: ${w}`),
@@ -93,7 +93,7 @@ export function registerNodeCommands (program: Command): void {
     .action(withContext<{ exclude?: string[] }>(async (ctx, _args, opts) => {
       const { planPrune, pruneNodes } = await import('../../nodes')
       const ws = await ctx.workspace()
-      const env = await ctx.env()
+      const env = await ctx.lockedEnv('node prune')
       const plan = await planPrune(env, opts.exclude)
       if (plan.remove.length === 0) {
         ctx.print({ plan, removed: [], confirmed: true }, 'Nothing to prune: every tracked pack is needed by a workflow (or is a development node).')

@@ -145,7 +145,7 @@ export function registerWorkflowCommands (program: Command): void {
       const { trackWorkflows } = await import('../../workflows')
       const names = (args[0] ?? []) as string[]
       if (!opts.all && names.length === 0) throw new ComfydockError('USAGE', 'name a workflow or pass --all', { hint: 'Run `comfydock workflow list` to see the saved workflows.' })
-      const added = await trackWorkflows(await ctx.env(), opts.all ? 'all' : names)
+      const added = await trackWorkflows(await ctx.lockedEnv('workflow track'), opts.all ? 'all' : names)
       ctx.print({ tracked: added }, added.length ? `Tracking ${added.join(', ')}. Record with \`comfydock commit -m "..."\`.` : 'Already tracked.')
     }))
 
@@ -153,7 +153,7 @@ export function registerWorkflowCommands (program: Command): void {
     .description('stop tracking workflows (the files in ComfyUI stay)')
     .action(withContext(async (ctx, args) => {
       const { untrackWorkflows } = await import('../../workflows')
-      const removed = await untrackWorkflows(await ctx.env(), args[0] as string[])
+      const removed = await untrackWorkflows(await ctx.lockedEnv('workflow untrack'), args[0] as string[])
       ctx.print({ untracked: removed }, `No longer tracking ${removed.join(', ')}.`)
     }))
 
@@ -194,7 +194,7 @@ export function registerWorkflowCommands (program: Command): void {
     .action(withContext<{ install?: boolean }>(async (ctx, [name], opts) => {
       const { resolveWorkflow } = await import('../../workflows')
       const ws = await ctx.workspace()
-      const env = await ctx.env()
+      const env = await ctx.lockedEnv('workflow resolve')
       const r = await resolveWorkflow(ws, env, name, { ...choosers(ctx), install: opts.install, onProgress: ctx.onProgress })
       ctx.print(r, () => {
         const lines = [`${style.bold(name)}`, renderResolution(r)]
@@ -212,7 +212,7 @@ export function registerWorkflowCommands (program: Command): void {
     .option('--ref <ref>', 'commit to take it from (see `comfydock log`); default: the last commit')
     .action(withContext<{ ref?: string }>(async (ctx, [name], opts) => {
       const { restoreWorkflow } = await import('../../workflows')
-      const env = await ctx.env()
+      const env = await ctx.lockedEnv('workflow restore')
       let r
       try {
         r = await restoreWorkflow(undefined, env, name, { ref: opts.ref })
@@ -230,7 +230,7 @@ export function registerWorkflowCommands (program: Command): void {
     .description('how much the workflow needs a model: required, flexible (a substitute works) or optional')
     .action(withContext(async (ctx, [workflow, modelName, level]) => {
       const { setModelImportance } = await import('../../workflows')
-      const r = await setModelImportance(await ctx.env(), workflow, modelName, level)
+      const r = await setModelImportance(await ctx.lockedEnv('workflow model importance'), workflow, modelName, level)
       ctx.print(r, `${r.model} is ${r.criticality} for ${r.workflow}.`)
     }))
 }

@@ -22,7 +22,10 @@ export const resolveMethods: MethodTable = {
     changes: true,
     async run (ctx, params) {
       const { addNodes } = await import('../../nodes')
-      const out = await addNodes(ctx.workspace, ctx.env, params.specs, { onProgress: ctx.onProgress, signal: ctx.signal })
+      const { withEnvLock } = await import('../../env')
+      // The queue serializes this sidecar's own writes; the lock keeps a CLI in another process out of pyproject.
+      const out = await withEnvLock(ctx.env, 'comfydock panel: install node packs',
+        () => addNodes(ctx.workspace, ctx.env, params.specs, { onProgress: ctx.onProgress, signal: ctx.signal }), { signal: ctx.signal })
       return {
         installed: out.results.filter(r => r.ok).map(r => r.id ?? r.spec),
         failed: out.results.filter(r => !r.ok).map(r => ({ spec: r.spec, error: r.error ?? { code: 'NODE_INSTALL_FAILED' as const, message: `could not add ${r.spec}` } })),
