@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import Database from 'better-sqlite3'
 import { spawn } from 'node:child_process'
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
@@ -23,6 +24,8 @@ function setup (): { ws: string, models: string, pyproject: string } {
     '[tool.comfydock]', 'comfyui_version = "v0.3.7"', '',
     '[tool.comfydock.workflows.portrait]', 'path = "workflows/portrait.json"', 'nodes = []', '',
   ].join('\n'))
+  // Like every real environment, .cec is a git repository (commands that write it take a lock inside .git).
+  execFileSync('git', ['init', '-q', join(ws, 'environments', 'dev', '.cec')])
   return { ws, models: join(ws, 'models'), pyproject }
 }
 
