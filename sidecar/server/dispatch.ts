@@ -76,7 +76,22 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Resolving the workspace and environment is async; done concurrently, two calls from one client could
+   * reach the queue in the wrong order. Admission runs that step (and the enqueue) in arrival order; the
+   * work itself still runs concurrently, so reads never wait behind a long install.
+   */
+  private admission: Promise<unknown> = Promise.resolve()
+
   private async invoke (method: MethodName, params: Record<string, unknown>, id: string, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<unknown> {
+    const admitted = this.admission.then(() => this.admit(method, params, id, emit, signal))
+    this.admission = admitted.then(() => {}, () => {})
+    // `job` is wrapped so that awaiting admission does not wait for the work itself.
+    const { job } = await admitted
+    return job
+  }
+
+  private async admit (method: MethodName, params: Record<string, unknown>, id: string, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<{ job: Promise<unknown> }> {
     const spec = this.opts.methods[method] as MethodSpec<MethodName>
     // a fresh read each time: the CLI may have switched the active env or changed settings meanwhile
     const workspace = await Workspace.open(this.opts.workspaceRoot)
@@ -85,7 +100,7 @@ export class Dispatcher {
     }
     const base = { workspace, onProgress, signal, methods: this.methodNames, exportsDir: this.opts.exportsDir }
     if (spec.scope === 'none') {
-      return spec.run({ ...base, env: undefined as never }, params as never)
+      return { job: spec.run({ ...base, env: undefined as never }, params as never) }
     }
     const env = await workspace.resolveEnv(params.env as string | undefined)
     const work = async (): Promise<unknown> => {
@@ -94,6 +109,6 @@ export class Dispatcher {
       if (spec.changes) this.opts.broadcast({ v: PROTOCOL_VERSION, type: 'event', event: 'changed', env: env.name, method })
       return result
     }
-    return spec.exclusive ? this.queue.run(env.name, work) : work()
+    return { job: spec.exclusive ? this.queue.run(env.name, work) : work() }
   }
 }
