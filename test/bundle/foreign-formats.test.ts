@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importBundle, parseManagerSnapshot } from '../../sidecar/bundle'
 import { readManifest } from '../../sidecar/manifest'
 import { makeTempDir } from '../support/temp-dir'
-import { runCliAsync } from './support/cli-async'
+import { runCliAsync } from '../support/cli'
 import { CORPUS } from './support/env-on-disk'
 import { makeWorld, type World } from './support/world'
 

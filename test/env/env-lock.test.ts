@@ -5,7 +5,7 @@ import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { acquireEnvLock, envLockFile, withEnvLock } from '../../sidecar/env'
 import { openGit } from '../../sidecar/git'
-import { CLI } from '../support/cli'
+import { runCliAsync, type CliResult } from '../support/cli'
 import { makeTempDir } from '../support/temp-dir'
 import { makeEnvFixture, type EnvFixture } from '../workflows/env-fixture'
 
@@ -20,19 +20,9 @@ const graph = (note: string): Record<string, unknown> => ({
   version: 0.4,
 })
 
-interface Exit { code: number, stdout: string, stderr: string }
-
 /** The built CLI as its own process, without blocking the test (several run at once). */
-function cli (fx: EnvFixture, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--workspace', fx.ws.root, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
-    child.once('error', reject)
-    child.once('close', code => resolve({ code: code ?? 1, stdout, stderr }))
-  })
+function cli (fx: EnvFixture, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCliAsync(args, { workspace: fx.ws.root, env })
 }
 
 let holderScript: string

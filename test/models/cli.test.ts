@@ -4,10 +4,9 @@ import { spawn } from 'node:child_process'
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, runCli } from '../support/cli'
+import { CLI, runCli, runCliAsync } from '../support/cli'
 import { startFileServer, type FileServer } from '../support/file-server'
 import { makeTempDir } from '../support/temp-dir'
-import { runCliAsync } from './run-cli-async'
 
 function put (file: string, content: string | Buffer): void {
   mkdirSync(join(file, '..'), { recursive: true })

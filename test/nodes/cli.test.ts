@@ -1,8 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, runCli } from '../support/cli'
+import { runCli, runCliAsync, type CliResult } from '../support/cli'
 import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
@@ -14,16 +14,8 @@ let ws: string
 let envRoot: string
 let pipEnv: Record<string, string>
 /** Runs the built CLI without blocking this process: the registry server lives in it and must answer. */
-function cli (args: string[]): Promise<{ code: number, stdout: string, stderr: string, json: () => any }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--workspace', ws, '-e', 'main', ...args], { env: { ...process.env, NO_COLOR: '1', ...pipEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-    child.on('error', reject)
-    child.on('close', code => resolve({ code: code ?? 1, stdout, stderr, json: () => JSON.parse(stdout) }))
-  })
+function cli (args: string[]): Promise<CliResult> {
+  return runCliAsync(['-e', 'main', ...args], { workspace: ws, env: pipEnv })
 }
 
 beforeAll(async () => {
