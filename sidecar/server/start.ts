@@ -35,15 +35,11 @@ export interface Sidecar {
   exportsDir: string
 }
 
-/** Where `env.export` writes bundles and `/downloads/` reads them. */
-export function exportsDirOf (workspaceRoot: string): string {
-  return workspacePaths(workspaceRoot).exports
-}
-
 /** The app and its parts, not yet listening; `broadcast` reaches the WebSocket clients once attached. */
 export function createSidecar (opts: SidecarOptions, broadcast: (frame: EventFrame) => void = () => {}): Sidecar {
   const policy = new SecurityPolicy({ token: opts.token, origins: opts.origins, port: opts.port })
-  const exportsDir = exportsDirOf(opts.workspaceRoot)
+  // where `env.export` writes bundles and `/downloads/` reads them
+  const exportsDir = workspacePaths(opts.workspaceRoot).exports
   const dispatcher = new Dispatcher({ workspaceRoot: opts.workspaceRoot, methods: opts.methods ?? defaultMethods(), exportsDir, broadcast })
   return { app: createApp({ policy, dispatcher, exportsDir }), policy, dispatcher, exportsDir }
 }
