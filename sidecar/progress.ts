@@ -3,6 +3,7 @@
  * Core functions take `onProgress` in their options and never print.
  */
 import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import type { OnProgress, ProgressEvent } from './protocol'
 
 export interface Task {
@@ -23,6 +24,13 @@ export interface TaskOptions {
 
 const noop: OnProgress = () => {}
 
+/**
+ * Numeric progress goes out at most this often per task, or per 1% of a known total. Scans and
+ * downloads advance per file or per chunk; unthrottled, that is thousands of NDJSON lines and panel
+ * messages for one bar.
+ */
+export const PROGRESS_INTERVAL_MS = 100
+
 let counter = 0
 function nextId (): string {
   counter += 1
@@ -34,12 +42,21 @@ export function startTask (onProgress: OnProgress | undefined, label: string, op
   const id = nextId()
   let total = opts.total
   let ended = false
+  let lastSent = -Infinity
+  let lastCurrent = 0
   const base = (): Pick<ProgressEvent, 'op' | 'parent' | 'label' | 'unit'> =>
     ({ op: id, ...(parent ? { parent } : {}), label, ...(opts.unit ? { unit: opts.unit } : {}) })
   emit({ ...base(), phase: 'start', ...(total !== undefined ? { total, current: 0 } : {}) })
   return {
     id,
     advance (current, message) {
+      // A message (a package pip is fetching), the last step and each 1% of the total always go out;
+      // counts in between are sampled by time.
+      const now = performance.now()
+      const visible = total !== undefined && total > 0 && Math.abs(current - lastCurrent) >= total / 100
+      if (message === undefined && current !== total && !visible && now - lastSent < PROGRESS_INTERVAL_MS) return
+      lastSent = now
+      lastCurrent = current
       emit({ ...base(), phase: 'progress', current, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) })
     },
     setTotal (t) { total = t },
