@@ -87,6 +87,24 @@ describe('downloadModel', () => {
     expect(m.relPath).toBe('checkpoints/page_model.safetensors')
   })
 
+  it('takes the newest version (CivitAI lists it first) from a model page URL without a version id', async () => {
+    const data = bytes(40_000, 13)
+    civ.civitai(991, 'newest.safetensors', data, { meta: { model: { name: 'y', type: 'TextualInversion' } } })
+    civ.civitai(990, 'older.safetensors', bytes(40_000, 17))
+    civ.json('/api/v1/models/99', { id: 99, name: 'y', type: 'TextualInversion', modelVersions: [{ id: 991, name: 'v2' }, { id: 990, name: 'v1' }] })
+    const m = await downloadModel(ws, { url: `${civ.url}/models/99/some-embedding` })
+    expect(m.relPath).toBe('embeddings/newest.safetensors')
+    expect(readFileSync(join(ws.modelsDir, 'embeddings/newest.safetensors')).equals(data)).toBe(true)
+    expect(m.sources).toEqual([{ type: 'civitai', url: `${civ.url}/api/download/models/991` }])
+  })
+
+  it('says which URL to pass when a CivitAI model page has no downloadable version', async () => {
+    civ.json('/api/v1/models/98', { id: 98, name: 'gone', modelVersions: [] })
+    const err = await rejection(downloadModel(ws, { url: `${civ.url}/models/98` }))
+    expect(err.code).toBe('MODEL_NOT_FOUND')
+    expect(err.hint).toContain('modelVersionId')
+  })
+
   it('asks for a category when a direct URL does not say where the model goes', async () => {
     cdn.file('/files/mystery.safetensors', bytes(1000, 9))
     const err = await rejection(downloadModel(ws, { url: `${cdn.url}/files/mystery.safetensors` }))
