@@ -13,7 +13,7 @@ import { Blake3Hasher } from '@napi-rs/blake-hash'
 import { Worker } from 'node:worker_threads'
 import { blake3File, fullHash, ModelIndex, sampleRanges, defaultPoolSize, syncIndexWith } from '../sidecar/models'
 import { downloadFile } from '../sidecar/net'
-import { median, printRows, printValue, time, type Row } from './report'
+import { interleavedMedians, median, printRows, printValue, time, type Row } from './report'
 
 const MiB = 1024 * 1024
 const has = (cmd: string): boolean => spawnSync('which', [cmd]).status === 0
@@ -58,18 +58,6 @@ function dropFromPageCache (paths: string[]): boolean {
   return spawnSync('python3', ['-c', script], { input: paths.join('\0') }).status === 0
 }
 
-/** Median time of each function over n rounds; every run starts with the files out of the page cache. */
-async function coldMedians (n: number, paths: string[], fns: Array<() => unknown>): Promise<number[]> {
-  const times = fns.map(() => [] as number[])
-  for (let i = 0; i < n; i++) {
-    for (const [j, fn] of fns.entries()) {
-      dropFromPageCache(paths)
-      times[j].push((await time(fn)).ms)
-    }
-  }
-  return times.map(t => t.sort((a, b) => a - b)[Math.floor(n / 2)])
-}
-
 function writeBigFile (file: string, bytes: number): void {
   const block = randomBytes(4 * MiB)
   const fd = openSync(file, 'w')
@@ -91,7 +79,7 @@ async function hashing (): Promise<void> {
     rows.push({ name: `full BLAKE3, ${gib} GiB`, ours: ours3, reference: await median(3, () => run('b3sum', ['--num-threads', '1', file])), referenceName: 'b3sum --num-threads 1', goal: '>= 1.2x' })
     // The same file read from disk, as a model file usually is: the disk, not the hash, sets the pace.
     if (dropFromPageCache([file])) {
-      const [ours, reference] = await coldMedians(3, [file], [() => blake3File(file), () => run('b3sum', [file])])
+      const [ours, reference] = await interleavedMedians(3, [() => blake3File(file), () => run('b3sum', [file])], () => dropFromPageCache([file]))
       rows.push({ name: `full BLAKE3, ${gib} GiB, cold cache`, ours, reference, referenceName: 'b3sum (all threads)' })
       run('cat', [file]) // warm again for the rows below
     }
@@ -177,8 +165,7 @@ async function scanning (): Promise<void> {
   const rows: Row[] = []
   const paths = files.map(f => f.path)
   if (dropFromPageCache(paths)) {
-    // Interleaved, so a slow spell of the disk hits both sides alike.
-    const [ours, reference] = await coldMedians(5, paths, [fresh(), plainRead])
+    const [ours, reference] = await interleavedMedians(5, [fresh(), plainRead], () => dropFromPageCache(paths))
     rows.push({ name: `${title}, cold cache`, ours, reference, referenceName: 'plain read, 1 thread', goal: '>= 0.8x' })
   } else {
     console.log('  (cannot evict files from the page cache here: no python3 with os.posix_fadvise; cold row skipped)')
@@ -226,12 +213,15 @@ async function downloading (): Promise<void> {
   const port = await new Promise<string>(resolve => server.stdout.once('data', d => resolve(String(d).trim())))
   const url = `http://127.0.0.1:${port}/model.bin`
   try {
-    const ours = await median(3, async () => { const dest = join(dir, 'dl-ours.bin'); await downloadFile(url, dest); rmSync(dest) })
-    const curl = await median(3, () => { const dest = join(dir, 'dl-curl.bin'); run('curl', ['-s', '-o', dest, url]); rmSync(dest) })
-    const curlHashed = await median(3, () => { const dest = join(dir, 'dl-curl.bin'); run('curl', ['-s', '-o', dest, url]); run('openssl', ['dgst', '-sha256', dest]); rmSync(dest) })
+    // Each writes 1 GiB, so the disk's writeback of earlier runs weighs on later ones: take turns.
+    const ours = async (): Promise<void> => { const dest = join(dir, 'dl-ours.bin'); await downloadFile(url, dest); rmSync(dest) }
+    const curlOnly = (): void => { const dest = join(dir, 'dl-curl.bin'); run('curl', ['-s', '-o', dest, url]); rmSync(dest) }
+    const curlHashed = (): void => { const dest = join(dir, 'dl-curl.bin'); run('curl', ['-s', '-o', dest, url]); run('openssl', ['dgst', '-sha256', dest]); rmSync(dest) }
+    await ours(); curlOnly() // warm-up
+    const [oursMs, curlMs, curlHashedMs] = await interleavedMedians(5, [ours, curlOnly, curlHashed])
     printRows('downloading 1 GiB from loopback (ms, lower is better)', [
-      { name: 'download + BLAKE3 + SHA-256', ours, reference: curl, referenceName: 'curl -o (no hash)', goal: '>= 0.9x' },
-      { name: 'download + BLAKE3 + SHA-256', ours, reference: curlHashed, referenceName: 'curl -o; openssl sha256' },
+      { name: 'download + BLAKE3 + SHA-256', ours: oursMs, reference: curlMs, referenceName: 'curl -o (no hash)', goal: '>= 0.9x' },
+      { name: 'download + BLAKE3 + SHA-256', ours: oursMs, reference: curlHashedMs, referenceName: 'curl -o; openssl sha256' },
     ])
   } finally {
     server.kill()

@@ -27,6 +27,21 @@ export async function median (n: number, fn: () => Promise<unknown> | unknown, w
   return times[Math.floor(times.length / 2)]
 }
 
+/**
+ * Median time of each function over n rounds, the functions taking turns within a round so a slow
+ * spell of the machine (or of its disk) hits every side alike. `before` runs untimed before each run.
+ */
+export async function interleavedMedians (n: number, fns: Array<() => Promise<unknown> | unknown>, before?: () => void): Promise<number[]> {
+  const times = fns.map(() => [] as number[])
+  for (let i = 0; i < n; i++) {
+    for (const [j, fn] of fns.entries()) {
+      before?.()
+      times[j].push((await time(fn)).ms)
+    }
+  }
+  return times.map(t => t.sort((a, b) => a - b)[Math.floor(n / 2)])
+}
+
 export function printRows (title: string, rows: Row[]): void {
   console.log(`\n${title}`)
   for (const r of rows) {
