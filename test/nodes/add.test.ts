@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -97,6 +98,42 @@ describe('node add', () => {
     const entry = (await readManifest(env.pyproject)).tool.comfydock.nodes!['my-git-pack']
     expect(entry).toEqual({ name: 'my-git-pack', repository: daemon.urlOf('my-git-pack'), version: repo.commits[0], source: 'git', ref: 'v1.0' })
     expect(readFileSync(join(env.customNodes, 'my-git-pack', '__init__.py'), 'utf8')).toBe('V = 1\n')
+  })
+
+  it('checks out the submodules of a git pack at the commits the pack pins', async () => {
+    const lib = makeGitRepo(join(repos, 'vendored-lib'), [{ files: { 'lib.py': 'LIB = 1\n' } }, { files: { 'lib.py': 'LIB = 2\n' } }])
+    const d = await startGitDaemon(repos)
+    try {
+      const pack = makeGitRepo(join(repos, 'pack-with-submodule'), [{ files: { '__init__.py': 'from .vendor.lib import lib\n' } }])
+      execFileSync('git', ['-C', pack.path, 'submodule', 'add', '-q', d.urlOf('vendored-lib'), 'vendor/lib'])
+      execFileSync('git', ['-C', join(pack.path, 'vendor/lib'), 'checkout', '-q', lib.commits[0]])
+      pack.commit({}, { message: 'pin the vendored lib at its first commit' })
+      const { ws, env } = await setup()
+      const out = await addNodes(ws, env, [d.urlOf('pack-with-submodule')], { syncPython: false })
+      expect(out.results[0]).toMatchObject({ ok: true, id: 'pack-with-submodule' })
+      expect(readFileSync(join(env.customNodes, 'pack-with-submodule', 'vendor/lib/lib.py'), 'utf8')).toBe('LIB = 1\n')
+    } finally {
+      await d.stop()
+    }
+  })
+
+  it('fails a git pack whose submodule cannot be fetched, and leaves no half-installed folder', async () => {
+    const d = await startGitDaemon(repos)
+    try {
+      const pack = makeGitRepo(join(repos, 'pack-broken-submodule'), [{ files: { '__init__.py': '\n' } }])
+      makeGitRepo(join(repos, 'lib-that-goes-away'), [{ files: { 'x.py': '1\n' } }])
+      execFileSync('git', ['-C', pack.path, 'submodule', 'add', '-q', d.urlOf('lib-that-goes-away'), 'vendor/x'])
+      pack.commit({}, { message: 'add submodule' })
+      rmSync(join(repos, 'lib-that-goes-away'), { recursive: true })
+      const { ws, env } = await setup()
+      const out = await addNodes(ws, env, [d.urlOf('pack-broken-submodule')], { syncPython: false })
+      expect(out.results[0]).toMatchObject({ ok: false })
+      expect(out.results[0].error).toMatchObject({ code: 'NODE_INSTALL_FAILED' })
+      expect(out.results[0].error?.message).toContain('submodules')
+      expect(existsSync(join(env.customNodes, 'pack-broken-submodule'))).toBe(false)
+    } finally {
+      await d.stop()
+    }
   })
 
   it('installs a mirrored git pack in another environment with the git server stopped', async () => {

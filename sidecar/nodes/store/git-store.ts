@@ -1,7 +1,8 @@
 /**
  * @module Bare mirrors of git packs, one per repository URL (`git/<sha256(url)[:16]>.git`). Refs resolve
  * to full commits against the mirror; an install clones the mirror locally and checks out the pinned
- * commit, so a pack already mirrored installs again without the network.
+ * commit, so a pack already mirrored installs again without the network (its submodules, if it has
+ * any, are fetched from their own remotes).
  */
 import { createHash } from 'node:crypto'
 import { mkdir, rename, rm } from 'node:fs/promises'
@@ -84,6 +85,16 @@ export function createGitStore (root: string) {
       await git(['-C', dest, 'remote', 'set-url', 'origin', url])
       const head = (await git(['-C', dest, 'rev-parse', 'HEAD'])).stdout.trim()
       if (head !== commit) throw new ComfydockError('NODE_INSTALL_FAILED', `checked out ${head} instead of the pinned ${commit}`)
+      // Submodules come after origin points at the real remote, so relative submodule URLs resolve
+      // against it. They are pinned by the pack's commit; they are fetched, not mirrored.
+      if (await pathExists(join(dest, '.gitmodules'))) {
+        const sub = await git(['-C', dest, 'submodule', 'update', '--init', '--recursive', '--quiet'], { allowFailure: true })
+        if (sub.code !== 0) {
+          throw new ComfydockError('NODE_INSTALL_FAILED', `cannot fetch the submodules of ${redactSecrets(url)}: ${sub.stderr.trim().split('\n').pop() ?? ''}`, {
+            hint: 'The pack needs its submodules to run. Check that their repositories are reachable (see its .gitmodules), then run the command again.',
+          })
+        }
+      }
     },
   }
 }
