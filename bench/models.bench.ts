@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, createReadStream, ftruncateSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, createReadStream, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Blake3Hasher } from '@napi-rs/blake-hash'
@@ -20,9 +20,12 @@ const has = (cmd: string): boolean => spawnSync('which', [cmd]).status === 0
 const run = (cmd: string, args: string[]): void => { execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] }) }
 
 if (process.argv[2] === '--rss-child') {
-  // Child: hash one file and report peak RSS (KiB on Linux) of this process alone.
+  // Child: hash one file and report the peak RSS (KiB) of this process alone. On Linux that is VmHWM:
+  // getrusage's maxRSS survives exec, so it reports the bench process's size at fork when that is larger.
   await fullHash(process.argv[3])
-  process.stdout.write(String(process.resourceUsage().maxRSS))
+  let kib = process.resourceUsage().maxRSS
+  try { kib = Number(/VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? kib) } catch { /* not Linux */ }
+  process.stdout.write(String(kib))
   process.exit(0)
 }
 
