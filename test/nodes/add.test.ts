@@ -112,6 +112,18 @@ describe('node add', () => {
       const out = await addNodes(ws, env, [d.urlOf('pack-with-submodule')], { syncPython: false })
       expect(out.results[0]).toMatchObject({ ok: true, id: 'pack-with-submodule' })
       expect(readFileSync(join(env.customNodes, 'pack-with-submodule', 'vendor/lib/lib.py'), 'utf8')).toBe('LIB = 1\n')
+      // the checkout points at the real remote, not at the workspace's mirror
+      const origin = execFileSync('git', ['-C', join(env.customNodes, 'pack-with-submodule', 'vendor/lib'), 'remote', 'get-url', 'origin'], { encoding: 'utf8' }).trim()
+      expect(origin).toBe(d.urlOf('vendored-lib'))
+
+      // Both repositories are mirrored: another environment installs the pack with the git server stopped.
+      await d.stop()
+      const env2 = ws.env('e2')
+      mkdirSync(env2.customNodes, { recursive: true })
+      await writeManifest(env2.pyproject, { project: { name: 'comfydock-env-e2', version: '0.1.0', dependencies: [] }, tool: { comfydock: {} } })
+      const again = await addNodes(ws, env2, [`${d.urlOf('pack-with-submodule')}@${out.results[0].entry!.version}`], { syncPython: false })
+      expect(again.results[0]).toMatchObject({ ok: true })
+      expect(readFileSync(join(env2.customNodes, 'pack-with-submodule', 'vendor/lib/lib.py'), 'utf8')).toBe('LIB = 1\n')
     } finally {
       await d.stop()
     }

@@ -1,8 +1,8 @@
 /**
  * @module Bare mirrors of git packs, one per repository URL (`git/<sha256(url)[:16]>.git`). Refs resolve
  * to full commits against the mirror; an install clones the mirror locally and checks out the pinned
- * commit, so a pack already mirrored installs again without the network (its submodules, if it has
- * any, are fetched from their own remotes).
+ * commit, so a pack already mirrored installs again without the network (its first-level submodules
+ * are mirrored the same way).
  */
 import { createHash } from 'node:crypto'
 import { mkdir, rename, rm } from 'node:fs/promises'
@@ -58,6 +58,48 @@ export function createGitStore (root: string) {
     return res.code === 0 ? res.stdout.trim() : undefined
   }
 
+  /** True when the mirror of `url` has `commit`, fetching it first if needed; false when it cannot be had. */
+  async function mirrorHas (url: string, commit: string): Promise<boolean> {
+    const mirror = mirrorOf(url)
+    if (await pathExists(mirror) && await revParse(mirror, commit)) return true
+    try { await sync(url) } catch { return false }
+    return (await revParse(mirror, commit)) !== undefined
+  }
+
+  /**
+   * The pack's submodules at the commits it pins. Run after origin points at the real remote, so
+   * relative submodule URLs resolve against it. First-level submodules come through mirrors like
+   * packs (a later install needs no network), by pointing each one's URL at its mirror for the
+   * clone and back afterwards; nested ones are fetched from their remotes.
+   */
+  async function checkoutSubmodules (url: string, dest: string): Promise<void> {
+    await git(['-C', dest, 'submodule', '--quiet', 'init'])
+    const urls = await git(['-C', dest, 'config', '--get-regexp', '^submodule\\..*\\.url$'], { allowFailure: true })
+    const viaMirror: Array<{ name: string, path: string, url: string }> = []
+    for (const line of urls.stdout.split('\n').filter(Boolean)) {
+      const m = /^submodule\.(.+)\.url (.+)$/.exec(line)
+      if (!m) continue
+      const [, name, subUrl] = m
+      const path = (await git(['-C', dest, 'config', '-f', '.gitmodules', '--get', `submodule.${name}.path`], { allowFailure: true })).stdout.trim()
+      const pinned = path ? (await git(['-C', dest, 'rev-parse', '--verify', '--quiet', `HEAD:${path}`], { allowFailure: true })).stdout.trim() : ''
+      if (!pinned || !(await mirrorHas(subUrl, pinned))) continue // git fetches it itself below, or says why not
+      await git(['-C', dest, 'config', `submodule.${name}.url`, mirrorOf(subUrl)])
+      viaMirror.push({ name, path, url: subUrl })
+    }
+    // Mirrors are local paths; git refuses the file transport for submodules unless allowed.
+    const first = await git(['-c', 'protocol.file.allow=always', '-C', dest, 'submodule', 'update', '--quiet'], { allowFailure: true })
+    for (const sub of viaMirror) {
+      await git(['-C', dest, 'config', `submodule.${sub.name}.url`, sub.url])
+      if (first.code === 0) await git(['-C', join(dest, sub.path), 'remote', 'set-url', 'origin', sub.url])
+    }
+    const res = first.code === 0 ? await git(['-C', dest, 'submodule', 'update', '--init', '--recursive', '--quiet'], { allowFailure: true }) : first
+    if (res.code !== 0) {
+      throw new ComfydockError('NODE_INSTALL_FAILED', `cannot fetch the submodules of ${redactSecrets(url)}: ${res.stderr.trim().split('\n').pop() ?? ''}`, {
+        hint: 'The pack needs its submodules to run. Check that their repositories are reachable (see its .gitmodules), then run the command again.',
+      })
+    }
+  }
+
   return {
     mirrorOf,
     /** The full commit `ref` (default: the remote's HEAD) points at now. A full sha already mirrored needs no network. */
@@ -85,16 +127,7 @@ export function createGitStore (root: string) {
       await git(['-C', dest, 'remote', 'set-url', 'origin', url])
       const head = (await git(['-C', dest, 'rev-parse', 'HEAD'])).stdout.trim()
       if (head !== commit) throw new ComfydockError('NODE_INSTALL_FAILED', `checked out ${head} instead of the pinned ${commit}`)
-      // Submodules come after origin points at the real remote, so relative submodule URLs resolve
-      // against it. They are pinned by the pack's commit; they are fetched, not mirrored.
-      if (await pathExists(join(dest, '.gitmodules'))) {
-        const sub = await git(['-C', dest, 'submodule', 'update', '--init', '--recursive', '--quiet'], { allowFailure: true })
-        if (sub.code !== 0) {
-          throw new ComfydockError('NODE_INSTALL_FAILED', `cannot fetch the submodules of ${redactSecrets(url)}: ${sub.stderr.trim().split('\n').pop() ?? ''}`, {
-            hint: 'The pack needs its submodules to run. Check that their repositories are reachable (see its .gitmodules), then run the command again.',
-          })
-        }
-      }
+      if (await pathExists(join(dest, '.gitmodules'))) await checkoutSubmodules(url, dest)
     },
   }
 }
