@@ -105,7 +105,7 @@ export async function startGitDaemon (basePath: string): Promise<GitDaemon> {
   return {
     urlOf: name => `${base}/${name}`,
     stop: () => new Promise<void>(resolve => {
-      if (child.exitCode !== null) return resolve()
+      if (child.exitCode !== null || child.signalCode !== null) return resolve() // already stopped
       child.once('exit', () => resolve())
       child.kill()
     }),
