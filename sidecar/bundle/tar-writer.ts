@@ -99,6 +99,8 @@ export async function writeTarGz (dest: string, sources: TarSource[], opts: TarW
   } catch (err) {
     gzip.destroy()
     out.destroy()
+    // The file may still be opening (a cancel at once): removed before that, it would appear after.
+    await closed.catch(() => undefined)
     await rm(tmp, { force: true })
     throw err
   }
