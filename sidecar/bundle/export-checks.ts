@@ -3,6 +3,7 @@
  * workflows have no unresolved required models, and its development nodes are present and not
  * too large. Problems are gathered first so the user sees them all at once.
  */
+import { collectModelNeeds } from '../env'
 import { ComfydockError } from '../errors'
 import { pathExists } from '../fs'
 import { openGit } from '../git'
@@ -76,18 +77,13 @@ export function findUnresolvedWorkflows (doc: Pyproject): UnresolvedWorkflow[] {
   return out
 }
 
-/** Filenames of models referenced by hash whose manifest entry lists no source. */
+/**
+ * Filenames of non-optional models (used by a workflow, or added for the environment itself) that
+ * are known by hash but have no download source.
+ */
 export function findModelsWithoutSource (doc: Pyproject): string[] {
-  const c = doc.tool.comfydock
-  const names = new Set<string>()
-  for (const wf of Object.values(c.workflows ?? {})) {
-    for (const m of wf.models ?? []) {
-      if (!m.hash || m.criticality === 'optional') continue
-      const global = c.models?.[m.hash]
-      if (!(global?.sources?.length) && !(m.sources?.length)) names.add(global?.filename ?? m.filename)
-    }
-  }
-  return [...names].sort()
+  const names = collectModelNeeds(doc).filter(n => n.hash && n.criticality !== 'optional' && n.sources.length === 0).map(n => n.filename)
+  return [...new Set(names)].sort()
 }
 
 export interface CheckOptions {

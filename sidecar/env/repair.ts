@@ -16,8 +16,9 @@ import type { ErrorPayload, OnProgress } from '../protocol'
 import { startTask, withTask } from '../progress'
 import { openPythonBackend } from '../python'
 import { strongest } from '../workflows'
-import type { Criticality } from '../manifest'
+import type { Criticality, ModelEntry } from '../manifest'
 import type { EnvPaths, Workspace } from '../workspace'
+import { neededFor } from './needed-for'
 import type { StatusSection } from './status'
 
 export type ModelStrategy = 'all' | 'required' | 'skip'
@@ -37,7 +38,10 @@ export interface ModelNeed {
   present: boolean
 }
 
-/** Every model the manifest's workflows reference, once per hash, with the strongest criticality. */
+/**
+ * Every model the environment needs, once per hash, with the strongest criticality: what its workflows
+ * reference, and global entries given a criticality of their own (`model add` without a workflow).
+ */
 export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
   const c = doc.tool.comfydock
   const byKey = new Map<string, ModelNeed>()
@@ -61,8 +65,24 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
       })
     }
   }
+  for (const [hash, g] of Object.entries(c.models ?? {})) {
+    const own = explicitCriticality(g)
+    if (!own) continue // written by a workflow commit: needed only through its workflows
+    const seen = byKey.get(hash)
+    if (seen) { seen.criticality = strongest(seen.criticality, own); continue }
+    byKey.set(hash, {
+      key: hash, hash, filename: g.filename, relativePath: g.relative_path ?? (g.category ? `${g.category}/${g.filename}` : undefined),
+      category: g.category, size: g.size, criticality: own, workflows: [], sources: [...new Set(g.sources ?? [])], present: false,
+    })
+  }
   return [...byKey.values()]
 }
+
+function explicitCriticality (entry: ModelEntry): Criticality | undefined {
+  const c = entry.criticality
+  return c === 'required' || c === 'flexible' || c === 'optional' ? c : undefined
+}
+
 
 /** Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path. */
 export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Promise<ModelNeed[]> {
@@ -219,7 +239,7 @@ export async function getRepairStatus (ws: Workspace, env: EnvPaths, doc: Pyproj
   const plan = await planFiles(ws, env, doc, { models: 'all' })
   const missingModels = [...plan.models.download, ...plan.models.unavailable]
   const details = [
-    ...missingModels.map(m => `model ${m.filename} missing (${m.criticality}, for ${m.workflows.join(', ')})${m.sources.length ? '' : ' - no download source'}`),
+    ...missingModels.map(m => `model ${m.filename} missing (${m.criticality}, ${neededFor(m)})${m.sources.length ? '' : ' - no download source'}`),
     ...plan.nodes.missing.map(id => `pack ${id} not installed`),
     ...plan.nodes.mismatched.map(m => `pack ${m.id} at ${m.actual.slice(0, 12)}, pinned ${m.expected.slice(0, 12)}`),
     ...plan.workflows.restore.map(w => `workflow ${w} committed but missing from ComfyUI`),

@@ -127,6 +127,25 @@ describe('repair', () => {
     expect(existsSync(join(env.userWorkflows, 'default.json'))).toBe(true)
   })
 
+  it('downloads a model added with `model add` and no workflow, which status shows as added to the environment', async () => {
+    const ws = await importedEnv('explicit')
+    const env = ws.env('env')
+    world.files.file('/files/4x_extra.pth', Buffer.from('an upscaler this environment wants though no workflow uses it yet'))
+    const add = await runCliAsync(['-e', 'env', 'model', 'add', `${world.files.url}/files/4x_extra.pth`, '--category', 'upscale_models', '--json'], { workspace: ws.root })
+    expect(add.code, add.stderr).toBe(0)
+    const added = add.json() as { hash: string, criticality: string, workflows: string[] }
+    expect(added).toMatchObject({ criticality: 'flexible', workflows: [] })
+
+    rmSync(join(ws.modelsDir, 'upscale_models/4x_extra.pth'))
+    const section = await getRepairStatus(ws, env, await readManifest(env.pyproject))
+    expect(section.missing_models).toEqual([{ filename: '4x_extra.pth', hash: added.hash, criticality: 'flexible', workflows: [], has_source: true }])
+    expect(section.details).toContain('model 4x_extra.pth missing (flexible, added to the environment)')
+    const res = await runCliAsync(['-e', 'env', 'repair', '--yes'], { workspace: ws.root })
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout).toContain('Models: 1 downloaded')
+    expect(existsSync(join(ws.modelsDir, 'upscale_models/4x_extra.pth'))).toBe(true)
+  })
+
   it('downloads only required models with --models required and lists the rest as skipped', async () => {
     const ws = await importedEnv('required')
     const env = ws.env('env')

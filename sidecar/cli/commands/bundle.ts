@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander'
 import type { ExportResult, ImportPreview, ImportResult, SnapshotImportResult, SnapshotPreview } from '../../bundle'
 import { ComfydockError } from '../../errors'
 import type { ModelStrategy, RepairPlan, RepairResult } from '../../env'
+import { neededFor } from '../../env/needed-for'
 import type { CliContext } from '../context'
 import { withContext } from '../context'
 import { formatBytes } from '../render/style'
@@ -92,7 +93,7 @@ function planText (p: RepairPlan): string {
   for (const m of p.nodes.mismatched) lines.push(`  Packs: ${m.id} is at ${m.actual.slice(0, 12)}, reinstall ${m.expected.slice(0, 12)}`)
   if (p.nodes.devMissing.length) lines.push(`  ⚠ development nodes missing (copy them back by hand): ${list(p.nodes.devMissing)}`)
   if (p.workflows.restore.length) lines.push(`  Workflows: restore ${list(p.workflows.restore)}`)
-  for (const m of p.models.download) lines.push(`  Models: download ${m.filename} (${m.criticality}, for ${list(m.workflows, 2)})`)
+  for (const m of p.models.download) lines.push(`  Models: download ${m.filename} (${m.criticality}, ${neededFor(m, names => list(names, 2))})`)
   if (p.models.unavailable.length) lines.push(`  ⚠ models without a source: ${list(p.models.unavailable.map(m => m.filename))}`)
   if (p.models.skipped.length) lines.push(`  Models skipped by --models: ${list(p.models.skipped.map(m => m.filename))}`)
   if (p.remove.nodes.length) lines.push(`  DELETE packs not in the manifest: ${p.remove.nodes.join(', ')}`)
