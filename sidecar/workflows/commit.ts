@@ -15,7 +15,7 @@ import { withTask } from '../progress'
 import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { resolveAnalysis, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
-import { mergeGlobalModels, workflowEntry } from './manifest-entry'
+import { mergeGlobalModels, pruneUnusedModels, workflowEntry } from './manifest-entry'
 import { assertWorkflowName, readSnapshot, readUserWorkflow, snapshotFile } from './store'
 import { sameWorkflow, type SyncState } from './tracking'
 
@@ -108,7 +108,9 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
       else if (result.kept.includes(name)) workflows[name] = table[name]
     }
     doc.tool.comfydock.workflows = workflows
-    if (Object.keys(models).length) doc.tool.comfydock.models = models
+    const kept = pruneUnusedModels(models, workflows)
+    if (Object.keys(kept).length) doc.tool.comfydock.models = kept
+    else delete doc.tool.comfydock.models
     await writeManifest(env.pyproject, doc)
     return result
   } finally {

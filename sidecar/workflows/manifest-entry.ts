@@ -30,6 +30,16 @@ export function workflowEntry (name: string, r: WorkflowResolution, previous?: W
 }
 
 /** Adds every resolved model to the global table with what the index knows (size, path, hashes, sources). */
+/**
+ * Drops global entries no workflow uses any more, as the original tool does on commit, so an import
+ * does not fetch models nothing needs. Entries with a criticality of their own were added with
+ * `model add` for the environment itself, not for a workflow, and stay.
+ */
+export function pruneUnusedModels (models: Record<string, ModelEntry>, workflows: Record<string, WorkflowEntry>): Record<string, ModelEntry> {
+  const used = new Set(Object.values(workflows).flatMap(w => (w.models ?? []).map(m => m.hash)))
+  return Object.fromEntries(Object.entries(models).filter(([hash, m]) => used.has(hash) || m.criticality !== undefined))
+}
+
 export function mergeGlobalModels (index: ModelIndex, table: Record<string, ModelEntry>, resolutions: Iterable<WorkflowResolution>): Record<string, ModelEntry> {
   const models = { ...table }
   for (const r of resolutions) {

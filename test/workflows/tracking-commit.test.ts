@@ -85,6 +85,28 @@ describe('prepareWorkflowCommit', () => {
     expect(readFileSync(`${f.env.cecWorkflows}/portrait.json`, 'utf8')).toBe(readFileSync(`${f.env.userWorkflows}/portrait.json`, 'utf8'))
   })
 
+  it('drops global model entries no workflow uses any more, but keeps ones added for the environment itself', async () => {
+    const f = await makeEnvFixture()
+    await f.addModels({ 'checkpoints/a.safetensors': 'model a', 'checkpoints/b.safetensors': 'model b', 'upscale_models/x4.pth': 'upscaler' })
+    f.saveWorkflow('portrait', wf([ckptNode(1, 'a.safetensors')]))
+    await trackWorkflows(f.env, ['portrait'])
+    await prepareWorkflowCommit(f.ws, f.env)
+    const { addModelToManifest } = await import('../../sidecar/models')
+    const upscaler = await addModelToManifest(f.ws, f.env, 'x4.pth') // no workflow: the environment's own
+    const before = (await readManifest(f.env.pyproject)).tool.comfydock
+    const hashA = before.workflows!.portrait.models![0].hash!
+    expect(Object.keys(before.models!).sort()).toEqual([hashA, upscaler.hash].sort())
+
+    // the workflow switches from a to b: a is no longer needed by anything
+    f.saveWorkflow('portrait', wf([ckptNode(1, 'b.safetensors')]))
+    await prepareWorkflowCommit(f.ws, f.env)
+    const after = (await readManifest(f.env.pyproject)).tool.comfydock
+    const hashB = after.workflows!.portrait.models![0].hash!
+    expect(hashB).not.toBe(hashA)
+    expect(Object.keys(after.models!).sort()).toEqual([hashB, upscaler.hash].sort())
+    expect(after.models![upscaler.hash]).toMatchObject({ filename: 'x4.pth', criticality: 'flexible' })
+  })
+
   it('blocks on issues with the fixing commands and leaves pyproject and snapshots untouched', async () => {
     const f = await makeEnvFixture()
     f.saveWorkflow('w', wf([ckptNode(1, 'missing.safetensors', { properties: { models: [{ name: 'missing.safetensors', url: 'https://example.invalid/missing.safetensors', directory: 'checkpoints' }] } })]))
