@@ -83,7 +83,6 @@ function explicitCriticality (entry: ModelEntry): Criticality | undefined {
   return c === 'required' || c === 'flexible' || c === 'optional' ? c : undefined
 }
 
-
 /** Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path. */
 export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Promise<ModelNeed[]> {
   const index = ModelIndex.open(ws)

@@ -29,7 +29,6 @@ export function workflowEntry (name: string, r: WorkflowResolution, previous?: W
   return entry
 }
 
-/** Adds every resolved model to the global table with what the index knows (size, path, hashes, sources). */
 /**
  * Drops global entries no workflow uses any more, as the original tool does on commit, so an import
  * does not fetch models nothing needs. Entries with a criticality of their own were added with
@@ -40,6 +39,7 @@ export function pruneUnusedModels (models: Record<string, ModelEntry>, workflows
   return Object.fromEntries(Object.entries(models).filter(([hash, m]) => used.has(hash) || m.criticality !== undefined))
 }
 
+/** Adds every resolved model to the global table with what the index knows (size, path, hashes, sources). */
 export function mergeGlobalModels (index: ModelIndex, table: Record<string, ModelEntry>, resolutions: Iterable<WorkflowResolution>): Record<string, ModelEntry> {
   const models = { ...table }
   for (const r of resolutions) {
