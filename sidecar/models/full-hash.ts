@@ -43,11 +43,6 @@ export async function fullHash (file: string, opts: FullHashOptions = {}): Promi
   }
 }
 
-function progress (task: Task | undefined): (pos: number) => void {
-  let last = 0
-  return (pos) => { if (task && pos - last >= 64 * CHUNK) { task.advance(pos); last = pos } }
-}
-
 function checkCancel (signal: AbortSignal | undefined, file: string): void {
   if (signal?.aborted) throw new ComfydockError('CANCELLED', `hashing ${file} was cancelled`)
 }
@@ -73,7 +68,6 @@ async function hashInline (fh: FileHandle, file: string, opts: FullHashOptions, 
 /** Two reused buffers; the next read is in flight while `consume` works on the current chunk. */
 async function readChunks (fh: FileHandle, file: string, opts: FullHashOptions, task: Task | undefined, consume: (chunk: Buffer) => void): Promise<number> {
   const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)]
-  const report = progress(task)
   let which = 0
   let pos = 0
   let pending = fh.read(bufs[0], 0, CHUNK, 0)
@@ -86,9 +80,8 @@ async function readChunks (fh: FileHandle, file: string, opts: FullHashOptions, 
     pending = fh.read(bufs[which], 0, CHUNK, pos)
     consume(current.subarray(0, bytesRead))
     if (opts.signal?.aborted) { await pending.catch(() => undefined); checkCancel(opts.signal, file) }
-    report(pos)
+    task?.advance(pos)
   }
-  task?.advance(pos)
   return pos
 }
 
@@ -98,7 +91,6 @@ async function hashParallel (fh: FileHandle, file: string, worker: Sha256Worker,
   worker.begin(sab)
   const b3 = new Blake3Hasher()
   const inWorker: Array<Promise<void> | undefined> = new Array(SLOTS)
-  const report = progress(task)
   const readInto = async (slot: number, pos: number): Promise<{ bytesRead: number }> => {
     await inWorker[slot] // the worker may still be reading this slot
     return fh.read(buf, slot * CHUNK, CHUNK, pos)
@@ -116,10 +108,9 @@ async function hashParallel (fh: FileHandle, file: string, worker: Sha256Worker,
     pending = readInto(slot, pos)
     b3.update(buf.subarray(offset, offset + bytesRead))
     if (opts.signal?.aborted) { await pending.catch(() => undefined); checkCancel(opts.signal, file) }
-    report(pos)
+    task?.advance(pos)
   }
   await Promise.all(inWorker)
   const sha256 = await worker.end()
-  task?.advance(pos)
   return { blake3: b3.digest('hex'), sha256, size: pos }
 }

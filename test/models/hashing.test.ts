@@ -5,6 +5,7 @@ import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'no
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { blake3File, fullHash, shortHash, ShortHashPool } from '../../sidecar/models'
+import type { ProgressEvent } from '../../sidecar/protocol'
 import { makeTempDir } from '../support/temp-dir'
 
 const MiB = 1024 * 1024
@@ -131,5 +132,20 @@ describe('full hash', () => {
     expect(pa).toEqual(ia)
     expect(pa.sha256).toBe(createHash('sha256').update(data).digest('hex'))
     expect(pb.sha256).toBe(createHash('sha256').update(data.subarray(1)).digest('hex'))
+  })
+
+  it('reports byte progress up to the file size, on the worker path and inline', async () => {
+    const f = join(dir, 'progress.bin')
+    const size = 40 * MiB + 7
+    const fd = openSync(f, 'w'); ftruncateSync(fd, size); closeSync(fd)
+    for (const parallel of [true, false]) {
+      const events: ProgressEvent[] = []
+      await fullHash(f, { parallel, onProgress: e => events.push(e) })
+      const progress = events.filter(e => e.phase === 'progress')
+      expect(progress.length).toBeGreaterThan(0)
+      expect(progress.every(e => e.total === size && e.unit === 'bytes')).toBe(true)
+      expect(progress.at(-1)?.current).toBe(size)
+      expect(events.at(-1)).toMatchObject({ phase: 'end', outcome: 'ok' })
+    }
   })
 })
