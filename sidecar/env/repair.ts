@@ -16,7 +16,7 @@ import type { ErrorPayload, OnProgress } from '../protocol'
 import { startTask, withTask } from '../progress'
 import { openPythonBackend } from '../python'
 import { strongest } from '../workflows'
-import type { Criticality, ModelEntry } from '../manifest'
+import type { Criticality } from '../manifest'
 import type { EnvPaths, Workspace } from '../workspace'
 import { neededFor } from './needed-for'
 import type { StatusSection } from './status'
@@ -66,7 +66,7 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
     }
   }
   for (const [hash, g] of Object.entries(c.models ?? {})) {
-    const own = explicitCriticality(g)
+    const own = g.criticality
     if (!own) continue // written by a workflow commit: needed only through its workflows
     const seen = byKey.get(hash)
     if (seen) { seen.criticality = strongest(seen.criticality, own); continue }
@@ -76,11 +76,6 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
     })
   }
   return [...byKey.values()]
-}
-
-function explicitCriticality (entry: ModelEntry): Criticality | undefined {
-  const c = entry.criticality
-  return c === 'required' || c === 'flexible' || c === 'optional' ? c : undefined
 }
 
 /** Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path. */

@@ -69,6 +69,8 @@ export interface ModelEntry {
   blake3?: string
   sha256?: string
   sources?: string[]
+  /** Only `model add` writes one: the environment needs the model itself, not only through a workflow. */
+  criticality?: Criticality
   [key: string]: unknown
 }
 

@@ -147,7 +147,7 @@ export async function listManifestModels (ws: Workspace, env: EnvPaths): Promise
   for (const [hash, m] of Object.entries(table)) {
     out.set(hash, {
       hash, filename: m.filename, category: m.category, relativePath: m.relative_path, size: m.size,
-      criticality: (m.criticality as Criticality | undefined) ?? defaultCriticality(m.category ?? ''),
+      criticality: m.criticality ?? defaultCriticality(m.category ?? ''),
       sources: m.sources ?? [], workflows: [], state: 'missing-no-source',
     })
   }
