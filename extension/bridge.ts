@@ -4,7 +4,7 @@
  * node adds to ComfyUI answers with what `comfydock run` put in its environment.
  */
 import type { BridgeInfo } from '../sidecar/protocol'
-import { api, app } from './host'
+import { comfyFetch, getSetting } from './host'
 
 export const SETTING_URL = 'Comfydock.SidecarUrl'
 export const SETTING_TOKEN = 'Comfydock.SidecarToken'
@@ -17,18 +17,13 @@ export interface SidecarTarget {
 
 export type Discovery = { target: SidecarTarget } | { target: null, reason: string }
 
-function setting (id: string): string {
-  const v = app.extensionManager?.setting?.get<string>(id)
-  return typeof v === 'string' ? v.trim() : ''
-}
-
 export async function discoverSidecar (): Promise<Discovery> {
-  const url = setting(SETTING_URL)
+  const url = getSetting(SETTING_URL)
   if (url) {
-    return { target: { url, token: setting(SETTING_TOKEN), source: 'settings' } }
+    return { target: { url, token: getSetting(SETTING_TOKEN), source: 'settings' } }
   }
   try {
-    const res = await api.fetchApi('/comfydock/bridge')
+    const res = await comfyFetch('/comfydock/bridge')
     if (!res.ok) return { target: null, reason: `the comfydock bridge is not installed in this ComfyUI (HTTP ${res.status})` }
     const info = await res.json() as BridgeInfo
     if (!info.url || !info.token) return { target: null, reason: 'ComfyUI was not started by `comfydock run`, so no sidecar is known' }

@@ -7,9 +7,8 @@ import type {
 } from '../sidecar/protocol'
 import { discoverSidecar } from './bridge'
 import { SidecarConnection, SidecarError, type ConnectionState } from './connection'
-import { api, app, confirmDialog, type GraphJson } from './host'
+import { comfyFetch, confirmDialog, detectSupport, toast, type GraphJson, type Severity, type Support } from './host'
 import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
-import { detectSupport, type Support } from './support'
 
 export interface TabView {
   tab: OpenTab
@@ -102,8 +101,8 @@ export class Controller {
     this.emit()
   }
 
-  toast (severity: 'success' | 'info' | 'warn' | 'error', summary: string, detail?: string): void {
-    app.extensionManager?.toast?.add({ severity, summary, detail, life: severity === 'error' ? 8000 : 4000 })
+  toast (severity: Severity, summary: string, detail?: string): void {
+    toast(severity, summary, detail)
   }
 
   private fail (what: string, err: unknown): void {
@@ -173,14 +172,14 @@ export class Controller {
     if (this.modelInfo) return this.modelInfo
     const info: { objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> } = {}
     try {
-      const oi = await api.fetchApi('/object_info')
+      const oi = await comfyFetch('/object_info')
       if (oi.ok) info.objectInfo = await oi.json() as Record<string, unknown>
-      const folders = await api.fetchApi('/models')
+      const folders = await comfyFetch('/models')
       if (folders.ok) {
         const names = await folders.json() as string[]
         const lists: Record<string, string[]> = {}
         await Promise.all(names.map(async f => {
-          const r = await api.fetchApi(`/models/${encodeURIComponent(f)}`)
+          const r = await comfyFetch(`/models/${encodeURIComponent(f)}`)
           if (r.ok) lists[f] = await r.json() as string[]
         }))
         info.modelLists = lists
@@ -217,7 +216,7 @@ export class Controller {
       const workflows: Array<{ name: string, json: GraphJson }> = []
       for (const t of chosen) workflows.push({ name: t.tab.name, json: await tabGraph(t.tab) })
       // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree
-      for (const [i, w] of workflows.entries()) await saveToDisk(w.name, w.json, chosen[i].tab.workflow)
+      for (const [i, w] of workflows.entries()) await saveToDisk(w.name, w.json, chosen[i].tab)
       const params = { message: message.trim(), workflows, ...await this.modelContext() }
       let res
       try {

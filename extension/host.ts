@@ -1,7 +1,13 @@
 /**
- * @module The one place that touches ComfyUI's public modules. Everything else goes through the
- * structural types below, so a missing or renamed member is a feature-detection case, not a crash.
+ * @module The one module that touches ComfyUI. Its types come from the official
+ * `@comfyorg/comfyui-frontend-types`; every member a supported frontend (1.3.34 on) may lack is
+ * detected per call, and every version difference is decided here. The rest of the extension gets
+ * capabilities (open tabs, capture a tab, replace a tab's graph, a sidebar tab with a badge...),
+ * never `app` or `api`, so a member that moves in a new frontend is a change to this file only.
  */
+import type {
+  ComfyApi, ComfyApp, ComfyExtension, ExtensionManager, ToastMessageOptions,
+} from '@comfyorg/comfyui-frontend-types'
 // @ts-expect-error resolved by the browser next to /extensions/<pack>/comfydock.js
 import { app as comfyApp } from '../../scripts/app.js'
 // @ts-expect-error resolved by the browser next to /extensions/<pack>/comfydock.js
@@ -9,82 +15,25 @@ import { api as comfyApi } from '../../scripts/api.js'
 
 export type GraphJson = Record<string, unknown>
 
-export interface ChangeTrackerLike {
-  activeState?: GraphJson | null
-  initialState?: GraphJson | null
-  /** Newer frontends call it captureCanvasState; checkState stays as a deprecated alias. */
-  checkState?: () => void
-  captureCanvasState?: () => void
-  reset?: (state?: GraphJson) => void
+type WorkflowStore = ExtensionManager['workflow']
+type ComfyWorkflow = NonNullable<WorkflowStore['activeWorkflow']>
+type ChangeTracker = NonNullable<ComfyWorkflow['changeTracker']>
+
+/** Older frontends lack members the types promise: everything is optional until checked. */
+type Loose<T> = { [K in keyof T]?: T[K] }
+const app = comfyApp as Loose<ComfyApp> & Pick<ComfyApp, 'registerExtension'>
+const api = comfyApi as Loose<ComfyApi> & Pick<ComfyApi, 'addEventListener'>
+
+function manager (): Loose<ExtensionManager> & { sidebarTab?: { registerSidebarTab?: (tab: unknown) => void } } | undefined {
+  return app.extensionManager as never
 }
 
-export interface ComfyWorkflowLike {
-  path: string
-  key?: string
-  filename?: string
-  isModified?: boolean
-  isPersisted?: boolean
-  isTemporary?: boolean
-  isLoaded?: boolean
-  changeTracker?: ChangeTrackerLike | null
-  activeState?: GraphJson | null
-  load?: () => Promise<unknown>
-  /** Writes activeState through the userdata API and marks the tab saved (the frontend's own save). */
-  save?: () => Promise<unknown>
+function store (): Loose<WorkflowStore> | undefined {
+  return manager()?.workflow as Loose<WorkflowStore> | undefined
 }
 
-export interface WorkflowStoreLike {
-  activeWorkflow?: ComfyWorkflowLike | null
-  openWorkflows?: ComfyWorkflowLike[]
-  getWorkflowByPath?: (path: string) => ComfyWorkflowLike | null
-  syncWorkflows?: (dir?: string) => Promise<void>
-  $onAction?: (fn: (ctx: { name: string, after: (cb: () => void) => void }) => void) => void
-}
-
-export interface SidebarTab {
-  id: string
-  title: string
-  icon: string
-  tooltip?: string
-  iconBadge?: string | null | (() => string | null)
-  type: 'custom'
-  render: (el: HTMLElement) => void
-  destroy?: () => void
-}
-
-export interface ToastOptions {
-  severity: 'success' | 'info' | 'warn' | 'error'
-  summary: string
-  detail?: string
-  life?: number
-}
-
-export interface ExtensionManagerLike {
-  registerSidebarTab?: (tab: SidebarTab) => void
-  sidebarTab?: { registerSidebarTab?: (tab: SidebarTab) => void, sidebarTabs?: SidebarTab[] }
-  getSidebarTabs?: () => SidebarTab[]
-  toast?: { add: (t: ToastOptions) => void }
-  setting?: { get: <T>(id: string) => T | undefined, set: <T>(id: string, value: T) => void }
-  command?: { execute: (id: string) => void, commands?: Array<{ id: string }> }
-  workflow?: WorkflowStoreLike
-  /** From frontend 1.6.13. */
-  dialog?: { confirm?: (opts: { title: string, message: string }) => Promise<boolean | null> }
-}
-
-export interface ComfyAppLike {
-  registerExtension: (ext: Record<string, unknown>) => void
-  extensionManager?: ExtensionManagerLike
-  graph?: { serialize: () => GraphJson }
-  loadGraphData: (json: GraphJson, clean?: boolean, restoreView?: boolean, workflow?: ComfyWorkflowLike | string | null) => Promise<void>
-}
-
-export interface ComfyApiLike {
-  fetchApi: (route: string, init?: RequestInit) => Promise<Response>
-  addEventListener: (name: string, fn: (e: Event) => void) => void
-}
-
-export const app = comfyApp as ComfyAppLike
-export const api = comfyApi as ComfyApiLike
+// ---------------------------------------------------------------------------------------------
+// Version, support, errors
 
 /** `window.__COMFYUI_FRONTEND_VERSION__` (from 1.1.8), or null on older/unknown frontends. */
 export function frontendVersion (): string | null {
@@ -92,9 +41,368 @@ export function frontendVersion (): string | null {
   return typeof v === 'string' ? v : null
 }
 
+export function compareVersions (a: string, b: string): number {
+  const pa = a.split(/[.-]/).map(n => Number.parseInt(n, 10) || 0)
+  const pb = b.split(/[.-]/).map(n => Number.parseInt(n, 10) || 0)
+  for (let i = 0; i < 3; i++) {
+    if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0)
+  }
+  return 0
+}
+
+function atLeast (version: string): boolean {
+  const v = frontendVersion()
+  return v !== null && compareVersions(v, version) >= 0
+}
+
+/** A ComfyUI call that failed: the message names the frontend version, for bug reports. */
+export class HostError extends Error {
+  readonly frontend: string | null
+  constructor (message: string, options?: { cause?: unknown }) {
+    const frontend = frontendVersion()
+    super(`${message} (ComfyUI frontend ${frontend ?? 'unknown'})`, options)
+    this.frontend = frontend
+  }
+}
+
+export const MIN_FRONTEND = '1.3.34'
+
+export interface Support {
+  version: string | null
+  ok: boolean
+  /** Human-readable list of what is missing. */
+  missing: string[]
+}
+
+export function detectSupport (): Support {
+  const version = frontendVersion()
+  const em = manager()
+  const missing: string[] = []
+  if (!em) missing.push('app.extensionManager')
+  if (em && !em.sidebarTab?.registerSidebarTab && !em.registerSidebarTab) missing.push('sidebar tabs')
+  if (em && !em.workflow) missing.push('workflow store (extensionManager.workflow)')
+  if (em && !em.toast) missing.push('toasts')
+  if (version && compareVersions(version, MIN_FRONTEND) < 0) missing.unshift(`frontend ${version} (needs ${MIN_FRONTEND} or newer)`)
+  return { version, ok: missing.length === 0, missing }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration: commands, menu, keybindings, settings, sidebar
+
+export interface CommandSpec {
+  id: string
+  label: string
+  icon?: string
+  run: () => void | Promise<void>
+  /** Shown in the core file menu ("Workflow" before frontend 1.27.0, "File" from then on). */
+  inFileMenu?: boolean
+  keybinding?: { key: string, ctrl?: boolean, alt?: boolean, shift?: boolean }
+}
+
+export interface SettingSpec {
+  id: string
+  name: string
+  defaultValue: string
+  category: string[]
+  onChange?: () => void
+}
+
+export interface ExtensionSpec {
+  name: string
+  commands: CommandSpec[]
+  settings: SettingSpec[]
+  /** Once the frontend is ready (sidebar, stores, graph). */
+  setup: () => void | Promise<void>
+}
+
+/** The core menu that holds Open/Save/Export: renamed from "Workflow" to "File" in frontend 1.27.0. */
+export function fileMenuName (): 'File' | 'Workflow' {
+  return atLeast('1.27.0') ? 'File' : 'Workflow'
+}
+
+export function registerExtension (spec: ExtensionSpec): void {
+  const menu = spec.commands.filter(c => c.inFileMenu).map(c => c.id)
+  const ext: ComfyExtension = {
+    name: spec.name,
+    commands: spec.commands.map(c => ({ id: c.id, label: c.label, icon: c.icon, function: () => c.run() })),
+    menuCommands: menu.length ? [{ path: [fileMenuName()], commands: menu }] : [],
+    keybindings: spec.commands.filter(c => c.keybinding).map(c => ({ combo: c.keybinding!, commandId: c.id })),
+    settings: spec.settings.map(s => ({ id: s.id, name: s.name, type: 'text', defaultValue: s.defaultValue, category: s.category, onChange: s.onChange })) as ComfyExtension['settings'],
+    setup: async () => { await spec.setup() },
+  }
+  app.registerExtension(ext)
+}
+
+export interface SidebarSpec {
+  id: string
+  title: string
+  icon: string
+  tooltip?: string
+  render: (el: HTMLElement) => void
+  destroy?: () => void
+}
+
+export interface SidebarHandle {
+  /** Sets the number (or text) on the sidebar button; null hides it. */
+  setBadge (value: string | null): void
+}
+
+export function addSidebarTab (spec: SidebarSpec, badge: () => string | null): SidebarHandle | null {
+  const em = manager()
+  const register = em?.sidebarTab?.registerSidebarTab?.bind(em.sidebarTab) ?? em?.registerSidebarTab?.bind(em)
+  if (!register) return null
+  register({ ...spec, type: 'custom', iconBadge: badge })
+  // The frontend keeps registered tabs in a reactive store and calls a badge function only when it
+  // re-renders; writing the value through the store's copy makes the badge follow our state.
+  const stored = (): { iconBadge?: unknown } | undefined => (em?.getSidebarTabs?.() ?? []).find(t => t.id === spec.id)
+  return {
+    setBadge (value) {
+      const live = stored()
+      if (live && live.iconBadge !== value) live.iconBadge = value
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events, toasts, dialogs, settings, HTTP
+
+export function onGraphChanged (fn: () => void): void {
+  api.addEventListener('graphChanged', fn)
+}
+
+/**
+ * Calls `fn` when the set of open tabs or the active tab may have changed. There is no public event;
+ * the workflow store is Pinia in every supported frontend, so its action and state hooks serve.
+ */
+export function onTabsChanged (fn: () => void): void {
+  const s = store()
+  if (typeof s?.$onAction === 'function') {
+    s.$onAction(({ after }) => after(() => fn()))
+  }
+  // the active workflow is also set without an action on newer frontends (restored session at load);
+  // any state change fires this, so only a different set of tabs or active tab is passed on
+  if (typeof s?.$subscribe === 'function') {
+    let seen = tabsSignature()
+    s.$subscribe(() => {
+      const now = tabsSignature()
+      if (now !== seen) { seen = now; fn() }
+    })
+  }
+}
+
+function tabsSignature (): string {
+  return openTabs().map(t => `${t.active ? '*' : ''}${t.path}${t.modified ? '~' : ''}`).join('\n')
+}
+
+export type Severity = 'success' | 'info' | 'warn' | 'error'
+
+export function toast (severity: Severity, summary: string, detail?: string): void {
+  const message: ToastMessageOptions = { severity, summary, detail, life: severity === 'error' ? 8000 : 4000 }
+  manager()?.toast?.add(message)
+}
+
 /** The frontend's own dialog where it has one (1.6.13+), else the browser's. */
 export async function confirmDialog (title: string, message: string): Promise<boolean> {
-  const dialog = app.extensionManager?.dialog
+  const dialog = manager()?.dialog as { confirm?: (o: { title: string, message: string }) => Promise<boolean | null> } | undefined
   if (typeof dialog?.confirm === 'function') return Boolean(await dialog.confirm({ title, message }))
   return window.confirm(`${title}\n\n${message}`)
+}
+
+export function getSetting (id: string): string {
+  const v = manager()?.setting?.get<unknown>(id)
+  return typeof v === 'string' ? v.trim() : ''
+}
+
+/** A request to ComfyUI's own server (`/api` prefix and the multi-user header added by the frontend). */
+export function comfyFetch (route: string, init?: RequestInit): Promise<Response> {
+  if (typeof api.fetchApi !== 'function') return Promise.reject(new HostError('this frontend has no api.fetchApi'))
+  return api.fetchApi(route, init)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflow tabs
+
+const PREFIX = 'workflows/'
+
+/** One open workflow tab. `handle` is the frontend's own object: only this module reads it. */
+export interface HostTab {
+  /** ComfyUI's path, `workflows/<name>.json`. */
+  path: string
+  active: boolean
+  /** Edits not saved to ComfyUI's disk. */
+  modified: boolean
+  /** A file on ComfyUI's disk (not a new, temporary tab). */
+  persisted: boolean
+  readonly handle: unknown
+}
+
+function samePath (a: { path?: string } | null | undefined, b: { path?: string } | null | undefined): boolean {
+  return Boolean(a && b && typeof a.path === 'string' && a.path === b.path)
+}
+
+function activeWorkflow (): ComfyWorkflow | null {
+  return (store()?.activeWorkflow as ComfyWorkflow | null | undefined) ?? null
+}
+
+export function openTabs (): HostTab[] {
+  const s = store()
+  const active = activeWorkflow()
+  // the store can hold a half-opened entry for a moment while the frontend switches tabs;
+  // the active one is compared by path: newer frontends hand out different proxies of one workflow
+  return ((s?.openWorkflows ?? []) as Array<ComfyWorkflow | undefined>)
+    .filter((w): w is ComfyWorkflow => typeof w?.path === 'string')
+    .map(w => ({
+      path: w.path,
+      active: samePath(w, active),
+      modified: Boolean(w.isModified),
+      persisted: w.isPersisted !== false && !w.isTemporary,
+      handle: w,
+    }))
+}
+
+// A graph load (tab switch, open, restore) is in flight: the canvas may already hold the next tab's
+// graph while the store still names the previous tab active. Counted by wrapping app.loadGraphData.
+let loadsInFlight = 0
+let loadsSettled: Promise<void> = Promise.resolve()
+let wrapped = false
+
+function watchGraphLoads (): void {
+  if (wrapped || typeof app.loadGraphData !== 'function') return
+  wrapped = true
+  const original = app.loadGraphData.bind(app)
+  let release: () => void = () => {}
+  app.loadGraphData = (async (...args: Parameters<ComfyApp['loadGraphData']>) => {
+    if (loadsInFlight++ === 0) loadsSettled = new Promise(resolve => { release = resolve })
+    try {
+      return await original(...args)
+    } finally {
+      if (--loadsInFlight === 0) release()
+    }
+  }) as ComfyApp['loadGraphData']
+}
+
+function trackerLoading (t: ChangeTracker | null | undefined): boolean {
+  // 1.43+ sets this static guard for the window in which canvas and active workflow disagree
+  return Boolean((t?.constructor as { isLoadingGraph?: boolean } | undefined)?.isLoadingGraph)
+}
+
+/** Makes the active tab's change tracker record edits not yet seen (renamed in newer frontends). */
+function captureActive (w: ComfyWorkflow): void {
+  const t = w.changeTracker as Loose<ChangeTracker> | null
+  if (!t) return
+  if (typeof t.captureCanvasState === 'function') t.captureCanvasState()
+  else if (typeof t.checkState === 'function') t.checkState()
+}
+
+function stateOf (w: ComfyWorkflow): GraphJson | null {
+  const own = (w as Loose<ComfyWorkflow>).activeState ?? w.changeTracker?.activeState ?? null
+  return own as GraphJson | null
+}
+
+function workflowOf (tab: HostTab): ComfyWorkflow {
+  return tab.handle as ComfyWorkflow
+}
+
+/**
+ * The tab's current graph, unsaved edits included. The canvas is read only when this tab is the
+ * active one at the moment of reading and no graph load is under way; otherwise the tab's own last
+ * captured state is returned. A tab snapshot taken earlier may be stale (the user switched tabs).
+ */
+export async function captureTab (tab: HostTab): Promise<GraphJson> {
+  watchGraphLoads()
+  const w = workflowOf(tab)
+  for (let i = 0; loadsInFlight > 0 && i < 20; i++) await loadsSettled
+  if (samePath(activeWorkflow(), w) && loadsInFlight === 0 && !trackerLoading(w.changeTracker) && app.graph) {
+    // same tick as the check: no switch can come between
+    captureActive(w)
+    return structuredClone(app.graph.serialize() as unknown as GraphJson)
+  }
+  if (!w.changeTracker && typeof w.load === 'function') await w.load()
+  const state = stateOf(w)
+  if (!state) throw new HostError(`cannot read the graph of tab "${tab.path}"`)
+  return structuredClone(state)
+}
+
+type Saveable = Loose<ComfyWorkflow> & { content?: string | null, originalContent?: string | null, _isModified?: boolean }
+
+/** Marks the tab as matching its file on disk, whose text is `json`. */
+function markSaved (w: ComfyWorkflow, json: GraphJson): void {
+  const f = w as Saveable
+  const text = JSON.stringify(json)
+  if ('originalContent' in f) f.originalContent = text
+  if ('content' in f) f.content = text
+  const t = w.changeTracker as Loose<ChangeTracker> | null
+  if (t && typeof t.reset === 'function') t.reset(t.activeState ?? undefined)
+  // 1.4x keeps the flag apart from the tracker; older frontends derive it
+  try { f.isModified = false } catch { /* getter only */ }
+  if (typeof (t as { updateModified?: () => void } | null)?.updateModified === 'function') (t as { updateModified: () => void }).updateModified()
+}
+
+/**
+ * Saves the tab to ComfyUI's disk as the frontend itself would (it then knows the tab is saved,
+ * and a temporary tab becomes a file). Returns false when the frontend's save is not available or
+ * refused (e.g. a temporary tab whose file already exists); the caller then writes the file itself.
+ */
+export async function saveTab (tab: HostTab, json: GraphJson): Promise<boolean> {
+  const w = workflowOf(tab)
+  const s = store()
+  const t = w.changeTracker as Loose<ChangeTracker> | null
+  // what the save writes is the tracker's state: make it the graph the caller committed
+  if (t && 'activeState' in t) t.activeState = structuredClone(json) as never
+  try {
+    if (typeof s?.saveWorkflow === 'function') await s.saveWorkflow(w)
+    else if (typeof w.save === 'function') await w.save()
+    else return false
+  } catch {
+    return false
+  }
+  markSaved(w, json)
+  return !w.isModified
+}
+
+/** After the caller wrote the tab's file itself: the tab now matches it. */
+export function markTabSaved (tab: HostTab, json: GraphJson): void {
+  markSaved(workflowOf(tab), json)
+}
+
+/**
+ * Replaces one tab's graph with `json`, which is already its file on disk (restore): the tab ends
+ * clean. Works on that tab's own workflow object only: the store is never reloaded and no other
+ * tab is switched to, read or written. The active tab is reloaded on the canvas; another tab gets
+ * the new state in its tracker and shows it when the user switches to it.
+ */
+export async function replaceTabGraph (tab: HostTab, json: GraphJson): Promise<void> {
+  watchGraphLoads()
+  const w = workflowOf(tab)
+  for (let i = 0; loadsInFlight > 0 && i < 20; i++) await loadsSettled
+  if (samePath(activeWorkflow(), w)) {
+    if (typeof app.loadGraphData !== 'function') throw new HostError('this frontend has no app.loadGraphData')
+    // the workflow object (not a name) keeps the graph in this tab instead of opening a new one
+    await app.loadGraphData(structuredClone(json) as never, true, true, w as never)
+  } else if (w.changeTracker) {
+    const t = w.changeTracker as Loose<ChangeTracker>
+    if (typeof t.reset !== 'function') throw new HostError('this frontend\'s change tracker has no reset()')
+    t.reset(structuredClone(json) as never)
+  } else if (typeof w.load === 'function') {
+    // not loaded yet: it reads its (restored) file when first shown
+    await (w.load as (o?: { force?: boolean }) => Promise<unknown>)({ force: true })
+  }
+  markSaved(w, json)
+}
+
+export function tabPathOf (name: string): string {
+  return `${PREFIX}${name}.json`
+}
+
+/** Our workflow name: the path without `workflows/` and `.json`. */
+export function nameOfPath (path: string): string {
+  const rest = path.startsWith(PREFIX) ? path.slice(PREFIX.length) : path
+  return rest.endsWith('.json') ? rest.slice(0, -5) : rest
+}
+
+/** Writes a workflow file through ComfyUI's userdata API (the `/` in the file name must be encoded). */
+export async function writeWorkflowFile (name: string, json: GraphJson): Promise<void> {
+  const file = encodeURIComponent(tabPathOf(name))
+  const res = await comfyFetch(`/userdata/${file}?overwrite=true`, { method: 'POST', body: JSON.stringify(json) })
+  if (!res.ok) throw new HostError(`ComfyUI refused to save ${tabPathOf(name)} (HTTP ${res.status})`)
 }
