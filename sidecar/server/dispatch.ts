@@ -14,6 +14,8 @@ import type { MethodSpec, MethodTable } from './methods'
 
 export interface DispatcherOptions {
   workspaceRoot: string
+  /** The environment calls without `env` act on; default: the workspace's active one. */
+  env?: string
   methods: MethodTable
   exportsDir: string
   /** Sends a frame to every connected client (used for 'changed' events). */
@@ -98,11 +100,11 @@ export class Dispatcher {
     const onProgress = (progress: ProgressEvent): void => {
       emit({ v: PROTOCOL_VERSION, type: 'event', event: 'progress', request: id, progress })
     }
-    const base = { workspace, onProgress, signal, methods: this.methodNames, exportsDir: this.opts.exportsDir }
+    const base = { workspace, onProgress, signal, methods: this.methodNames, exportsDir: this.opts.exportsDir, defaultEnv: this.opts.env ?? workspace.activeEnvironment }
     if (spec.scope === 'none') {
       return { job: spec.run({ ...base, env: undefined as never }, params as never) }
     }
-    const env = await workspace.resolveEnv(params.env as string | undefined)
+    const env = await workspace.resolveEnv((params.env as string | undefined) ?? this.opts.env)
     const work = async (): Promise<unknown> => {
       if (signal.aborted) throw new ComfydockError('CANCELLED', `${method} cancelled: the client disconnected`)
       const result = await spec.run({ ...base, env }, params as never)

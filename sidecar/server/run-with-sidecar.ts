@@ -39,7 +39,8 @@ export async function runWithSidecar (ws: Workspace, env: EnvPaths, args: readon
   await assertRunnable(env)
   const bridge = await linkBridge(env.customNodes)
   const comfyui = comfyuiUrlFromArgs(args)
-  const sidecar = await startSidecar({ workspaceRoot: ws.root, origins: [comfyui] })
+  // pinned to this environment: the panel of `-e X run` must act on X even when another one is active
+  const sidecar = await startSidecar({ workspaceRoot: ws.root, origins: [comfyui], env: env.name })
   try {
     opts.starting?.({ comfyui, sidecar, bridge })
     return await runComfyUI(ws, env, args, { stdio: opts.stdio, env: { [ENV_SIDECAR_URL]: sidecar.url, [ENV_SIDECAR_TOKEN]: sidecar.token } })

@@ -26,6 +26,11 @@ export interface SidecarOptions {
   methods?: MethodTable
   /** Needed by the Host check when the app is used without listening (tests). */
   port?: number
+  /**
+   * The environment this sidecar serves when a call names none (`comfydock -e X run` serves X);
+   * default: the workspace's active environment at the time of each call.
+   */
+  env?: string
 }
 
 export interface Sidecar {
@@ -40,7 +45,7 @@ export function createSidecar (opts: SidecarOptions, broadcast: (frame: EventFra
   const policy = new SecurityPolicy({ token: opts.token, origins: opts.origins, port: opts.port })
   // where `env.export` writes bundles and `/downloads/` reads them
   const exportsDir = workspacePaths(opts.workspaceRoot).exports
-  const dispatcher = new Dispatcher({ workspaceRoot: opts.workspaceRoot, methods: opts.methods ?? defaultMethods(), exportsDir, broadcast })
+  const dispatcher = new Dispatcher({ workspaceRoot: opts.workspaceRoot, env: opts.env, methods: opts.methods ?? defaultMethods(), exportsDir, broadcast })
   return { app: createApp({ policy, dispatcher, exportsDir }), policy, dispatcher, exportsDir }
 }
 

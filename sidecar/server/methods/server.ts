@@ -12,7 +12,8 @@ export const serverMethods: MethodTable = {
         version: VERSION,
         workspace: ctx.workspace.root,
         methods: ctx.methods,
-        activeEnv: ctx.workspace.activeEnvironment,
+        // the panel's environment: the one this sidecar was started for, else the workspace's active one
+        activeEnv: ctx.defaultEnv ?? null,
       }
     },
   },

@@ -13,6 +13,8 @@ export interface MethodContext {
   methods: MethodName[]
   /** The folder exports are written to and downloaded from. */
   exportsDir: string
+  /** The environment a call without `env` acts on: the one `comfydock -e X run` started, else the active one. */
+  defaultEnv: string | null | undefined
 }
 
 export interface MethodSpec<M extends MethodName> {
