@@ -69,9 +69,12 @@ export class Controller {
     return Boolean(this.state.hello?.methods.includes(method))
   }
 
-  /** Uncommitted changes: files changed in .cec plus open tabs that differ from their last commit. */
+  /**
+   * Uncommitted changes: files changed in .cec plus tracked tabs that differ from their last commit.
+   * An untracked tab is not a change to the environment until it is committed.
+   */
   badge (): string | null {
-    const n = (this.state.status?.changes.length ?? 0) + this.state.tabs.filter(t => t.analysis?.differsFromCommit || (t.tab.modified && !t.analysis)).length
+    const n = (this.state.status?.changes.length ?? 0) + this.state.tabs.filter(t => t.analysis?.tracked && t.analysis.differsFromCommit).length
     return n > 0 ? String(n) : null
   }
 
@@ -90,8 +93,17 @@ export class Controller {
     this.fullStatusDue = true
   }
 
+  /** When the pending refresh was first asked for: a steady stream of events must not postpone it forever. */
+  private refreshDueSince = 0
+
   scheduleRefresh (delay = 800): void {
-    if (this.refreshTimer) clearTimeout(this.refreshTimer)
+    const now = Date.now()
+    if (this.refreshTimer) {
+      if (now - this.refreshDueSince > 1500) return
+      clearTimeout(this.refreshTimer)
+    } else {
+      this.refreshDueSince = now
+    }
     this.refreshTimer = setTimeout(() => { this.refreshTimer = null; void this.refresh() }, delay)
   }
 
@@ -149,22 +161,37 @@ export class Controller {
       }
       if (this.has('env.log')) this.state.log = await this.conn.call('env.log', { limit: 30 })
       if (this.has('workflows.analyze') && tabs.length) {
-        const workflows = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab) })))
+        // a tab the frontend is still opening is left out of this round, not the whole refresh
+        const read = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab).catch(() => null) })))
+        const workflows = read.filter((w): w is { name: string, json: GraphJson } => w.json !== null)
         const info = await this.modelContext()
         const results = await this.conn.call('workflows.analyze', { workflows, ...info })
         const byName = new Map(results.map(r => [r.name, r]))
         this.state.tabs = tabs.map(tab => ({ tab, analysis: byName.get(tab.name) }))
       }
       this.emit()
-      // the slow part last, so the panel is already current while Python and packs are checked
-      if (this.fullStatusDue && this.has('env.status')) {
-        this.fullStatusDue = false
-        this.state.status = await this.conn.call('env.status', { full: true })
-      }
+      // the slow part (Python packages, packs) runs beside later refreshes instead of holding them up
+      if (this.fullStatusDue && this.has('env.status')) void this.fullStatus()
     } catch (err) {
       if (!(err instanceof SidecarError && err.code === 'OFFLINE')) this.fail('Refresh', err)
     }
     this.emit()
+  }
+
+  private fullStatusRunning = false
+
+  private async fullStatus (): Promise<void> {
+    if (this.fullStatusRunning) return
+    this.fullStatusRunning = true
+    this.fullStatusDue = false
+    try {
+      this.state.status = await this.conn.call('env.status', { full: true })
+      this.emit()
+    } catch (err) {
+      if (!(err instanceof SidecarError && err.code === 'OFFLINE')) this.fail('Refresh', err)
+    } finally {
+      this.fullStatusRunning = false
+    }
   }
 
   /** The browser's object_info and model lists, so the sidecar sees what this ComfyUI sees. */

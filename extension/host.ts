@@ -13,6 +13,9 @@ import { app as comfyApp } from '../../scripts/app.js'
 // @ts-expect-error resolved by the browser next to /extensions/<pack>/comfydock.js
 import { api as comfyApi } from '../../scripts/api.js'
 
+import { compareVersions } from './versions'
+
+export { compareVersions }
 export type GraphJson = Record<string, unknown>
 
 type WorkflowStore = ExtensionManager['workflow']
@@ -39,15 +42,6 @@ function store (): Loose<WorkflowStore> | undefined {
 export function frontendVersion (): string | null {
   const v = (globalThis as { __COMFYUI_FRONTEND_VERSION__?: unknown }).__COMFYUI_FRONTEND_VERSION__
   return typeof v === 'string' ? v : null
-}
-
-export function compareVersions (a: string, b: string): number {
-  const pa = a.split(/[.-]/).map(n => Number.parseInt(n, 10) || 0)
-  const pb = b.split(/[.-]/).map(n => Number.parseInt(n, 10) || 0)
-  for (let i = 0; i < 3; i++) {
-    if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0)
-  }
-  return 0
 }
 
 function atLeast (version: string): boolean {
@@ -174,10 +168,13 @@ export function onGraphChanged (fn: () => void): void {
  * Calls `fn` when the set of open tabs or the active tab may have changed. There is no public event;
  * the workflow store is Pinia in every supported frontend, so its action and state hooks serve.
  */
+const TAB_ACTIONS = /^(openWorkflow|openWorkflowsInBackground|closeWorkflow|createTemporary|createNewTemporary|saveWorkflow|saveAs|renameWorkflow|deleteWorkflow|attachWorkflow|loadWorkflows)$/
+
 export function onTabsChanged (fn: () => void): void {
   const s = store()
   if (typeof s?.$onAction === 'function') {
-    s.$onAction(({ after }) => after(() => fn()))
+    // only actions about tabs: newer stores also run lookup actions many times per frame
+    s.$onAction(({ name, after }) => { if (TAB_ACTIONS.test(name)) after(() => fn()) })
   }
   // the active workflow is also set without an action on newer frontends (restored session at load);
   // any state change fires this, so only a different set of tabs or active tab is passed on
@@ -281,6 +278,11 @@ function watchGraphLoads (): void {
   }) as ComfyApp['loadGraphData']
 }
 
+/** Waits (a bounded time: a load may wait on a dialog) until no graph load is under way. */
+async function graphLoadsSettled (): Promise<void> {
+  if (loadsInFlight > 0) await withTimeout(loadsSettled, 5000, 'a graph load').catch(() => {})
+}
+
 function trackerLoading (t: ChangeTracker | null | undefined): boolean {
   // 1.43+ sets this static guard for the window in which canvas and active workflow disagree
   return Boolean((t?.constructor as { isLoadingGraph?: boolean } | undefined)?.isLoadingGraph)
@@ -311,16 +313,29 @@ function workflowOf (tab: HostTab): ComfyWorkflow {
 export async function captureTab (tab: HostTab): Promise<GraphJson> {
   watchGraphLoads()
   const w = workflowOf(tab)
-  for (let i = 0; loadsInFlight > 0 && i < 20; i++) await loadsSettled
+  await graphLoadsSettled()
   if (samePath(activeWorkflow(), w) && loadsInFlight === 0 && !trackerLoading(w.changeTracker) && app.graph) {
     // same tick as the check: no switch can come between
     captureActive(w)
-    return structuredClone(app.graph.serialize() as unknown as GraphJson)
+    return JSON.parse(JSON.stringify(app.graph.serialize())) as GraphJson
   }
-  if (!w.changeTracker && typeof w.load === 'function') await w.load()
+  if (!w.changeTracker) {
+    // an open tab the frontend has not loaded yet (a restored session, or one being opened right
+    // now): only a saved one can be read, from its file, and never by waiting on the frontend forever
+    if (w.isTemporary || w.isPersisted === false || typeof w.load !== 'function') throw new HostError(`tab "${tab.path}" is not loaded yet`)
+    await withTimeout(w.load(), 10_000, `loading tab "${tab.path}"`)
+  }
   const state = stateOf(w)
   if (!state) throw new HostError(`cannot read the graph of tab "${tab.path}"`)
-  return structuredClone(state)
+  return JSON.parse(JSON.stringify(state)) as GraphJson
+}
+
+function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    p,
+    new Promise<T>((_resolve, reject) => { timer = setTimeout(() => reject(new HostError(`${what} took over ${ms / 1000} s`)), ms) }),
+  ]).finally(() => clearTimeout(timer))
 }
 
 type Saveable = Loose<ComfyWorkflow> & { content?: string | null, originalContent?: string | null, _isModified?: boolean }
@@ -374,7 +389,7 @@ export function markTabSaved (tab: HostTab, json: GraphJson): void {
 export async function replaceTabGraph (tab: HostTab, json: GraphJson): Promise<void> {
   watchGraphLoads()
   const w = workflowOf(tab)
-  for (let i = 0; loadsInFlight > 0 && i < 20; i++) await loadsSettled
+  await graphLoadsSettled()
   if (samePath(activeWorkflow(), w)) {
     if (typeof app.loadGraphData !== 'function') throw new HostError('this frontend has no app.loadGraphData')
     // the workflow object (not a name) keeps the graph in this tab instead of opening a new one

@@ -28,7 +28,7 @@ export function renderTabs (c: Controller): HTMLElement {
         else s.selected.delete(t.tab.name)
       },
     }) as HTMLInputElement
-    const row = h('div', { class: 'cfd-tab', 'data-testid': `tab-${t.tab.name}` },
+    const row = h('div', { class: 'cfd-tab', 'data-testid': `tab-${t.tab.name}`, 'data-active': String(t.tab.active) },
       h('label', { class: 'cfd-tab-row' }, box, icon(t.tab.active ? 'pi-file-edit' : 'pi-file'),
         h('span', { class: 'cfd-tab-name', title: t.tab.path }, t.tab.name)),
       h('div', { class: 'cfd-tags' }, ...tags(t)))

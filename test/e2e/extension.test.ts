@@ -68,9 +68,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(await page.textContent('[data-testid="tab-Unsaved Workflow (2)"]')).toContain('unsaved')
   })
 
-  it('badges the sidebar button with the number of uncommitted workflows', async () => {
-    // both open tabs are new to the environment: neither is committed yet
-    await page.waitForFunction(() => document.querySelector('.comfydock-tab-button .badge')?.textContent === '2', null, { timeout: 5000 })
+  it('does not count untracked tabs toward the badge', async () => {
+    // both open tabs are new to the environment: not a change to it until one is committed
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid^="tab-"] .cfd-tag').length >= 2, null, { timeout: 5000 })
+    expect(await page.evaluate(() => (window as any).__comfydock.controller.badge())).toBeNull()
   })
 
   it('commits the in-browser state of an unsaved tab to the environment\'s git and saves it to ComfyUI', async () => {
@@ -99,6 +100,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(await page.evaluate(() => (window as any).__harness.nodeTypes())).toEqual(['CheckpointLoaderSimple', 'KSampler'])
     await page.click('button[title="refresh"]')
     await page.waitForFunction((n) => document.querySelector(`[data-testid="tab-${n}"]`)?.textContent?.includes('changed'), name)
+    // the tracked tab now differs from its commit: that is the one change
+    await page.waitForFunction(() => document.querySelector('.comfydock-tab-button .badge')?.textContent === '1', null, { timeout: 5000 })
     await page.selectOption('[data-testid="restore-target"]', name)
     await page.locator('[data-testid="log-entry"]', { hasText: 'first try from the browser' }).locator('button').click()
     await page.waitForFunction(() => JSON.stringify((window as any).__harness.nodeTypes()) === '["CheckpointLoaderSimple"]', null, { timeout: 10_000 })
