@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { WebSocket } from 'ws'
 import { openGit } from '../sidecar/git'
 import { run } from '../sidecar/exec'
+import { PROTOCOL_VERSION } from '../sidecar/protocol'
 import { startSidecar } from '../sidecar/server'
 import { Workspace } from '../sidecar/workspace'
 import { median, printRows, printValue, type Row } from './report'
@@ -63,7 +64,7 @@ function rpc (ws: WebSocket, method: string, params: unknown): Promise<any> {
       else reject(new Error(`${frame.error.code}: ${frame.error.message}`))
     }
     ws.on('message', onMessage)
-    ws.send(JSON.stringify({ v: 1, id, method, params }))
+    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, id, method, params }))
   })
 }
 
@@ -111,15 +112,16 @@ async function benchCommit (root: string, cec: string): Promise<Row | null> {
       console.log('  commit of 10 browser workflows: skipped (this build has no workflows.commit)')
       return null
     }
-    // what the panel sends with every commit: the browser's /api/object_info and /api/models lists
+    // what the panel sends once per page: the browser's /api/object_info and /api/models lists
     const objectInfo = JSON.parse(await readFile(join(FIXTURES, 'object_info-v0.3.7.json'), 'utf8'))
     const models = JSON.parse(await readFile(join(FIXTURES, 'models-v0.3.7.json'), 'utf8'))
     const modelLists = Object.fromEntries((models.folders as string[]).map(f => [f, models[f] ?? []]))
+    await rpc(ws, 'session.context', { objectInfo: { hash: 'bench', value: objectInfo }, modelLists: { hash: 'bench', value: modelLists } })
     let rev = 0
     const ours = await median(9, async () => {
       rev++
       const workflows = Array.from({ length: 10 }, (_, i) => ({ name: `wf_${i}`, json: workflow(i, rev) }))
-      await rpc(ws, 'workflows.commit', { message: `rev ${rev}`, workflows, objectInfo, modelLists, allowIssues: true })
+      await rpc(ws, 'workflows.commit', { message: `rev ${rev}`, workflows, allowIssues: true })
     })
     const plain = join(cec, '..', 'plain-git')
     await mkdir(plain, { recursive: true })

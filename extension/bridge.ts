@@ -3,32 +3,42 @@
  * `comfydock serve` and pastes URL + token); otherwise the bridge route that the comfydock custom
  * node adds to ComfyUI answers with what `comfydock run` put in its environment.
  */
-import type { BridgeInfo } from '../sidecar/protocol'
+import type { BridgeInfo, LoadFailure } from '../sidecar/protocol'
+import type { SidecarEndpoint } from './connection'
 import { comfyFetch, getSetting } from './host'
 
 export const SETTING_URL = 'Comfydock.SidecarUrl'
 export const SETTING_TOKEN = 'Comfydock.SidecarToken'
 
-export interface SidecarTarget {
-  url: string
-  token: string
+export interface SidecarTarget extends SidecarEndpoint {
   source: 'settings' | 'bridge'
 }
 
-export type Discovery = { target: SidecarTarget } | { target: null, reason: string }
+export type Discovery =
+  | { target: SidecarTarget, loadFailures: LoadFailure[] }
+  | { target: null, reason: string, loadFailures: LoadFailure[] }
+
+export function directEndpoint (url: string, token: string): SidecarEndpoint {
+  const base = url.replace(/\/+$/, '')
+  return { wsUrl: `${base.replace(/^http/, 'ws')}/ws`, httpBase: base, token }
+}
 
 export async function discoverSidecar (): Promise<Discovery> {
-  const url = getSetting(SETTING_URL)
-  if (url) {
-    return { target: { url, token: getSetting(SETTING_TOKEN), source: 'settings' } }
-  }
+  let info: BridgeInfo | null = null
+  let bridgeProblem = ''
   try {
     const res = await comfyFetch('/comfydock/bridge')
-    if (!res.ok) return { target: null, reason: `the comfydock bridge is not installed in this ComfyUI (HTTP ${res.status})` }
-    const info = await res.json() as BridgeInfo
-    if (!info.url || !info.token) return { target: null, reason: 'ComfyUI was not started by `comfydock run`, so no sidecar is known' }
-    return { target: { url: info.url, token: info.token, source: 'bridge' } }
+    if (res.ok) info = await res.json() as BridgeInfo
+    else bridgeProblem = res.status === 403
+      ? (await res.json().catch(() => ({})) as { error?: string }).error ?? 'the comfydock bridge refused this page (HTTP 403)'
+      : `the comfydock bridge is not installed in this ComfyUI (HTTP ${res.status})`
   } catch (err) {
-    return { target: null, reason: `cannot ask ComfyUI for the sidecar: ${err instanceof Error ? err.message : String(err)}` }
+    bridgeProblem = `cannot ask ComfyUI for the sidecar: ${err instanceof Error ? err.message : String(err)}`
   }
+  const loadFailures = Array.isArray(info?.loadFailures) ? info.loadFailures : []
+  const url = getSetting(SETTING_URL)
+  if (url) return { target: { ...directEndpoint(url, getSetting(SETTING_TOKEN)), source: 'settings' }, loadFailures }
+  if (!info) return { target: null, reason: bridgeProblem, loadFailures }
+  if (!info.url || !info.token) return { target: null, reason: 'ComfyUI was not started by `comfydock run`, so no sidecar is known', loadFailures }
+  return { target: { ...directEndpoint(info.url, info.token), source: 'bridge' }, loadFailures }
 }

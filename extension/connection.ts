@@ -5,15 +5,18 @@
  */
 import {
   PROTOCOL_VERSION, serverFrame,
-  type ErrorPayload, type MethodName, type MethodParams, type MethodResults, type ProgressEvent, type ServerFrame,
+  type ErrorCode, type ErrorPayload, type MethodName, type MethodParams, type MethodResults, type ProgressEvent, type ServerFrame,
 } from '../sidecar/protocol'
 
 export type ConnectionState = 'unconfigured' | 'connecting' | 'open' | 'offline'
 
+/** The sidecar's codes, plus OFFLINE for a call that never reached it. */
+export type SidecarErrorCode = ErrorCode | 'OFFLINE'
+
 export class SidecarError extends Error {
-  readonly code: string
+  readonly code: SidecarErrorCode
   readonly hint?: string
-  constructor (payload: ErrorPayload | { code: string, message: string, hint?: string }) {
+  constructor (payload: ErrorPayload | { code: SidecarErrorCode, message: string, hint?: string }) {
     super(payload.message)
     this.code = payload.code
     this.hint = payload.hint
@@ -29,7 +32,21 @@ interface Pending {
 export interface ConnectionEvents {
   state: (state: ConnectionState, detail?: string) => void
   changed: (env: string, method: string) => void
-  progress: (e: ProgressEvent) => void
+  /** Progress of one of this connection's requests. */
+  progress: (request: string, e: ProgressEvent) => void
+}
+
+/** Where the sidecar answers: its WebSocket URL and the base of its HTTP routes (downloads). */
+export interface SidecarEndpoint {
+  wsUrl: string
+  httpBase: string
+  token: string
+}
+
+export interface CallOptions {
+  onProgress?: (e: ProgressEvent) => void
+  /** Receives the request id as the call is sent, for `cancel(id)`. */
+  onStart?: (id: string) => void
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000]
@@ -38,7 +55,9 @@ export class SidecarConnection {
   state: ConnectionState = 'unconfigured'
   detail = ''
   private socket: WebSocket | null = null
-  private target: { url: string, token: string } | null = null
+  private target: SidecarEndpoint | null = null
+  /** Counts opened sockets: the sidecar keeps per-connection state (runtime context) that a reconnect loses. */
+  session = 0
   private readonly pending = new Map<string, Pending>()
   private attempt = 0
   private timer: ReturnType<typeof setTimeout> | null = null
@@ -49,11 +68,16 @@ export class SidecarConnection {
     this.listeners = listeners
   }
 
-  get url (): string | null { return this.target?.url ?? null }
   get token (): string | null { return this.target?.token ?? null }
 
+  /** A URL for one of the sidecar's HTTP routes (`/downloads/...`), token as a query parameter. */
+  httpUrl (path: string): string | null {
+    if (!this.target) return null
+    return `${this.target.httpBase}${path}?token=${encodeURIComponent(this.target.token)}`
+  }
+
   /** Points the link at a sidecar (or at nothing) and connects. */
-  configure (target: { url: string, token: string } | null, reason = ''): void {
+  configure (target: SidecarEndpoint | null, reason = ''): void {
     this.stop()
     this.target = target
     this.attempt = 0
@@ -64,16 +88,23 @@ export class SidecarConnection {
     this.open()
   }
 
-  call<M extends MethodName> (method: M, params: MethodParams<M>, onProgress?: (e: ProgressEvent) => void): Promise<MethodResults[M]> {
+  call<M extends MethodName> (method: M, params: MethodParams<M>, opts: CallOptions = {}): Promise<MethodResults[M]> {
     const socket = this.socket
     if (!socket || this.state !== 'open') {
       return Promise.reject(new SidecarError({ code: 'OFFLINE', message: 'the comfydock sidecar is not connected', hint: 'Start ComfyUI with `comfydock run`, or check Settings > comfydock.' }))
     }
     const id = `c${++this.seq}`
     return new Promise<MethodResults[M]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress })
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress })
       socket.send(JSON.stringify({ v: PROTOCOL_VERSION, id, method, params }))
+      opts.onStart?.(id)
     })
+  }
+
+  /** Stops one running request; it then rejects with CANCELLED. Other requests go on. */
+  async cancel (id: string): Promise<boolean> {
+    if (!this.pending.has(id)) return false
+    return (await this.call('op.cancel', { request: id })).cancelled
   }
 
   private setState (state: ConnectionState, detail = ''): void {
@@ -85,10 +116,10 @@ export class SidecarConnection {
   private open (): void {
     const target = this.target
     if (!target) return
-    this.setState('connecting', target.url)
+    this.setState('connecting', target.httpBase)
     let socket: WebSocket
     try {
-      socket = new WebSocket(`${target.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws?token=${encodeURIComponent(target.token)}`)
+      socket = new WebSocket(`${target.wsUrl}?token=${encodeURIComponent(target.token)}`)
     } catch (err) {
       this.scheduleRetry(err instanceof Error ? err.message : String(err))
       return
@@ -96,14 +127,15 @@ export class SidecarConnection {
     this.socket = socket
     socket.onopen = () => {
       this.attempt = 0
-      this.setState('open', target.url)
+      this.session += 1
+      this.setState('open', target.httpBase)
     }
     socket.onmessage = ev => this.receive(String(ev.data))
     socket.onclose = () => {
       if (this.socket !== socket) return
       this.socket = null
       this.failPending('the sidecar connection closed')
-      this.scheduleRetry(`cannot reach ${target.url}`)
+      this.scheduleRetry(`cannot reach the sidecar at ${target.httpBase}`)
     }
     socket.onerror = () => {}
   }
@@ -134,7 +166,7 @@ export class SidecarConnection {
     if (parsed.type === 'event') {
       if (parsed.event === 'progress') {
         this.pending.get(parsed.request)?.onProgress?.(parsed.progress)
-        this.listeners.progress(parsed.progress)
+        this.listeners.progress(parsed.request, parsed.progress)
       } else {
         this.listeners.changed(parsed.env, parsed.method)
       }

@@ -8,6 +8,7 @@ import type {
 import { discoverSidecar } from './bridge'
 import { SidecarConnection, SidecarError, type ConnectionState } from './connection'
 import { comfyFetch, confirmDialog, detectSupport, toast, type GraphJson, type Severity, type Support } from './host'
+import { RuntimeContextSource } from './runtime-context'
 import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
 
 export interface TabView {
@@ -36,7 +37,10 @@ export class Controller {
   private refreshTimer: ReturnType<typeof setTimeout> | null = null
   /** The full status (Python, nodes...) is slower: asked on connect, on open and after changes, not on every edit. */
   private fullStatusDue = true
-  private modelInfo: { objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> } | null = null
+  private readonly runtime = new RuntimeContextSource()
+  /** The runtime context the sidecar holds for this connection (`session` counts reconnects). */
+  private contextSent: { session: number, key: string } | null = null
+  private contextSync: Promise<void> | null = null
 
   constructor () {
     this.state = { support: detectSupport(), connection: 'unconfigured', connectionDetail: '', tabs: [], log: [], selected: new Set(), ops: new Map(), busy: null }
@@ -48,11 +52,11 @@ export class Controller {
         this.emit()
       },
       changed: (_env, method) => {
-        if (method === 'models.download' || method === 'nodes.install') this.modelInfo = null
+        if (method === 'models.download') this.runtime.modelsChanged()
         this.fullStatusDue = true
         this.scheduleRefresh(50)
       },
-      progress: e => this.track(e),
+      progress: (_request, e) => this.track(e),
     })
   }
 
@@ -85,6 +89,7 @@ export class Controller {
     const mine = ++this.discovery
     const found = await discoverSidecar()
     if (mine !== this.discovery) return
+    this.runtime.setLoadFailures(found.loadFailures)
     if (found.target) this.conn.configure(found.target)
     else this.conn.configure(null, found.reason)
   }
@@ -164,8 +169,8 @@ export class Controller {
         // a tab the frontend is still opening is left out of this round, not the whole refresh
         const read = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab).catch(() => null) })))
         const workflows = read.filter((w): w is { name: string, json: GraphJson } => w.json !== null)
-        const info = await this.modelContext()
-        const results = await this.conn.call('workflows.analyze', { workflows, ...info })
+        await this.syncContext()
+        const results = await this.conn.call('workflows.analyze', { workflows })
         const byName = new Map(results.map(r => [r.name, r]))
         this.state.tabs = tabs.map(tab => ({ tab, analysis: byName.get(tab.name) }))
       }
@@ -194,26 +199,32 @@ export class Controller {
     }
   }
 
-  /** The browser's object_info and model lists, so the sidecar sees what this ComfyUI sees. */
-  private async modelContext (): Promise<{ objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> }> {
-    if (this.modelInfo) return this.modelInfo
-    const info: { objectInfo?: Record<string, unknown>, modelLists?: Record<string, string[]> } = {}
-    try {
-      const oi = await comfyFetch('/object_info')
-      if (oi.ok) info.objectInfo = await oi.json() as Record<string, unknown>
-      const folders = await comfyFetch('/models')
-      if (folders.ok) {
-        const names = await folders.json() as string[]
-        const lists: Record<string, string[]> = {}
-        await Promise.all(names.map(async f => {
-          const r = await comfyFetch(`/models/${encodeURIComponent(f)}`)
-          if (r.ok) lists[f] = await r.json() as string[]
-        }))
-        info.modelLists = lists
+  /**
+   * Makes sure the sidecar holds this page's runtime context for the current connection: each large
+   * part by hash first (a reconnect or another tab may have sent it), by value only when it asks.
+   */
+  private syncContext (): Promise<void> {
+    return (this.contextSync ??= (async () => {
+      try {
+        const ctx = await this.runtime.current()
+        const session = this.conn.session
+        if (this.contextSent?.session === session && this.contextSent.key === ctx.key) return
+        const byHash = {
+          ...(ctx.objectInfo ? { objectInfo: { hash: ctx.objectInfo.hash } } : {}),
+          ...(ctx.modelLists ? { modelLists: { hash: ctx.modelLists.hash } } : {}),
+          ...(ctx.loadFailures.length ? { loadFailures: ctx.loadFailures } : {}),
+        }
+        const { missing } = await this.conn.call('session.context', byHash)
+        if (missing.length) {
+          const full = { ...byHash }
+          for (const part of missing) if (ctx[part]) full[part] = ctx[part] as never
+          await this.conn.call('session.context', full)
+        }
+        this.contextSent = { session, key: ctx.key }
+      } finally {
+        this.contextSync = null
       }
-    } catch { /* analysis still works from the built-in tables */ }
-    this.modelInfo = info
-    return info
+    })())
   }
 
   private async runBusy<T> (label: string, fn: () => Promise<T>): Promise<T | undefined> {
@@ -244,7 +255,8 @@ export class Controller {
       for (const t of chosen) workflows.push({ name: t.tab.name, json: await tabGraph(t.tab) })
       // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree
       for (const [i, w] of workflows.entries()) await saveToDisk(w.name, w.json, chosen[i].tab)
-      const params = { message: message.trim(), workflows, ...await this.modelContext() }
+      await this.syncContext()
+      const params = { message: message.trim(), workflows }
       let res
       try {
         res = await this.conn.call('workflows.commit', { ...params, ...(allowIssues ? { allowIssues } : {}) })
@@ -311,7 +323,8 @@ export class Controller {
         if (!await confirmDialog('Export with unresolved issues?', `${err.message}\n\nExport anyway? Whoever imports it will have to resolve them.`)) return
         res = await this.conn.call('env.export', { allowIssues: true })
       }
-      const url = `${this.conn.url}${res.downloadPath}?token=${encodeURIComponent(this.conn.token ?? '')}`
+      const url = this.conn.httpUrl(res.downloadPath)
+      if (!url) throw new SidecarError({ code: 'OFFLINE', message: 'the sidecar connection was lost before the download' })
       const a = document.createElement('a')
       a.href = url
       a.download = res.file

@@ -8,7 +8,8 @@ import { z } from 'zod'
 import { ERROR_CODES, type ErrorPayload } from './errors'
 import type { ProgressEvent } from './progress'
 
-export const PROTOCOL_VERSION = 1
+/** 2: `session.context` carries object_info once per page (no longer a param of every analysis); `op.cancel`. */
+export const PROTOCOL_VERSION = 2
 
 const envParam = z.string().min(1).max(64).optional()
 /** A workflow as the browser holds it: its name (no `workflows/` prefix, no `.json`) and its graph JSON. */
@@ -17,28 +18,62 @@ const workflowIn = z.object({
   json: z.record(z.unknown()),
 })
 
+/** A custom node folder ComfyUI failed to import, and why (the exception from its log). */
+const loadFailure = z.object({ folder: z.string().min(1).max(255), reason: z.string().max(4000) }).strict()
+
+/** A large part of the runtime context: by hash alone when the sidecar already holds it, else with its value. */
+function contextPart<T extends z.ZodTypeAny> (value: T) {
+  return z.object({
+    /** Chosen by the client over the value: the same hash means the same value. */
+    hash: z.string().min(1).max(128),
+    value: value.optional(),
+  }).strict()
+}
+
+/** What the page's ComfyUI has. Each part is sent once per page, and again only when its hash changes. */
+const sessionContextParams = z.object({
+  /** GET /api/object_info, so nodes of any installed pack are recognised. */
+  objectInfo: contextPart(z.record(z.unknown())).optional(),
+  /** folder -> file names, from GET /api/models/<folder>. */
+  modelLists: contextPart(z.record(z.array(z.string()))).optional(),
+  /** From the bridge: packs that are installed but did not load. Small, so always by value. */
+  loadFailures: z.array(loadFailure).max(1000).optional(),
+}).strict()
+
+export type ContextPartName = 'objectInfo' | 'modelLists'
+
+/** The runtime context as the sidecar holds it for one connection. */
+export interface RuntimeContext {
+  objectInfo?: Record<string, unknown>
+  modelLists?: Record<string, string[]>
+  loadFailures?: LoadFailure[]
+}
+
 /** Parameter schemas, one per method. The method list is the keys of this object. */
 export const METHOD_PARAMS = {
   'server.hello': z.object({}).strict(),
+  /**
+   * Sets this connection's runtime context. A part given by hash alone is taken from what the sidecar
+   * already holds (another tab, an earlier connection); if it holds nothing under that hash it answers
+   * with the part in `missing` and changes nothing: send again with the value.
+   */
+  'session.context': sessionContextParams,
+  /** Stops one running request of this connection; it then answers CANCELLED. */
+  'op.cancel': z.object({ request: z.string().min(1).max(64) }).strict(),
   /** `full` adds every status section (Python, nodes, models...), which is slower. */
   'env.status': z.object({ env: envParam, full: z.boolean().optional() }).strict(),
   'env.log': z.object({ env: envParam, limit: z.number().int().positive().max(1000).optional() }).strict(),
   'workflows.list': z.object({ env: envParam }).strict(),
+  /** Checked against the connection's runtime context (`session.context`). */
   'workflows.analyze': z.object({
     env: envParam,
     workflows: z.array(workflowIn).max(200),
-    /** The browser's GET /api/object_info, so nodes of any installed pack are recognised. */
-    objectInfo: z.record(z.unknown()).optional(),
-    /** folder -> file names, from GET /api/models/<folder>. */
-    modelLists: z.record(z.array(z.string())).optional(),
   }).strict(),
+  /** As for workflows.analyze: the committed analysis matches what this connection's ComfyUI has. */
   'workflows.commit': z.object({
     env: envParam,
     message: z.string().min(1).max(10_000),
     workflows: z.array(workflowIn).min(1).max(200),
-    /** As for workflows.analyze: what this ComfyUI has, so the committed analysis matches it. */
-    objectInfo: z.record(z.unknown()).optional(),
-    modelLists: z.record(z.array(z.string())).optional(),
     allowIssues: z.boolean().optional(),
   }).strict(),
   /** `overwrite` discards uncommitted changes of ComfyUI's saved copy; without it they refuse with UNCOMMITTED_CHANGES. */
@@ -59,6 +94,7 @@ export type MethodName = keyof typeof METHOD_PARAMS
 export const METHOD_NAMES = Object.keys(METHOD_PARAMS) as MethodName[]
 export type MethodParams<M extends MethodName> = z.infer<typeof METHOD_PARAMS[M]>
 export type WorkflowInput = z.infer<typeof workflowIn>
+export type LoadFailure = z.infer<typeof loadFailure>
 
 // ---- results (what the server promises to send back) ----
 
@@ -69,6 +105,16 @@ export interface HelloResult {
   /** Methods this sidecar offers; the panel hides actions whose method is absent. */
   methods: MethodName[]
   activeEnv: string | null
+}
+
+export interface SessionContextResult {
+  /** Parts given by a hash the sidecar does not hold: nothing was set; send them with their value. */
+  missing: ContextPartName[]
+}
+
+export interface CancelResult {
+  /** False when no request of this connection with that id is running (it may have just ended). */
+  cancelled: boolean
 }
 
 export interface EnvStatusResult {
@@ -156,6 +202,8 @@ export interface ExportResult {
 
 export interface MethodResults {
   'server.hello': HelloResult
+  'session.context': SessionContextResult
+  'op.cancel': CancelResult
   'env.status': EnvStatusResult
   'env.log': LogEntryResult[]
   'workflows.list': TrackedWorkflowResult[]
@@ -210,8 +258,15 @@ export function isMethodName (name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(METHOD_PARAMS, name)
 }
 
-/** The body of GET /comfydock/bridge (the ComfyUI-side route telling the extension where the sidecar is). */
+/**
+ * The body of GET /comfydock/bridge, the route the bridge custom node adds to ComfyUI. The bridge also
+ * carries the sidecar's WebSocket (`/comfydock/sidecar/ws`) and downloads (`/comfydock/sidecar/downloads/F`)
+ * through ComfyUI's own origin; `token` is still required on them.
+ */
 export interface BridgeInfo {
+  /** The sidecar's own address (for messages; the page talks to it through the bridge). */
   url: string | null
   token: string | null
+  /** Custom node folders ComfyUI did not import, with the exception from its log. */
+  loadFailures?: LoadFailure[]
 }

@@ -14,6 +14,7 @@ import { safeJoin } from '../fs'
 import type { ResponseFrame } from '../protocol'
 import type { Dispatcher } from './dispatch'
 import { bearerToken, httpStatusFor, type SecurityPolicy } from './security'
+import { Session } from './session'
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -59,7 +60,8 @@ export function createApp (deps: AppDeps): Hono {
     onError: c => errorResponse(c, new ComfydockError('BAD_REQUEST', `request body exceeds ${MAX_BODY_BYTES} bytes`)),
   }), async c => {
     const text = await c.req.text()
-    const frame = await deps.dispatcher.handleText(text, () => {}, c.req.raw.signal)
+    // one request, one session: no context is kept between HTTP calls and nothing to cancel from outside
+    const frame = await deps.dispatcher.handleText(text, new Session(() => {}, c.req.raw.signal))
     return c.json(frame, rpcStatus(frame))
   })
 

@@ -1,16 +1,19 @@
 /**
  * @module Turns one raw request (a WebSocket frame or an HTTP body) into one response frame:
  * parse, validate against the protocol, resolve the environment, run the method under that
- * environment's queue, forward progress to the asking client and announce changes to all.
+ * environment's queue with a signal of its own (`op.cancel` stops just this request), forward
+ * progress to the asking client and announce changes to all.
  */
 import { ComfydockError, redactSecrets, toErrorPayload } from '../errors'
 import {
   METHOD_PARAMS, PROTOCOL_VERSION, isMethodName, requestFrame,
-  type ErrorPayload, type EventFrame, type MethodName, type ProgressEvent, type ResponseFrame, type ServerFrame,
+  type ErrorPayload, type EventFrame, type MethodName, type ProgressEvent, type ResponseFrame,
 } from '../protocol'
 import { Workspace } from '../workspace'
+import { ContextParts } from './context-parts'
 import { EnvQueue } from './env-queue'
 import type { MethodSpec, MethodTable } from './methods'
+import { cancellation, Session } from './session'
 
 export interface DispatcherOptions {
   workspaceRoot: string
@@ -34,6 +37,7 @@ function zodMessage (err: { issues: Array<{ path: (string | number)[], message: 
 export class Dispatcher {
   private readonly queue = new EnvQueue()
   private readonly opts: DispatcherOptions
+  readonly contexts = new ContextParts()
 
   constructor (opts: DispatcherOptions) {
     this.opts = opts
@@ -44,17 +48,17 @@ export class Dispatcher {
   }
 
   /** Parses text first; anything unparseable becomes a BAD_REQUEST answer, never a throw. */
-  async handleText (text: string, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<ResponseFrame> {
+  async handleText (text: string, session: Session): Promise<ResponseFrame> {
     let raw: unknown
     try {
       raw = JSON.parse(text)
     } catch {
       return failure(null, new ComfydockError('BAD_REQUEST', 'frame is not valid JSON'))
     }
-    return this.handle(raw, emit, signal)
+    return this.handle(raw, session)
   }
 
-  async handle (raw: unknown, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<ResponseFrame> {
+  async handle (raw: unknown, session: Session): Promise<ResponseFrame> {
     const frame = requestFrame.safeParse(raw)
     if (!frame.success) {
       const id = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id.slice(0, 64) : null
@@ -70,11 +74,17 @@ export class Dispatcher {
     if (!params.success) {
       return failure(id, new ComfydockError('INVALID_ARGUMENT', `bad params for ${method}: ${zodMessage(params.error)}`))
     }
+    const request = session.begin(id)
+    if (!request) return failure(id, new ComfydockError('BAD_REQUEST', `request id "${id}" is already running on this connection`, { hint: 'Give every request a new id.' }))
     try {
-      const result = await this.invoke(method, params.data, id, emit, signal)
+      const result = await this.invoke(method, params.data, id, session, request.signal)
       return { v: PROTOCOL_VERSION, type: 'response', id, ok: true, result }
     } catch (err) {
+      // whatever the core threw while it was being stopped, the truth is that it was cancelled
+      if (request.signal.aborted && !(err instanceof ComfydockError && err.code === 'CANCELLED')) return failure(id, cancellation(request.signal, method))
       return failure(id, err)
+    } finally {
+      request.end()
     }
   }
 
@@ -85,28 +95,29 @@ export class Dispatcher {
    */
   private admission: Promise<unknown> = Promise.resolve()
 
-  private async invoke (method: MethodName, params: Record<string, unknown>, id: string, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<unknown> {
-    const admitted = this.admission.then(() => this.admit(method, params, id, emit, signal))
+  private async invoke (method: MethodName, params: Record<string, unknown>, id: string, session: Session, signal: AbortSignal): Promise<unknown> {
+    const admitted = this.admission.then(() => this.admit(method, params, id, session, signal))
     this.admission = admitted.then(() => {}, () => {})
     // `job` is wrapped so that awaiting admission does not wait for the work itself.
     const { job } = await admitted
     return job
   }
 
-  private async admit (method: MethodName, params: Record<string, unknown>, id: string, emit: (frame: ServerFrame) => void, signal: AbortSignal): Promise<{ job: Promise<unknown> }> {
+  private async admit (method: MethodName, params: Record<string, unknown>, id: string, session: Session, signal: AbortSignal): Promise<{ job: Promise<unknown> }> {
     const spec = this.opts.methods[method] as MethodSpec<MethodName>
     // a fresh read each time: the CLI may have switched the active env or changed settings meanwhile
     const workspace = await Workspace.open(this.opts.workspaceRoot)
     const onProgress = (progress: ProgressEvent): void => {
-      emit({ v: PROTOCOL_VERSION, type: 'event', event: 'progress', request: id, progress })
+      session.emit({ v: PROTOCOL_VERSION, type: 'event', event: 'progress', request: id, progress })
     }
-    const base = { workspace, onProgress, signal, methods: this.methodNames, exportsDir: this.opts.exportsDir, defaultEnv: this.opts.env ?? workspace.activeEnvironment }
+    const base = { workspace, onProgress, signal, session, contexts: this.contexts, methods: this.methodNames, exportsDir: this.opts.exportsDir, defaultEnv: this.opts.env ?? workspace.activeEnvironment }
     if (spec.scope === 'none') {
-      return { job: spec.run({ ...base, env: undefined as never }, params as never) }
+      return { job: spec.run(base, params as never) }
     }
     const env = await workspace.resolveEnv((params.env as string | undefined) ?? this.opts.env)
     const work = async (): Promise<unknown> => {
-      if (signal.aborted) throw new ComfydockError('CANCELLED', `${method} cancelled: the client disconnected`)
+      // cancelled (or the client left) while waiting in the queue: never started
+      if (signal.aborted) throw cancellation(signal, method)
       const result = await spec.run({ ...base, env }, params as never)
       if (spec.changes) this.opts.broadcast({ v: PROTOCOL_VERSION, type: 'event', event: 'changed', env: env.name, method })
       return result
@@ -114,3 +125,5 @@ export class Dispatcher {
     return { job: spec.exclusive ? this.queue.run(env.name, work) : work() }
   }
 }
+
+export { Session }

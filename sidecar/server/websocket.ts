@@ -1,7 +1,7 @@
 /**
  * @module The WebSocket endpoint (`/ws?token=...`) on the same HTTP server. The handshake passes
  * the same checks as HTTP; afterwards every frame is answered, malformed ones with BAD_REQUEST,
- * and nothing a client sends can throw out of here.
+ * and nothing a client sends can throw out of here. One connection is one session.
  */
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -10,6 +10,7 @@ import { toErrorPayload } from '../errors'
 import type { EventFrame, ServerFrame } from '../protocol'
 import type { Dispatcher } from './dispatch'
 import { httpStatusFor, type SecurityPolicy } from './security'
+import { Session } from './session'
 
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024
 
@@ -46,13 +47,14 @@ export function attachWebSocket (server: Server, policy: SecurityPolicy, getDisp
   })
 
   wss.on('connection', (ws: WebSocket) => {
-    // aborts this client's queued work when it goes away
+    // aborts this client's running and queued work when it goes away
     const gone = new AbortController()
+    const session = new Session(frame => send(ws, frame), gone.signal)
     ws.on('error', () => {})
     ws.on('close', () => gone.abort())
     ws.on('message', (data, isBinary) => {
       const text = isBinary ? '' : data.toString()
-      getDispatcher().handleText(text, frame => send(ws, frame), gone.signal)
+      getDispatcher().handleText(text, session)
         .then(frame => send(ws, frame))
         .catch(() => {})
     })

@@ -18,6 +18,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
   let env: Awaited<ReturnType<typeof makeEnvWorkspace>>
   const bridge: { url: string | null, token: string | null } = { url: null, token: null }
   const errors: string[] = []
+  /** Every frame the page sent to the sidecar. */
+  const sent: string[] = []
 
   beforeAll(async () => {
     env = await makeEnvWorkspace('demo')
@@ -29,6 +31,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     browser = await launchChromium()
     page = await browser.newPage()
     page.on('pageerror', e => errors.push(String(e)))
+    page.on('websocket', ws => ws.on('framesent', f => sent.push(String(f.payload))))
     await page.goto(harness.url)
     await page.waitForFunction(() => (window as any).__harnessReady || (window as any).__harnessError, null, { timeout: 20_000 })
     expect(await page.evaluate(() => (window as any).__harnessError ?? null)).toBeNull()
@@ -143,6 +146,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     const download = page.waitForEvent('download', { timeout: 20_000 })
     await page.keyboard.press('Control+Alt+KeyE')
     expect((await download).suggestedFilename()).toMatch(/^demo_export_.*\.tar\.gz$/)
+  })
+
+  it('sends ComfyUI\'s object_info once per page, not with every analysis', async () => {
+    const frames = sent.map(f => JSON.parse(f))
+    const analyses = frames.filter(f => f.method === 'workflows.analyze')
+    const contexts = frames.filter(f => f.method === 'session.context')
+    expect(analyses.length).toBeGreaterThan(3)
+    expect(analyses.every(f => !('objectInfo' in f.params))).toBe(true)
+    // object_info by value once; later (new model lists after the download) by hash alone
+    const byValue = contexts.filter(f => f.params.objectInfo?.value)
+    expect(byValue.length).toBe(1)
+    expect(Object.keys(byValue[0].params.objectInfo.value)).toContain('KSampler')
+    expect(contexts.filter(f => f.params.modelLists?.value).length).toBe(2)
   })
 
   it('shows the sidecar as offline when it goes away, and reconnects when it is back', async () => {

@@ -169,13 +169,8 @@ describe('commit and restore of browser workflows', () => {
         python_module: 'custom_nodes.fancy-pack',
       },
     }
-    const res = await a.call('workflows.commit', {
-      message: 'fancy',
-      workflows: [{ name: 'fancy', json: tab }],
-      objectInfo,
-      modelLists: { loras: ['detail-tweaker.lorapatch', 'other-style.lorapatch'], checkpoints: [] },
-      allowIssues: true,
-    })
+    await a.call('session.context', { objectInfo: { hash: 'fancy', value: objectInfo }, modelLists: { hash: 'fancy', value: { loras: ['detail-tweaker.lorapatch', 'other-style.lorapatch'], checkpoints: [] } } })
+    const res = await a.call('workflows.commit', { message: 'fancy', workflows: [{ name: 'fancy', json: tab }], allowIssues: true })
     expect(res.ok).toBe(true)
     const entry = (await readManifest(join(env.cec, 'pyproject.toml'))).tool.comfydock.workflows?.fancy
     expect(entry?.models?.map(m => [m.filename, m.category])).toEqual([['detail-tweaker.lorapatch', 'loras']])

@@ -39,7 +39,8 @@ describe('nodes.install from the panel', () => {
 
   it('suggests the registry pack for a missing node type the workflow names no pack for', async () => {
     const json = { last_node_id: 1, last_link_id: 0, nodes: [{ id: 1, type: 'TinyNode', pos: [0, 0], size: [200, 80], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: {}, widgets_values: [] }], links: [], groups: [], config: {}, extra: {}, version: 0.4 }
-    const res = await client.call('workflows.analyze', { workflows: [{ name: 'tiny', json }], objectInfo: { KSampler: { python_module: 'nodes' } } })
+    await client.call('session.context', { objectInfo: { hash: 'h', value: { KSampler: { python_module: 'nodes' } } } })
+    const res = await client.call('workflows.analyze', { workflows: [{ name: 'tiny', json }] })
     expect(res.ok).toBe(true)
     if (res.ok) expect((res.result as any[])[0].missingNodes).toEqual([{ type: 'TinyNode', pack: 'comfyui-tiny-pack' }])
   })

@@ -50,7 +50,7 @@ describe('sidecar methods over the WebSocket', () => {
     expect(res.ok).toBe(true)
     if (!res.ok) return
     const hello = res.result as any
-    expect(hello.protocol).toBe(1)
+    expect(hello.protocol).toBe(2)
     expect(hello.workspace).toBe(env.root)
     expect(hello.activeEnv).toBe('demo')
     expect(hello.methods).toEqual(expect.arrayContaining(['env.status', 'env.log', 'workflows.analyze']))
@@ -91,10 +91,9 @@ describe('sidecar methods over the WebSocket', () => {
   })
 
   it('workflows.analyze finds models and node packs this ComfyUI lacks', async () => {
+    expect(await client.call('session.context', { objectInfo: { hash: 'oi-1', value: objectInfo }, modelLists: { hash: 'ml-1', value: modelLists } })).toMatchObject({ ok: true, result: { missing: [] } })
     const res = await client.call('workflows.analyze', {
       workflows: [{ name: 'portrait', json: uiWorkflow('sd15/missing_model.safetensors') }, { name: 'ok', json: uiWorkflow('sd15/dreamshaper_8.safetensors') }],
-      objectInfo,
-      modelLists,
     })
     expect(res.ok).toBe(true)
     if (!res.ok) return
@@ -125,7 +124,7 @@ describe('sidecar methods over the WebSocket', () => {
     doc.tool.comfydock.workflows = { imported: { path: 'workflows/imported.json', nodes: [], models: [{ filename: 'sd15/from_bundle.safetensors', category: 'checkpoints', criticality: 'flexible', status: 'resolved', hash: 'abc123def4567890', nodes: [{ node_id: '1', node_type: 'CheckpointLoaderSimple', widget_idx: 0, widget_value: 'sd15/from_bundle.safetensors' }] }] } }
     doc.tool.comfydock.models = { abc123def4567890: { filename: 'from_bundle.safetensors', size: 10, sources: ['https://example.invalid/from_bundle.safetensors'] } }
     await writeManifest(file, doc)
-    const res = await client.call('workflows.analyze', { workflows: [{ name: 'imported', json: uiWorkflow('sd15/from_bundle.safetensors') }], objectInfo, modelLists })
+    const res = await client.call('workflows.analyze', { workflows: [{ name: 'imported', json: uiWorkflow('sd15/from_bundle.safetensors') }] })
     expect(res.ok).toBe(true)
     if (!res.ok) return
     expect((res.result as any[])[0].missingModels).toEqual([expect.objectContaining({ value: 'sd15/from_bundle.safetensors', url: 'https://example.invalid/from_bundle.safetensors', hash: 'abc123def4567890' })])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Dispatcher, EnvQueue, defaultMethods, type MethodTable } from '../../sidecar/server'
+import { Dispatcher, EnvQueue, Session, defaultMethods, type MethodTable } from '../../sidecar/server'
 import type { ServerFrame } from '../../sidecar/protocol'
 import { makeEnvWorkspace } from './fixture'
 
@@ -51,9 +51,9 @@ describe('Dispatcher scheduling', () => {
     const broadcasts: ServerFrame[] = []
     const d = new Dispatcher({ workspaceRoot: root, methods, exportsDir: root, broadcast: f => broadcasts.push(f) })
     const signal = new AbortController().signal
-    const install = d.handle({ v: 1, id: '1', method: 'nodes.install', params: { specs: ['x'] } }, () => {}, signal)
-    const restore = d.handle({ v: 1, id: '2', method: 'workflows.restore', params: { name: 'x' } }, () => {}, signal)
-    const status = await d.handle({ v: 1, id: '3', method: 'env.status', params: {} }, () => {}, signal)
+    const install = d.handle({ v: 2, id: '1', method: 'nodes.install', params: { specs: ['x'] } }, new Session(() => {}, signal))
+    const restore = d.handle({ v: 2, id: '2', method: 'workflows.restore', params: { name: 'x' } }, new Session(() => {}, signal))
+    const status = await d.handle({ v: 2, id: '3', method: 'env.status', params: {} }, new Session(() => {}, signal))
     expect(status.ok).toBe(true)
     expect(order).toEqual([])
     gate.resolve()
@@ -67,9 +67,9 @@ describe('Dispatcher scheduling', () => {
     const gate = deferred()
     const methods: MethodTable = { ...defaultMethods(), 'nodes.install': { scope: 'env', exclusive: true, run: async () => { await gate.promise; return { installed: [], failed: [] } } } }
     const d = new Dispatcher({ workspaceRoot: root, methods, exportsDir: root, broadcast: () => {} })
-    const first = d.handle({ v: 1, id: '1', method: 'nodes.install', params: { specs: ['x'] } }, () => {}, new AbortController().signal)
+    const first = d.handle({ v: 2, id: '1', method: 'nodes.install', params: { specs: ['x'] } }, new Session(() => {}, new AbortController().signal))
     const gone = new AbortController()
-    const queued = d.handle({ v: 1, id: '2', method: 'workflows.restore', params: { name: 'x' } }, () => {}, gone.signal)
+    const queued = d.handle({ v: 2, id: '2', method: 'workflows.restore', params: { name: 'x' } }, new Session(() => {}, gone.signal))
     gone.abort()
     gate.resolve()
     await first

@@ -11,7 +11,7 @@ const PORT = 45_123
 describe('HTTP security (app.request)', () => {
   let root: string
   let sidecar: ReturnType<typeof createSidecar>
-  const hello = JSON.stringify({ v: 1, id: '1', method: 'server.hello', params: {} })
+  const hello = JSON.stringify({ v: 2, id: '1', method: 'server.hello', params: {} })
 
   beforeAll(async () => {
     ({ root } = await makeEnvWorkspace())
@@ -33,9 +33,9 @@ describe('HTTP security (app.request)', () => {
     const auth = { authorization: 'Bearer secret-token-1234567890' }
     const post = (body: string) => req('/rpc', auth, { method: 'POST', body })
     expect((await post('{not json')).status).toBe(400)
-    expect((await post(JSON.stringify({ v: 1, id: '1', method: 'env.log', params: { limit: 'x' } }))).status).toBe(400)
-    expect((await post(JSON.stringify({ v: 1, id: '1', method: 'no.such' }))).status).toBe(404)
-    const failed = await post(JSON.stringify({ v: 1, id: '9', method: 'env.status', params: { env: 'missing' } }))
+    expect((await post(JSON.stringify({ v: 2, id: '1', method: 'env.log', params: { limit: 'x' } }))).status).toBe(400)
+    expect((await post(JSON.stringify({ v: 2, id: '1', method: 'no.such' }))).status).toBe(404)
+    const failed = await post(JSON.stringify({ v: 2, id: '9', method: 'env.status', params: { env: 'missing' } }))
     expect(failed.status).toBe(200)
     expect(await failed.json()).toMatchObject({ id: '9', ok: false, error: { code: 'ENV_NOT_FOUND' } })
   })
@@ -146,7 +146,7 @@ describe('WebSocket handshake security (listening server)', () => {
 
   it('survives 10,000 malformed frames and still answers', async () => {
     const client = await connect(sidecar.wsUrl, sidecar.token, ORIGIN)
-    const junk = ['', 'not json', '{"v":1}', '[1,2,3]', 'null', '{"v":2,"id":"x","method":"server.hello"}', '{"v":1,"id":"x","method":"nope"}', '{"v":1,"id":"y","method":"env.log","params":{"limit":"many"}}', '\u0000\uffff', '{"v":1,"id":' + '"a'.repeat(100) + '}']
+    const junk = ['', 'not json', '{"v":1}', '[1,2,3]', 'null', '{"v":3,"id":"x","method":"server.hello"}', '{"v":1,"id":"x","method":"nope"}', '{"v":1,"id":"y","method":"env.log","params":{"limit":"many"}}', '\u0000\uffff', '{"v":1,"id":' + '"a'.repeat(100) + '}']
     for (let i = 0; i < 10_000; i++) {
       const frame = junk[i % junk.length]
       if (i % 97 === 0) client.sendRaw(Buffer.from([0xff, 0x00, 0x13]))

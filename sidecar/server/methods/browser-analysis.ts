@@ -10,8 +10,8 @@ export const browserAnalysisMethods: MethodTable = {
       const { analyzeBrowserWorkflows } = await import('../../workflows')
       return analyzeBrowserWorkflows(ctx.workspace, ctx.env, {
         workflows: params.workflows,
-        objectInfo: params.objectInfo as ObjectInfo | undefined,
-        modelLists: params.modelLists as ModelLists | undefined,
+        objectInfo: ctx.session.context?.objectInfo as ObjectInfo | undefined,
+        modelLists: ctx.session.context?.modelLists as ModelLists | undefined,
       })
     },
   },

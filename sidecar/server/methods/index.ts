@@ -10,7 +10,7 @@ import { serverMethods } from './server'
 import { workflowMethods } from './workflows'
 import type { MethodTable } from './types'
 
-export type { MethodContext, MethodSpec, MethodTable } from './types'
+export type { MethodContext, MethodSpec, MethodTable, ServerContext } from './types'
 
 export function defaultMethods (): MethodTable {
   return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...workflowMethods, ...resolveMethods, ...exportMethods }

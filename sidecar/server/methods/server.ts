@@ -1,5 +1,5 @@
-/** @module `server.hello`: what this sidecar is and offers. */
-import { PROTOCOL_VERSION } from '../../protocol'
+/** @module Methods about the connection itself: hello, its runtime context, cancelling one of its requests. */
+import { PROTOCOL_VERSION, type ContextPartName } from '../../protocol'
 import { VERSION } from '../../version'
 import type { MethodTable } from './types'
 
@@ -15,6 +15,34 @@ export const serverMethods: MethodTable = {
         // the panel's environment: the one this sidecar was started for, else the workspace's active one
         activeEnv: ctx.defaultEnv ?? null,
       }
+    },
+  },
+  'session.context': {
+    scope: 'none',
+    async run (ctx, params) {
+      const parts: Partial<Record<ContextPartName, unknown>> = {}
+      const missing: ContextPartName[] = []
+      for (const name of ['objectInfo', 'modelLists'] as const) {
+        const part = params[name]
+        if (!part) continue
+        if (part.value !== undefined) ctx.contexts.set(name, part.hash, part.value)
+        const value = part.value ?? ctx.contexts.get(name, part.hash)
+        if (value === undefined) missing.push(name)
+        else parts[name] = value
+      }
+      if (missing.length) return { missing }
+      ctx.session.context = {
+        ...(parts.objectInfo ? { objectInfo: parts.objectInfo as Record<string, unknown> } : {}),
+        ...(parts.modelLists ? { modelLists: parts.modelLists as Record<string, string[]> } : {}),
+        ...(params.loadFailures?.length ? { loadFailures: params.loadFailures } : {}),
+      }
+      return { missing }
+    },
+  },
+  'op.cancel': {
+    scope: 'none',
+    async run (ctx, params) {
+      return { cancelled: ctx.session.cancel(params.request) }
     },
   },
 }

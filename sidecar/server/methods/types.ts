@@ -1,14 +1,19 @@
 /** @module The shape of a sidecar method: a thin adapter from validated params to one core call. */
 import type { MethodName, MethodParams, MethodResults, OnProgress } from '../../protocol'
+import type { ContextParts } from '../context-parts'
 import type { EnvPaths, Workspace } from '../../workspace'
+import type { Session } from '../session'
 
-export interface MethodContext {
+/** What every method gets. */
+export interface ServerContext {
   workspace: Workspace
-  /** Resolved from `params.env` (or the active environment) for env-scoped methods. */
-  env: EnvPaths
   onProgress: OnProgress
-  /** Aborted when the asking client disconnects. */
+  /** Aborted by `op.cancel` for this request, or when the asking client disconnects. */
   signal: AbortSignal
+  /** The asking client: its runtime context (`session.context`) and running requests. */
+  session: Session
+  /** Parts of runtime contexts any client sent, by hash. */
+  contexts: ContextParts
   /** Methods this server offers (for the hello answer). */
   methods: MethodName[]
   /** The folder exports are written to and downloaded from. */
@@ -17,17 +22,29 @@ export interface MethodContext {
   defaultEnv: string | null | undefined
 }
 
-export interface MethodSpec<M extends MethodName> {
-  /** 'env' methods act on one environment (`params.env` or the active one); 'none' need none. */
-  scope: 'env' | 'none'
-  /**
-   * Runs one at a time per environment (writes, and reads that must not see a write half done).
-   * Plain reads skip the queue, so the panel stays live during a long install.
-   */
-  exclusive?: boolean
-  /** Tell every client the environment changed once this succeeds. */
-  changes?: boolean
-  run (ctx: MethodContext, params: MethodParams<M>): Promise<MethodResults[M]>
+/** What an environment-scoped method gets. */
+export interface MethodContext extends ServerContext {
+  /** Resolved from `params.env` (or the active environment). */
+  env: EnvPaths
 }
+
+export type MethodSpec<M extends MethodName> =
+  | {
+    /** Acts on one environment (`params.env` or the active one). */
+    scope: 'env'
+    /**
+     * Runs one at a time per environment (writes, and reads that must not see a write half done).
+     * Plain reads skip the queue, so the panel stays live during a long install.
+     */
+    exclusive?: boolean
+    /** Tell every client the environment changed once this succeeds. */
+    changes?: boolean
+    run (ctx: MethodContext, params: MethodParams<M>): Promise<MethodResults[M]>
+  }
+  | {
+    /** Needs no environment. */
+    scope: 'none'
+    run (ctx: ServerContext, params: MethodParams<M>): Promise<MethodResults[M]>
+  }
 
 export type MethodTable = { [M in MethodName]?: MethodSpec<M> }

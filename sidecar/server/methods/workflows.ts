@@ -27,8 +27,8 @@ export const workflowMethods: MethodTable = {
           allowIssues: params.allowIssues,
           workflowContents: Object.fromEntries(params.workflows.map(w => [w.name, w.json])),
           fromBrowser: true,
-          objectInfo: params.objectInfo as ObjectInfo | undefined,
-          modelLists: params.modelLists,
+          objectInfo: ctx.session.context?.objectInfo as ObjectInfo | undefined,
+          modelLists: ctx.session.context?.modelLists,
           onProgress: ctx.onProgress,
           signal: ctx.signal,
         })
