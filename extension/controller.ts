@@ -167,8 +167,8 @@ export class Controller {
       if (this.has('env.log')) this.state.log = await this.conn.call('env.log', { limit: 30 })
       if (this.has('workflows.analyze') && tabs.length) {
         // a tab the frontend is still opening is left out of this round, not the whole refresh
-        const read = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab).catch(() => null) })))
-        const workflows = read.filter((w): w is { name: string, json: GraphJson } => w.json !== null)
+        const read = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab).catch(() => null), saved: tab.persisted && !tab.modified })))
+        const workflows = read.filter((w): w is { name: string, json: GraphJson, saved: boolean } => w.json !== null)
         await this.syncContext()
         const results = await this.conn.call('workflows.analyze', { workflows })
         const byName = new Map(results.map(r => [r.name, r]))

@@ -16,6 +16,12 @@ const envParam = z.string().min(1).max(64).optional()
 const workflowIn = z.object({
   name: z.string().min(1).max(200),
   json: z.record(z.unknown()),
+  /**
+   * The frontend says the tab equals its file in ComfyUI's user folder (saved, no edits since). Its
+   * own serialization differs from the file (it fills in what older frontends left out), so "differs
+   * from the last commit" is then decided from the file, as `workflow list` does.
+   */
+  saved: z.boolean().optional(),
 })
 
 /** A custom node folder ComfyUI failed to import, and why (the exception from its log). */

@@ -12,6 +12,8 @@ import { analyzeWorkflow } from './analyze'
 import { parseLenientJson } from './lenient-json'
 import type { ModelLists, ObjectInfo } from './loader-table'
 import { comparableWorkflow } from './normalize'
+import { readUserWorkflow } from './store'
+import { sameWorkflow } from './tracking'
 
 interface KnownSource { url?: string, hash?: string }
 
@@ -101,7 +103,9 @@ export async function analyzeBrowserWorkflows (ws: Workspace, env: EnvPaths, inp
     const isTracked = tracked.has(wf.name) || committed !== null
     let differs = true
     if (committed !== null) {
-      try { differs = comparableWorkflow(parseLenientJson(committed)) !== comparableWorkflow(wf.json) } catch { differs = true }
+      const file = wf.saved ? await readUserWorkflow(env, wf.name) : null
+      if (file) differs = !sameWorkflow(file, Buffer.from(committed, 'utf8'))
+      else try { differs = comparableWorkflow(parseLenientJson(committed)) !== comparableWorkflow(wf.json) } catch { differs = true }
     }
     const base = { name: wf.name, tracked: isTracked, differsFromCommit: differs }
     try {

@@ -1,7 +1,8 @@
 /**
  * @module What counts as a change to a workflow. The frontend rewrites UI-only state on every save (canvas
  * offset and zoom `extra.ds`, `extra.frontendVersion`, `revision`) and re-rolls seeds in randomize mode; none
- * of that is a change the user made (research §3.3).
+ * of that is a change the user made (research §3.3). Nor is the graph `id`: frontends from about 1.2x give a
+ * graph saved without one (or with the all-zero one) a new random id when it is opened.
  */
 const SEED_CONTROL = new Set(['randomize', 'increment', 'decrement'])
 
@@ -15,17 +16,19 @@ function stripNode (node: unknown): unknown {
   return { ...n, widgets_values: widgets }
 }
 
-function strip (doc: unknown): unknown {
+function strip (doc: unknown, root = true): unknown {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc
   const d = { ...(doc as Record<string, any>) }
   delete d.revision
+  // a subgraph's id is what its instances name as their type: only the root graph's is identity noise
+  if (root) delete d.id
   if (typeof d.extra === 'object' && d.extra !== null) {
     const { ds: _ds, frontendVersion: _fv, ...rest } = d.extra
     d.extra = rest
   }
   if (Array.isArray(d.nodes)) d.nodes = d.nodes.map(stripNode)
   if (Array.isArray(d.definitions?.subgraphs)) {
-    d.definitions = { ...d.definitions, subgraphs: d.definitions.subgraphs.map((s: unknown) => strip(s)) }
+    d.definitions = { ...d.definitions, subgraphs: d.definitions.subgraphs.map((s: unknown) => strip(s, false)) }
   }
   return d
 }
