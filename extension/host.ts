@@ -395,14 +395,61 @@ export async function replaceTabGraph (tab: HostTab, json: GraphJson): Promise<v
     // the workflow object (not a name) keeps the graph in this tab instead of opening a new one
     await app.loadGraphData(structuredClone(json) as never, true, true, w as never)
   } else if (w.changeTracker) {
+    // not on screen: its tracker gets the new state (reloading it from its file is no good: newer
+    // frontends would take their own draft of the tab over the file)
     const t = w.changeTracker as Loose<ChangeTracker>
     if (typeof t.reset !== 'function') throw new HostError('this frontend\'s change tracker has no reset()')
-    t.reset(structuredClone(json) as never)
-  } else if (typeof w.load === 'function') {
-    // not loaded yet: it reads its (restored) file when first shown
-    await (w.load as (o?: { force?: boolean }) => Promise<unknown>)({ force: true })
+    // as the canvas will serialize it when the user switches to the tab: otherwise newer frontends
+    // see their own normalization (filled-in inputs, sizes) as an edit and mark the tab unsaved
+    t.reset(normalizedOffscreen(json) as never)
+    settleWhenShown(w.path, json)
   }
   markSaved(w, json)
+}
+
+// Restored tabs not on screen: the canvas still resizes nodes when it first draws them, which the
+// frontend would take for an edit. When such a tab is shown with exactly the restored nodes, what
+// the canvas then holds becomes its saved state.
+const restoredOffscreen = new Map<string, GraphJson>()
+let watchingActivation = false
+
+function nodeKey (g: unknown): string {
+  return ((g as { nodes?: Array<{ id?: unknown, type?: unknown }> } | null)?.nodes ?? []).map(n => `${String(n.id)}:${String(n.type)}`).sort().join(',')
+}
+
+function settleWhenShown (path: string, json: GraphJson): void {
+  restoredOffscreen.set(path, json)
+  const s = store()
+  if (watchingActivation || typeof s?.$subscribe !== 'function') return
+  watchingActivation = true
+  s.$subscribe(() => {
+    const w = activeWorkflow()
+    const json = w ? restoredOffscreen.get(w.path) : undefined
+    if (!w || !json) return
+    restoredOffscreen.delete(w.path)
+    void (async () => {
+      await new Promise(r => setTimeout(r, 50))
+      await graphLoadsSettled()
+      if (!samePath(activeWorkflow(), w) || !app.graph) return
+      const shown = app.graph.serialize()
+      if (nodeKey(shown) !== nodeKey(json)) return
+      captureActive(w)
+      markSaved(w, JSON.parse(JSON.stringify(shown)) as GraphJson)
+    })()
+  })
+}
+
+/** `json` configured into a graph that is not on screen (the frontend's own LGraph class) and serialized again. */
+function normalizedOffscreen (json: GraphJson): GraphJson {
+  const Graph = (app.graph as { constructor?: new () => { configure: (j: unknown) => unknown, serialize: () => unknown } } | undefined)?.constructor
+  if (typeof Graph !== 'function') return structuredClone(json)
+  try {
+    const g = new Graph()
+    g.configure(structuredClone(json))
+    return JSON.parse(JSON.stringify(g.serialize())) as GraphJson
+  } catch {
+    return structuredClone(json)
+  }
 }
 
 export function tabPathOf (name: string): string {
