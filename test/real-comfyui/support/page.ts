@@ -1,0 +1,147 @@
+/**
+ * Chromium on a real ComfyUI page, and the few things a test does the way the user would but through
+ * ComfyUI's own objects (adding a node, switching tabs by command, opening a saved workflow as the
+ * Workflows sidebar does). All ComfyUI access of the tests is here.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+
+export interface ComfyPage {
+  page: Page
+  context: BrowserContext
+  /** Console errors and page errors, with the script they came from. */
+  errors: string[]
+  /** Those raised by our extension's code. */
+  extensionErrors (): string[]
+  close (): Promise<void>
+}
+
+/** Installed before ComfyUI's scripts run: helpers on `window.__t`. */
+function helpers (): void {
+  const w = window as any
+  const app = (): any => w.comfyAPI?.app?.app ?? w.app
+  const store = (): any => app()?.extensionManager?.workflow
+  const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+  const activePath = (): string | null => store()?.activeWorkflow?.path ?? null
+  const byPath = (path: string): any => store().openWorkflows.find((x: any) => x?.path === path) ?? store().getWorkflowByPath(path)
+  const capture = (): void => {
+    const t = store().activeWorkflow?.changeTracker
+    if (!t) return
+    if (typeof t.captureCanvasState === 'function') t.captureCanvasState()
+    else t.checkState()
+  }
+  const graphOf = (path: string): any => {
+    if (activePath() === path) return app().graph.serialize()
+    const x = byPath(path)
+    return x?.activeState ?? x?.changeTracker?.activeState ?? null
+  }
+  const types = (g: any): string[] => (g?.nodes ?? []).map((n: any) => n.type).sort()
+  w.__t = {
+    app,
+    store,
+    activePath,
+    ready: () => Boolean(w.__comfydock && app()?.graph && activePath()),
+    version: () => w.__COMFYUI_FRONTEND_VERSION__ ?? null,
+    tabs: () => store().openWorkflows.filter(Boolean).map((x: any) => ({ path: x.path, modified: Boolean(x.isModified), active: x.path === activePath() })),
+    allWorkflowsDefined: () => store().workflows.every((x: any) => x && typeof x.path === 'string') && store().openWorkflows.every((x: any) => x && typeof x.path === 'string'),
+    graphOf,
+    typesOf: (path: string) => types(graphOf(path)),
+    modified: (path: string) => Boolean(byPath(path)?.isModified),
+    async newTab () {
+      const before = activePath()
+      app().extensionManager.command.execute('Comfy.NewBlankWorkflow')
+      for (let i = 0; i < 100 && activePath() === before; i++) await sleep(50)
+      await sleep(100)
+      return activePath()
+    },
+    /** As a user's edit: a node on the canvas, seen by the change tracker (a mouseup would do the same). */
+    addNode (type: string, pos: [number, number] = [100, 100]) {
+      const LiteGraph = w.LiteGraph ?? w.comfyAPI?.litegraph?.LiteGraph
+      const node = LiteGraph.createNode(type)
+      node.pos = pos
+      ;(app().canvas?.graph ?? app().graph).add(node)
+      capture()
+      return node.id
+    },
+    clear () {
+      app().graph.clear()
+      capture()
+    },
+    async switchTo (path: string) {
+      for (let i = 0; i < 12 && activePath() !== path; i++) {
+        app().extensionManager.command.execute('Workspace.NextOpenedWorkflow')
+        for (let j = 0; j < 40; j++) { await sleep(50); if (activePath() !== null) break }
+        await sleep(150)
+      }
+      if (activePath() !== path) throw new Error(`could not switch to ${path} (active: ${activePath()})`)
+    },
+    /** What the frontend's own openWorkflow does when the user clicks a saved workflow in the sidebar. */
+    async openSaved (path: string) {
+      const s = store()
+      if (typeof s.syncWorkflows === 'function' && !s.getWorkflowByPath(path)) await s.syncWorkflows()
+      const x = s.getWorkflowByPath(path)
+      if (!x) throw new Error(`no saved workflow ${path}`)
+      const loaded = x.isLoaded ? x : (await x.load(), x)
+      await app().loadGraphData(JSON.parse(JSON.stringify(loaded.activeState ?? loaded.changeTracker.activeState)), true, true, x, { checkForRerouteMigration: false, deferWarnings: true })
+      for (let i = 0; i < 40 && activePath() !== path; i++) await sleep(50)
+      await sleep(200)
+    },
+    /** Selects the given nodes (by id) of the active graph and converts them to a subgraph. */
+    toSubgraph (ids: number[]) {
+      const g = app().rootGraph ?? app().graph
+      const items = new Set(ids.map(id => g.getNodeById(id)))
+      g.convertToSubgraph(items)
+      capture()
+    },
+    hasSubgraphs: () => typeof (app().rootGraph ?? app().graph)?.convertToSubgraph === 'function',
+    panelTabs: () => (w.__comfydock.controller.state.tabs as any[]).map(t => ({ name: t.tab.name, active: t.tab.active, modified: t.tab.modified, tracked: t.analysis?.tracked, differs: t.analysis?.differsFromCommit })),
+    badge: () => w.__comfydock.controller.badge(),
+    refresh: () => w.__comfydock.controller.refresh(),
+  }
+}
+
+export async function openComfyUI (browser: Browser, url: string): Promise<ComfyPage> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true })
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', e => errors.push(`pageerror: ${e.message}\n${e.stack ?? ''}`))
+  page.on('console', m => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()} @ ${m.location().url}`)
+  })
+  await page.addInitScript(helpers)
+  await page.goto(url)
+  await page.waitForFunction(() => (window as any).__t?.ready(), null, { timeout: 90_000 })
+  await dismissDialogs(page)
+  return {
+    page,
+    context,
+    errors,
+    extensionErrors: () => errors.filter(e => /comfydock/i.test(e)),
+    close: () => context.close(),
+  }
+}
+
+/** First-run dialogs of new frontends: closed the way a user would. */
+export async function dismissDialogs (page: Page): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    const close = page.locator('.p-dialog .p-dialog-close-button, .p-dialog-header-close').first()
+    if (!(await close.isVisible().catch(() => false))) break
+    await close.click().catch(() => {})
+    await page.waitForTimeout(200)
+  }
+}
+
+export async function openPanel (page: Page): Promise<void> {
+  if (await page.locator('[data-testid="comfydock-panel"]').isVisible().catch(() => false)) return
+  await page.click('.comfydock-tab-button')
+  await page.waitForSelector('[data-testid="comfydock-panel"]')
+}
+
+/** Says yes to the confirmation the panel may ask (the frontend's dialog from 1.6.13, the browser's before). */
+export async function confirmIfAsked (page: Page, timeout = 3000): Promise<void> {
+  const button = page.locator('.p-dialog button', { hasText: /^(Confirm|OK|Yes)$/ }).first()
+  await button.waitFor({ state: 'visible', timeout }).then(() => button.click(), () => {})
+}
+
+export function t<T> (page: Page, fn: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(({ fn, args }) => (window as any).__t[fn](...args), { fn, args }) as Promise<T>
+}
