@@ -8,15 +8,13 @@ import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ComfydockError, redactSecrets } from '../errors'
 import { pathExists, safeJoin } from '../fs'
-import { downloadFile, filenameFromUrl, httpRequestFollow, safeBaseName, type DownloadInfo } from '../net'
+import { downloadFile, filenameFromUrl, type DownloadInfo } from '../net'
 import { startTask } from '../progress'
 import type { OnProgress } from '../protocol'
 import type { Workspace } from '../workspace'
-import { civitaiDownloadUrl, getCivitaiModel, getCivitaiVersion, primaryFile, type CivitaiVersion } from './civitai'
+import { claimSource, hostContext, type DownloadPlan } from './hosts'
 import { ModelIndex } from './model-index'
 import { MODEL_FOLDERS } from './model-files'
-import { CIVITAI_TYPE_FOLDERS, parseModelUrl, sha256FromLinkedEtag, type ModelUrl } from './model-url'
-import { serviceAccess, type ServiceAccess } from './service-access'
 import { shortHashWithSize } from './short-hash'
 import { toRelPath, type IndexedModel } from './types'
 
@@ -47,35 +45,25 @@ export interface DownloadedModel extends IndexedModel {
   relPath: string
 }
 
-interface Plan {
-  downloadUrl: string
-  sourceUrl: string
-  sourceType: ModelUrl['type']
-  filename?: string
-  folder?: string
-  expectedSha256?: string
-  civitai?: CivitaiVersion
-}
-
 export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: DownloadModelOptions = {}): Promise<DownloadedModel> {
   const modelsDir = ws.modelsDir
   if (req.relPath) safeJoin(modelsDir, toRelPath(req.relPath), 'model path') // refuse before any request
-  const access = await serviceAccess(ws)
-  const parsed = parseModelUrl(req.url, access.services)
+  const ctx = await hostContext(ws, { signal: opts.signal })
+  const claim = claimSource(req.url, ctx)
   const index = ModelIndex.open(ws)
   try {
     // Checked before any request: a URL whose file is here costs nothing.
-    const early = offlineSourceUrl(parsed, access)
+    const early = claim.sourceUrl
     const knownEarly = early ? await alreadyDownloaded(index, early) : undefined
     if (knownEarly) return knownEarly
-    const plan = await planDownload(parsed, access, opts.signal)
+    const plan = await claim.plan(ctx)
     const known = early === plan.sourceUrl ? undefined : await alreadyDownloaded(index, plan.sourceUrl)
     if (known) return known
     const expected = parseExpected(req.expectedHash)
     // The host told us the content's SHA-256 and that content is already here: record the source only.
     const same = await presentWithSha256(index, expected.sha256 ?? plan.expectedSha256)
     if (same) {
-      index.addSource(same.hash, { type: plan.sourceType, url: plan.sourceUrl })
+      index.addSource(same.hash, { type: plan.host, url: plan.sourceUrl })
       return { ...index.get(same.hash)!, downloaded: false, relPath: same.relPath }
     }
 
@@ -89,7 +77,7 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
       return join(dirname(final), `.${basename(final)}.${key.slice(0, 8)}.verifying`)
     }
     const result = await downloadFile(plan.downloadUrl, chooseDest, {
-      headers: access.headersFor(plan.downloadUrl),
+      headers: plan.headers,
       expectedSha256: expected.sha256 ?? plan.expectedSha256,
       expectedBlake3: expected.blake3,
       partFile: join(parts, `${key}.part`),
@@ -98,8 +86,8 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
       signal: opts.signal,
       retries: opts.retries,
       backoffMs: opts.backoffMs,
-      label: `download ${plan.filename ?? filenameFromUrl(plan.downloadUrl) ?? redactSecrets(plan.downloadUrl)}`,
-    })
+      label: `download ${plan.filename ?? (req.relPath ? basename(req.relPath) : undefined) ?? filenameFromUrl(plan.sourceUrl) ?? redactSecrets(plan.sourceUrl)}`,
+    }).catch(err => { throw withHostHint(err, claim.host.authHint) })
     const staged = result.path
     const rel = relPath!
     const final = safeJoin(modelsDir, rel, 'model path')
@@ -117,7 +105,7 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
       index.db.transaction(() => {
         index.upsertModel(hash, size, { blake3: result.blake3, sha256: result.sha256 })
         index.upsertLocation(hash, modelsDir, rel, size, mtime)
-        index.addSource(hash, { type: plan.sourceType, url: plan.sourceUrl }, plan.civitai ? { versionId: plan.civitai.id, modelId: plan.civitai.modelId } : {})
+        index.addSource(hash, { type: plan.host, url: plan.sourceUrl }, plan.metadata ?? {})
       })()
       return { ...index.get(hash)!, downloaded: true, relPath: rel }
     } catch (err) {
@@ -151,57 +139,13 @@ export async function downloadModels (ws: Workspace, reqs: DownloadRequest[], op
   return out
 }
 
-function offlineSourceUrl (parsed: ModelUrl, access: ServiceAccess): string | undefined {
-  if (parsed.type !== 'civitai') return parsed.downloadUrl
-  return parsed.versionId !== undefined ? civitaiDownloadUrl(access.services.civitai, parsed.versionId) : undefined
+/** A 401/403 names the fix for the host that refused, not for every host there is. */
+function withHostHint (err: unknown, hint: string): unknown {
+  if (err instanceof ComfydockError && err.code === 'DOWNLOAD_AUTH_REQUIRED') return new ComfydockError(err.code, err.message, { hint, cause: err })
+  return err
 }
 
-async function planDownload (parsed: ModelUrl, access: ServiceAccess, signal?: AbortSignal): Promise<Plan> {
-  if (parsed.type === 'huggingface') {
-    return {
-      downloadUrl: parsed.downloadUrl, sourceUrl: parsed.downloadUrl, sourceType: 'huggingface', filename: safeBaseName(parsed.file),
-      expectedSha256: await huggingfaceSha256(parsed.downloadUrl, access, signal),
-    }
-  }
-  if (parsed.type === 'url') return { downloadUrl: parsed.downloadUrl, sourceUrl: parsed.downloadUrl, sourceType: 'url' }
-  const client = { baseUrl: access.services.civitai, headers: access.headersFor(access.services.civitai), signal }
-  let versionId = parsed.versionId
-  if (versionId === undefined && parsed.modelId !== undefined) {
-    const model = await getCivitaiModel(parsed.modelId, client)
-    versionId = model?.modelVersions?.[0]?.id
-    if (versionId === undefined) {
-      throw new ComfydockError('MODEL_NOT_FOUND', `CivitAI has no downloadable version of model ${parsed.modelId}`, {
-        hint: 'Open the model page, pick a version and pass its URL (it carries ?modelVersionId=…).',
-      })
-    }
-  }
-  const version = await getCivitaiVersion(versionId!, client).catch(() => undefined)
-  const file = version ? primaryFile(version) : undefined
-  const type = version?.model?.type?.toLowerCase().replace(/\s+/g, '')
-  const downloadUrl = parsed.downloadUrl ?? civitaiDownloadUrl(access.services.civitai, versionId!)
-  return {
-    downloadUrl,
-    sourceUrl: civitaiDownloadUrl(access.services.civitai, versionId!),
-    sourceType: 'civitai',
-    filename: file?.name ? safeBaseName(file.name) : undefined,
-    folder: type ? CIVITAI_TYPE_FOLDERS[type] : undefined,
-    expectedSha256: file?.hashes?.SHA256?.toLowerCase(),
-    civitai: version,
-  }
-}
-
-/** Asks the resolve URL (without following it) for the LFS SHA-256; a failure only means "unknown". */
-async function huggingfaceSha256 (url: string, access: ServiceAccess, signal?: AbortSignal): Promise<string | undefined> {
-  try {
-    const { res } = await httpRequestFollow(url, { method: 'HEAD', headers: access.headersFor(url), signal, followRedirects: false })
-    res.resume()
-    return sha256FromLinkedEtag(res.headers['x-linked-etag'])
-  } catch {
-    return undefined
-  }
-}
-
-async function targetRelPath (req: DownloadRequest, plan: Plan, info: DownloadInfo, chooseFolder?: DownloadModelOptions['chooseFolder']): Promise<string> {
+async function targetRelPath (req: DownloadRequest, plan: DownloadPlan, info: DownloadInfo, chooseFolder?: DownloadModelOptions['chooseFolder']): Promise<string> {
   if (req.relPath) return toRelPath(req.relPath)
   const name = plan.filename ?? info.filename
   const folder = req.folder ?? plan.folder ?? (name && chooseFolder ? await chooseFolder(name, [...MODEL_FOLDERS]) : undefined)

@@ -1,33 +1,43 @@
 /**
- * @module `model find-source`: asks CivitAI's by-hash endpoint where a local model comes from and
- * records the answer as a source. Hugging Face has no hash search, so only CivitAI is asked.
+ * @module `model find-source`: asks every host that can look content up by hash (CivitAI, the team's
+ * store) where a local model comes from, and records each answer as a source. Hugging Face has no
+ * hash search, so it is not asked.
  */
 import type { OnProgress } from '../protocol'
 import type { Workspace } from '../workspace'
-import { civitaiDownloadUrl, findCivitaiVersionByHash, primaryFile } from './civitai'
 import { ensureFullHashes } from './full-hashes'
+import { hostContext, MODEL_HOSTS } from './hosts'
 import { ModelIndex } from './model-index'
-import { serviceAccess } from './service-access'
 import type { IndexedModel, ModelSource } from './types'
 
 export interface FoundSource {
   model: IndexedModel
   found: ModelSource[]
-  /** What CivitAI calls it, when found. */
+  /** What the first host that knows it calls it. */
   name?: string
+  /** Labels of the hosts asked, for "not found on …" messages. */
+  asked: string[]
 }
 
 export async function findModelSource (ws: Workspace, model: IndexedModel, opts: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<FoundSource> {
-  const access = await serviceAccess(ws)
+  const ctx = await hostContext(ws, { signal: opts.signal })
   const index = ModelIndex.open(ws)
   try {
     const full = await ensureFullHashes(index, model, opts)
-    const client = { baseUrl: access.services.civitai, headers: access.headersFor(access.services.civitai), signal: opts.signal }
-    const version = await findCivitaiVersionByHash(full.sha256!, client) ?? await findCivitaiVersionByHash(full.blake3!, client)
-    if (!version) return { model: full, found: [] }
-    const source: ModelSource = { type: 'civitai', url: civitaiDownloadUrl(access.services.civitai, version.id) }
-    index.addSource(full.hash, source, { versionId: version.id, modelId: version.modelId, file: primaryFile(version)?.name })
-    return { model: index.get(full.hash)!, found: [source], name: [version.model?.name, version.name].filter(Boolean).join(' / ') || undefined }
+    const found: ModelSource[] = []
+    const asked: string[] = []
+    let name: string | undefined
+    for (const host of MODEL_HOSTS) {
+      if (!host.findByHash) continue
+      asked.push(host.label)
+      const hit = await host.findByHash({ sha256: full.sha256!, blake3: full.blake3 }, ctx)
+      if (!hit) continue
+      const source: ModelSource = { type: host.id, url: hit.sourceUrl }
+      index.addSource(full.hash, source, hit.metadata ?? {})
+      found.push(source)
+      name ??= hit.name
+    }
+    return { model: found.length ? index.get(full.hash)! : full, found, name, asked }
   } finally {
     index.close()
   }

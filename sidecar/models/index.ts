@@ -8,8 +8,7 @@ export { syncIndex, syncIndexWith, trackedDirs, type ScanOptions, type ScanResul
 export { MODEL_FOLDERS, defaultCriticality, isModelFile } from './model-files'
 export { folderOf, toRelPath, type IndexedModel, type ModelLocation, type ModelSource, type SourceType } from './types'
 export { downloadModel, downloadModels, type DownloadRequest, type DownloadModelOptions, type DownloadedModel } from './download-model'
-export { parseModelUrl, sourceTypeOf, type ModelUrl, type ServiceUrls } from './model-url'
-export { serviceAccess, type ServiceAccess } from './service-access'
+export { MODEL_HOSTS, MODEL_HOST_SETTINGS, claimSource, hostById, hostContext, type DownloadPlan, type HostClaim, type HostContext, type ModelHost } from './hosts'
 export { hashModels, ensureFullHashes, type HashModelsOptions } from './full-hashes'
 export { findModelSource, type FoundSource } from './find-source'
 export { findModels, onlyMatch, resolveModel, searchModels } from './resolve-model'
@@ -17,3 +16,4 @@ export {
   addModelToManifest, removeModelFromManifest, listManifestModels, getModelStatus,
   type ManifestModel, type ModelState, type ModelStatus, type AddModelOptions,
 } from './manifest-models'
+export { MODEL_SETTINGS } from './settings'

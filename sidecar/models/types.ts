@@ -1,6 +1,7 @@
 /** @module What the index knows about a model; shared by scan, downloads, the manifest and the CLI. */
 
-export type SourceType = 'huggingface' | 'civitai' | 'url'
+/** The id of the host a source belongs to (models/hosts): 'huggingface', 'civitai', 'store', 'url'. */
+export type SourceType = string
 
 export interface ModelSource {
   type: SourceType

@@ -6,49 +6,41 @@ import { chmod, readFile } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import { writeJsonAtomic } from '../fs'
 
-export const DEFAULT_CONFIG = {
-  models_dir: '',
-  comfyui_source: 'https://github.com/comfyanonymous/ComfyUI.git',
-  registry_url: 'https://api.comfy.org',
-  node_mappings_url: 'https://raw.githubusercontent.com/ComfyDock/ComfyDock-Registry-Data/main/data/node_mappings.json',
-  huggingface_url: 'https://huggingface.co',
-  civitai_url: 'https://civitai.com',
+/** One setting: a plain value in workspace.json, or (`secret`) a credential in credentials.json. */
+export interface SettingSpec {
+  key: string
+  description: string
+  /** Value when unset. */
+  default: string
+  secret?: boolean
 }
 
-export type PlainConfigKey = keyof typeof DEFAULT_CONFIG
-export type SecretKey = 'hf_token' | 'civitai_token'
-export type ConfigKey = PlainConfigKey | SecretKey
+/**
+ * The workspace's own settings. Other concerns declare theirs beside the code that reads them (each model
+ * host its base URL and token, see models/hosts) and pass them in as a catalog; the CLI lists them all.
+ */
+export const WORKSPACE_SETTINGS = [
+  { key: 'models_dir', default: '', description: 'default models directory (empty: <workspace>/models)' },
+  { key: 'comfyui_source', default: 'https://github.com/comfyanonymous/ComfyUI.git', description: 'where ComfyUI is cloned from: a git URL, a local path or a file:// URL' },
+  { key: 'registry_url', default: 'https://api.comfy.org', description: 'Comfy Registry API base URL' },
+  { key: 'node_mappings_url', default: 'https://raw.githubusercontent.com/ComfyDock/ComfyDock-Registry-Data/main/data/node_mappings.json', description: 'URL of a node_mappings.json (node class -> pack), as the original tool publishes it' },
+] as const satisfies readonly SettingSpec[]
 
-export const SECRET_KEYS: readonly SecretKey[] = ['hf_token', 'civitai_token']
-export const CONFIG_KEYS: readonly ConfigKey[] = [...Object.keys(DEFAULT_CONFIG) as PlainConfigKey[], ...SECRET_KEYS]
+export type PlainConfigKey = typeof WORKSPACE_SETTINGS[number]['key']
 
-export const CONFIG_DESCRIPTIONS: Record<ConfigKey, string> = {
-  models_dir: 'default models directory (empty: <workspace>/models)',
-  comfyui_source: 'where ComfyUI is cloned from: a git URL, a local path or a file:// URL',
-  registry_url: 'Comfy Registry API base URL',
-  node_mappings_url: 'URL of a node_mappings.json (node class -> pack), as the original tool publishes it',
-  huggingface_url: 'Hugging Face base URL',
-  civitai_url: 'CivitAI base URL',
-  hf_token: 'Hugging Face access token (sent only to the Hugging Face host)',
-  civitai_token: 'CivitAI API key (sent only to the CivitAI host)',
-}
+export const DEFAULT_CONFIG = Object.fromEntries(WORKSPACE_SETTINGS.map(s => [s.key, s.default])) as Record<PlainConfigKey, string>
 
-export type Credentials = Partial<Record<SecretKey, string>>
+export type Credentials = Record<string, string>
 
-export function isConfigKey (key: string): key is ConfigKey {
-  return (CONFIG_KEYS as readonly string[]).includes(key)
-}
-
-export function isSecretKey (key: string): key is SecretKey {
-  return (SECRET_KEYS as readonly string[]).includes(key)
-}
-
-export function assertConfigKey (key: string): asserts key is ConfigKey {
-  if (!isConfigKey(key)) {
+/** The spec of `key` in `catalog`, or CONFIG_UNKNOWN_KEY naming the known keys. */
+export function findSetting (key: string, catalog: readonly SettingSpec[] = WORKSPACE_SETTINGS): SettingSpec {
+  const spec = catalog.find(s => s.key === key)
+  if (!spec) {
     throw new ComfydockError('CONFIG_UNKNOWN_KEY', `unknown config key "${key}"`, {
-      hint: `Known keys: ${CONFIG_KEYS.join(', ')}. Run \`comfydock config --show\`.`,
+      hint: `Known keys: ${catalog.map(s => s.key).join(', ')}. Run \`comfydock config --show\`.`,
     })
   }
+  return spec
 }
 
 /** `hf_abcdef123456` -> `hf_a…3456`. */

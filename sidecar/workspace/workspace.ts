@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { ComfydockError } from '../errors'
 import { pathExists, writeJsonAtomic } from '../fs'
 import {
-  DEFAULT_CONFIG, assertConfigKey, isSecretKey, readCredentials, writeCredentials,
-  type ConfigKey, type Credentials, type PlainConfigKey, type SecretKey,
+  DEFAULT_CONFIG, WORKSPACE_SETTINGS, findSetting, readCredentials, writeCredentials,
+  type Credentials, type PlainConfigKey, type SettingSpec,
 } from './config'
 import { WORKSPACE_FORMAT_VERSION, cachePaths, defaultWorkspaceRoot, envPaths, workspacePaths, type EnvPaths, type WorkspacePaths } from './layout'
 
@@ -16,7 +16,8 @@ export interface WorkspaceFile {
   version: number
   created_at: string
   active_environment: string | null
-  config: Partial<Record<PlainConfigKey, string>>
+  /** Plain settings: the workspace's own and those other concerns declare (model hosts…). */
+  config: Record<string, string>
 }
 
 export type WorkspaceConfig = Record<PlainConfigKey, string>
@@ -123,28 +124,36 @@ export class Workspace {
     return readCredentials(this.paths.credentialsFile)
   }
 
-  async secret (key: SecretKey): Promise<string | undefined> {
+  async secret (key: string): Promise<string | undefined> {
     return (await this.credentials())[key] || undefined
   }
 
-  /** Sets a key; an empty value resets it to its default (or clears a token). */
-  async setConfig (key: string, value: string): Promise<void> {
-    assertConfigKey(key)
-    if (isSecretKey(key)) {
+  /** A setting's value, or its default when unset (credentials from credentials.json). */
+  async setting (spec: SettingSpec): Promise<string> {
+    const value = spec.secret ? (await this.credentials())[spec.key] : this.file.config[spec.key]
+    return value || spec.default
+  }
+
+  /**
+   * Sets a key of `catalog` (default: the workspace's own settings); an empty value resets it to its
+   * default (or clears a credential). Unknown keys are refused with the list of known ones.
+   */
+  async setConfig (key: string, value: string, catalog: readonly SettingSpec[] = WORKSPACE_SETTINGS): Promise<void> {
+    const spec = findSetting(key, catalog)
+    if (spec.secret) {
       const creds = await this.credentials()
       if (value) creds[key] = value
       else delete creds[key]
       await writeCredentials(this.paths.credentialsFile, creds)
       return
     }
-    if (value) this.file.config[key as PlainConfigKey] = value
-    else delete this.file.config[key as PlainConfigKey]
+    if (value) this.file.config[key] = value
+    else delete this.file.config[key]
     await this.save()
   }
 
-  async getConfig (key: ConfigKey): Promise<string> {
-    if (isSecretKey(key)) return (await this.credentials())[key] ?? ''
-    return this.config()[key as PlainConfigKey]
+  async getConfig (key: string, catalog: readonly SettingSpec[] = WORKSPACE_SETTINGS): Promise<string> {
+    return this.setting(findSetting(key, catalog))
   }
 
   /** The models directory in use: the configured one, or <workspace>/models. */

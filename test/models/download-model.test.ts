@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ComfydockError } from '../../sidecar/errors'
-import { downloadModel, downloadModels, findModelSource, ModelIndex, shortHash, syncIndex } from '../../sidecar/models'
+import { downloadModel, downloadModels, findModelSource, MODEL_SETTINGS, ModelIndex, shortHash, syncIndex } from '../../sidecar/models'
 import type { ProgressEvent } from '../../sidecar/protocol'
 import { Workspace } from '../../sidecar/workspace'
 import { startFileServer, type FileServer } from '../support/file-server'
@@ -21,10 +21,10 @@ describe('downloadModel', () => {
   beforeAll(async () => {
     hf = await startFileServer(); civ = await startFileServer(); cdn = await startFileServer()
     ws = (await Workspace.init(join(makeTempDir('dm'), 'ws'))).workspace
-    await ws.setConfig('huggingface_url', hf.url)
-    await ws.setConfig('civitai_url', civ.url)
-    await ws.setConfig('hf_token', 'hf_test_token_123')
-    await ws.setConfig('civitai_token', 'civ_test_token_456')
+    await ws.setConfig('huggingface_url', hf.url, MODEL_SETTINGS)
+    await ws.setConfig('civitai_url', civ.url, MODEL_SETTINGS)
+    await ws.setConfig('hf_token', 'hf_test_token_123', MODEL_SETTINGS)
+    await ws.setConfig('civitai_token', 'civ_test_token_456', MODEL_SETTINGS)
   })
   afterAll(async () => { await hf.close(); await civ.close(); await cdn.close() })
 

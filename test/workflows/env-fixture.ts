@@ -7,8 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { openGit } from '../../sidecar/git'
 import { writeManifest, type Pyproject } from '../../sidecar/manifest'
-import { syncIndex } from '../../sidecar/models'
-import { Workspace, type EnvPaths } from '../../sidecar/workspace'
+import { MODEL_SETTINGS, syncIndex } from '../../sidecar/models'
+import { WORKSPACE_SETTINGS, Workspace, type EnvPaths } from '../../sidecar/workspace'
 import { makeTempDir } from '../support/temp-dir'
 
 export interface EnvFixture {
@@ -24,7 +24,7 @@ export interface EnvFixture {
 export async function makeEnvFixture (envName = 'main'): Promise<EnvFixture> {
   const root = makeTempDir('wfenv')
   const { workspace: ws } = await Workspace.init(join(root, 'ws'))
-  for (const key of ['registry_url', 'node_mappings_url', 'huggingface_url', 'civitai_url']) await ws.setConfig(key, 'http://127.0.0.1:9/')
+  for (const key of ['registry_url', 'node_mappings_url', 'huggingface_url', 'civitai_url']) await ws.setConfig(key, 'http://127.0.0.1:9/', [...WORKSPACE_SETTINGS, ...MODEL_SETTINGS])
   const env = ws.env(envName)
   mkdirSync(env.cecWorkflows, { recursive: true })
   mkdirSync(env.userWorkflows, { recursive: true })

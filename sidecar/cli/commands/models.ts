@@ -133,9 +133,9 @@ function registerDirCommands (model: Command): void {
  */
 async function askFolder (ctx: CliContext, specs: string[]): Promise<string | undefined> {
   if (!ctx.interactive) return undefined
-  const { MODEL_FOLDERS, parseModelUrl, serviceAccess } = await import('../../models')
-  const services = (await serviceAccess(await ctx.workspace())).services
-  const unsure = specs.filter(s => /^(https?:|hf:)/i.test(s) && parseModelUrl(s, services).type !== 'civitai')
+  const { MODEL_FOLDERS, claimSource, hostContext } = await import('../../models')
+  const hosts = await hostContext(await ctx.workspace())
+  const unsure = specs.filter(s => /^[a-z][a-z0-9+.-]*:/i.test(s) && !claimSource(s, hosts).host.knowsFolder)
   if (unsure.length === 0) return undefined
   return ctx.select(`Which model folder ${unsure.length === 1 ? 'does it' : 'do they'} go in?`, MODEL_FOLDERS.map(f => ({ name: f, value: f as string })))
 }
@@ -170,13 +170,15 @@ export function registerModelCommands (program: Command): void {
     .option('--hash <hash>', 'expected short hash, or sha256:/blake3: full hash')
     .action(withContext<{ path?: string, category?: string, hash?: string }>(async (ctx, [urls], opts) => runDownloads(ctx, urls, opts)))
 
-  model.command('find-source <id>').description('look a local model up on CivitAI by hash and record the source')
+  model.command('find-source <id>').description('look a local model up by hash (CivitAI, the team\'s model store) and record the sources')
     .action(withContext(async (ctx, [id]) => {
       const { findModelSource, resolveModel } = await import('../../models')
       const ws = await ctx.workspace()
       const m = await withIndex(ws, i => resolveModel(i, id))
       const r = await findModelSource(ws, m, { onProgress: ctx.onProgress })
-      ctx.print(r, () => r.found.length ? `Found on CivitAI${r.name ? ` (${r.name})` : ''}: ${r.found.map(s => s.url).join(', ')}` : `CivitAI does not know ${m.hash}. Add a source by downloading it with \`comfydock model download URL\`.`)
+      ctx.print(r, () => r.found.length
+        ? `Found${r.name ? ` (${r.name})` : ''}: ${r.found.map(s => s.url).join(', ')}`
+        : `${r.asked.join(' and ')} ${r.asked.length > 1 ? 'do' : 'does'} not know ${m.hash}. Add a source by downloading it with \`comfydock model download URL\`.`)
     }))
 
   model.command('add <model>').description('add a model (hash, name or URL) to the environment\'s manifest')

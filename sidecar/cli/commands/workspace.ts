@@ -1,7 +1,7 @@
 /** @module `init` and `config`. */
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
-import { CONFIG_DESCRIPTIONS, CONFIG_KEYS, Workspace, assertConfigKey, isSecretKey, maskSecret, type ConfigKey } from '../../workspace'
+import { WORKSPACE_SETTINGS, Workspace, findSetting, maskSecret, type SettingSpec } from '../../workspace'
 import { withContext } from '../context'
 
 export function registerWorkspaceCommands (program: Command): void {
@@ -23,30 +23,28 @@ export function registerWorkspaceCommands (program: Command): void {
 
   program
     .command('config [key] [value]')
-    .description(`show or change workspace settings (${CONFIG_KEYS.join(', ')}); an empty value resets a key`)
-    .option('--show', 'list every setting (tokens masked)')
+    .description('show or change workspace settings (`config --show` lists them); an empty value resets a key')
+    .option('--show', 'list every setting (credentials masked)')
     .action(withContext<{ show?: boolean }>(async (ctx, [key, value], opts) => {
+      const { MODEL_SETTINGS } = await import('../../models')
+      const catalog = [...WORKSPACE_SETTINGS, ...MODEL_SETTINGS]
       const ws = await ctx.workspace()
+      const shown = (spec: SettingSpec, v: string): string => spec.secret ? maskSecret(v) : v
       if (key !== undefined && value !== undefined) {
-        assertConfigKey(key)
-        await ws.setConfig(key, value)
-        const shown = isSecretKey(key) ? maskSecret(value) : value
-        ctx.print({ key, value: isSecretKey(key) ? shown : value, set: true }, value ? `${key} = ${shown}` : `${key} reset`)
+        const spec = findSetting(key, catalog)
+        await ws.setConfig(key, value, catalog)
+        ctx.print({ key, value: shown(spec, value), set: true }, value ? `${key} = ${shown(spec, value)}` : `${key} reset`)
         return
       }
       if (key !== undefined && !opts.show) {
-        assertConfigKey(key)
-        const v = await ws.getConfig(key)
-        const shown = isSecretKey(key) ? maskSecret(v) : v
-        ctx.print({ key, value: shown }, shown)
+        const spec = findSetting(key, catalog)
+        const v = shown(spec, await ws.setting(spec))
+        ctx.print({ key, value: v }, v)
         return
       }
-      const entries: Array<{ key: ConfigKey, value: string, description: string }> = []
-      for (const k of CONFIG_KEYS) {
-        const v = await ws.getConfig(k)
-        entries.push({ key: k, value: isSecretKey(k) ? maskSecret(v) : v, description: CONFIG_DESCRIPTIONS[k] })
-      }
+      const entries: Array<{ key: string, value: string, description: string }> = []
+      for (const spec of catalog) entries.push({ key: spec.key, value: shown(spec, await ws.setting(spec)), description: spec.description })
       ctx.print({ workspace: ws.root, config: Object.fromEntries(entries.map(e => [e.key, e.value])) }, () =>
-        [`workspace: ${ws.root}`, ...entries.map(e => `${e.key.padEnd(18)} ${e.value || '(not set)'}`)].join('\n'))
+        [`workspace: ${ws.root}`, ...entries.map(e => `${e.key.padEnd(20)} ${e.value || '(not set)'}`)].join('\n'))
     }))
 }

@@ -1,0 +1,5 @@
+/** @module The settings of the models concern: every host's (base URLs, tokens, the store) and the transfer limit. */
+import type { SettingSpec } from '../workspace'
+import { MODEL_HOST_SETTINGS } from './hosts'
+
+export const MODEL_SETTINGS: readonly SettingSpec[] = [...MODEL_HOST_SETTINGS]
