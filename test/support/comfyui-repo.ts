@@ -112,14 +112,68 @@ print(f"To see the GUI go to: http://{args.listen}:{args.port}", flush=True)
 server.serve_forever()
 `
 
+/**
+ * Enough of ComfyUI's folder_paths for the stand-in and for tools that import it from a ComfyUI folder
+ * (ComfyUI-Manager's cm-cli reads the custom_nodes paths and the system user folder through it).
+ */
 const FOLDER_PATHS_PY = `import os
 base_path = os.path.dirname(os.path.realpath(__file__))
 models_dir = os.path.join(base_path, "models")
+user_directory = os.path.join(base_path, "user")
 folder_names_and_paths = {
     "checkpoints": ([os.path.join(models_dir, "checkpoints")], {".ckpt", ".safetensors"}),
     "loras": ([os.path.join(models_dir, "loras")], {".safetensors"}),
     "vae": ([os.path.join(models_dir, "vae")], {".safetensors"}),
+    "custom_nodes": ([os.path.join(base_path, "custom_nodes")], set()),
 }
+
+
+def get_folder_paths(folder_name):
+    return folder_names_and_paths[folder_name][0][:]
+
+
+def add_model_folder_path(folder_name, full_folder_path, is_default=False):
+    paths, exts = folder_names_and_paths.setdefault(folder_name, ([], set()))
+    if full_folder_path not in paths:
+        paths.insert(0, full_folder_path) if is_default else paths.append(full_folder_path)
+
+
+def get_user_directory():
+    return user_directory
+
+
+def get_system_user_directory(name="system"):
+    return os.path.join(user_directory, "__" + name)
+`
+
+/** ComfyUI's parsed command line, as modules that run inside it (ComfyUI-Manager) import it. */
+const CLI_ARGS_PY = `import argparse
+parser = argparse.ArgumentParser()
+parser.add_argument("--listen", default="127.0.0.1")
+parser.add_argument("--port", type=int, default=8188)
+parser.add_argument("--enable-manager", action="store_true")
+parser.add_argument("--enable-manager-legacy-ui", action="store_true")
+args, _unknown = parser.parse_known_args([])
+`
+
+const EXTRA_CONFIG_PY = `import os
+import yaml
+import folder_paths
+
+
+def load_extra_path_config(yaml_path):
+    with open(yaml_path, "r", encoding="utf-8") as f:
+        config = yaml.safe_load(f) or {}
+    here = os.path.dirname(os.path.abspath(yaml_path))
+    for conf in config.values():
+        if not conf:
+            continue
+        base = os.path.join(here, os.path.expanduser(conf.pop("base_path", "")))
+        conf.pop("is_default", None)
+        for folder, paths in conf.items():
+            for p in str(paths).split("\\n"):
+                if p:
+                    folder_paths.add_model_folder_path(folder, os.path.normpath(os.path.join(base, p)))
 `
 
 const NODES_PY = `NODE_CLASS_MAPPINGS = {
@@ -131,13 +185,17 @@ const NODES_PY = `NODE_CLASS_MAPPINGS = {
 }
 `
 
+/** Fixed identity and dates: the same repository (and commit ids) on every machine and run. */
+let commitClock = 0
 function git (dir: string, args: string[]): string {
-  return execFileSync('git', ['-C', dir, ...args], {
+  const date = `${1735689600 + commitClock++} +0000`
+  return execFileSync('git', ['-C', dir, '-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', ...args], {
     encoding: 'utf8',
     env: {
       ...process.env,
       GIT_AUTHOR_NAME: 'Fixture', GIT_AUTHOR_EMAIL: 'fixture@example.invalid',
       GIT_COMMITTER_NAME: 'Fixture', GIT_COMMITTER_EMAIL: 'fixture@example.invalid',
+      GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date,
     },
   }).trim()
 }
@@ -157,16 +215,21 @@ export async function makeComfyuiRepo (parent: string): Promise<ComfyuiRepo> {
   await buildWheel(findLinks, { name: 'comfy-dep-b', version: '2.0' })
 
   mkdirSync(url, { recursive: true })
+  commitClock = 0
   git(url, ['init', '-q', '-b', 'master'])
   write(url, 'main.py', MAIN_PY)
   write(url, 'folder_paths.py', FOLDER_PATHS_PY)
   write(url, 'nodes.py', NODES_PY)
+  write(url, 'utils/__init__.py', '')
+  write(url, 'comfy/__init__.py', '')
+  write(url, 'comfy/cli_args.py', CLI_ARGS_PY)
+  write(url, 'utils/extra_config.py', EXTRA_CONFIG_PY)
   write(url, 'comfyui_version.py', '__version__ = "0.3.6"\n')
   write(url, 'requirements.txt', 'comfy-dep-a==1.0\n')
   write(url, 'custom_nodes/example_node.py.example', '# example custom node\n')
   for (const d of ['checkpoints', 'loras', 'vae']) write(url, `models/${d}/put_${d}_here`, '')
   write(url, 'user/.gitkeep', '')
-  write(url, '.gitignore', '/user/*\n!/user/.gitkeep\n/models/**/*.safetensors\n/custom_nodes/*/\n')
+  write(url, '.gitignore', '/user/*\n!/user/.gitkeep\n/models/**/*.safetensors\n/models/**/*.bin\n/custom_nodes/*/\n/custom_nodes/*.py\n__pycache__/\nvenv/\n.venv/\nextra_model_paths.yaml\n')
   git(url, ['add', '-A'])
   git(url, ['commit', '-q', '-m', 'ComfyUI 0.3.6'])
   git(url, ['tag', 'v0.3.6'])

@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path'
 
 const ID = ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false']
 
-function git (dir: string, args: string[]): string {
-  return execFileSync('git', ['-C', dir, ...ID, ...args], { encoding: 'utf8' }).trim()
+function git (dir: string, args: string[], env?: Record<string, string>): string {
+  return execFileSync('git', ['-C', dir, ...ID, ...args], { encoding: 'utf8', env: env && { ...process.env, ...env } }).trim()
 }
 
 export interface GitRepo {
@@ -36,7 +36,9 @@ export function makeGitRepo (path: string, history: Array<{ files: Record<string
         writeFileSync(join(path, rel), text)
       }
       git(path, ['add', '-A'])
-      git(path, ['commit', '-q', '-m', opts.message ?? `commit ${repo.commits.length + 1}`])
+      // fixed dates: the same history has the same commit ids on every machine (fixtures name them)
+      const date = `${1735689600 + repo.commits.length * 60} +0000`
+      git(path, ['commit', '-q', '-m', opts.message ?? `commit ${repo.commits.length + 1}`], { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date })
       if (opts.tag) git(path, ['tag', opts.tag])
       git(path, ['update-server-info']) // for the dumb HTTP server below
       const id = git(path, ['rev-parse', 'HEAD'])

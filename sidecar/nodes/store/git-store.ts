@@ -11,10 +11,9 @@ import { ComfydockError, redactSecrets } from '../../errors'
 import { run } from '../../exec'
 import { pathExists } from '../../fs'
 
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0' }
-
 async function git (args: string[], opts: { cwd?: string, allowFailure?: boolean } = {}) {
-  return run('git', args, { cwd: opts.cwd, env: GIT_ENV, allowFailure: opts.allowFailure })
+  // The environment as it is now (not at module load), so git config given by variables applies.
+  return run('git', args, { cwd: opts.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, allowFailure: opts.allowFailure })
 }
 
 export interface ResolvedGitRef {
