@@ -1,0 +1,58 @@
+/**
+ * The peer tools at pinned versions, each in its own scratch venv (never a dependency of comfydock).
+ * Used by the fixture script and by `npm run bench -- peers`. PyPI is reachable; nothing else is.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+export const PEER_TOOLS = {
+  cfd: { pkg: 'comfydock-cli==1.0.11', bin: 'cfd', extra: [] as string[] },
+  cg: { pkg: 'comfygit==0.7.1', bin: 'cg', extra: [] as string[] },
+  // cm-cli imports aiohttp and yaml, which ComfyUI's own venv normally provides.
+  mgr: { pkg: 'comfyui-manager==4.3', bin: 'cm-cli', extra: ['aiohttp', 'pyyaml'] },
+  ccli: { pkg: 'comfy-cli==1.23.0', bin: 'comfy', extra: [] as string[] },
+} as const
+
+export type PeerTool = keyof typeof PEER_TOOLS
+
+/** Where venvs and worlds go: $PEERS_SCRATCH, else .peers/ in the repository (git-ignored). */
+export function scratchDir (): string {
+  const dir = resolve(process.env.PEERS_SCRATCH ?? '.peers')
+  mkdirSync(dir, { recursive: true })
+  return dir
+}
+
+function uvBinary (): string | null {
+  for (const c of [process.env.UV, '/opt/uv/bin/uv']) if (c && existsSync(c)) return c
+  try {
+    return execFileSync('sh', ['-c', 'command -v uv'], { encoding: 'utf8' }).trim() || null
+  } catch {
+    return null
+  }
+}
+
+/** The venv of `tool` (made on first use) and the path of its command. */
+export function peerVenv (tool: PeerTool): { venv: string, bin: string, python: string, sitePackages: string } {
+  const spec = PEER_TOOLS[tool]
+  const venv = join(scratchDir(), 'venvs', tool)
+  const python = join(venv, 'bin', 'python')
+  const marker = join(venv, `.installed-${spec.pkg}`)
+  if (!existsSync(marker)) {
+    const uv = uvBinary()
+    if (uv) {
+      execFileSync(uv, ['venv', '-q', '--allow-existing', '-p', 'python3.11', venv], { stdio: 'inherit' })
+      execFileSync(uv, ['pip', 'install', '-q', '--python', python, spec.pkg, ...spec.extra], { stdio: 'inherit' })
+    } else {
+      execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' })
+      execFileSync(python, ['-m', 'pip', 'install', '-q', spec.pkg, ...spec.extra], { stdio: 'inherit' })
+    }
+    execFileSync('touch', [marker])
+  }
+  const sitePackages = execFileSync(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim()
+  return { venv, bin: join(venv, 'bin', spec.bin), python, sitePackages }
+}
+
+export function peerVersion (tool: PeerTool): string {
+  return PEER_TOOLS[tool].pkg.split('==')[1]
+}
