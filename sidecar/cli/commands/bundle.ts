@@ -69,10 +69,12 @@ function importText (r: ImportResult): string {
 
 function snapshotPreviewText (p: SnapshotPreview): string {
   return [
-    `ComfyUI-Manager snapshot: ${p.file}`,
+    `${p.format}: ${p.file}`,
     `ComfyUI: ${p.comfyui ?? 'newest release'}`,
     `Packs: ${p.packs.length}${p.packs.length ? ` (${list(p.packs, 8)})` : ''}`,
+    `Pip packages pinned: ${p.pips.length}${p.pips.length ? ` (${list(p.pips, 8)})` : ''}`,
     ...p.not_installed.map(n => `  not installed: ${n.item} (${n.reason})`),
+    ...p.notes.map(n => `  note: ${n}`),
     `Target environment: ${p.target}`,
   ].join('\n')
 }
@@ -82,6 +84,8 @@ function snapshotText (r: SnapshotImportResult): string {
     `Import ${r.ok ? 'complete' : 'finished with problems'}: ${r.name}`,
     `Custom nodes: ${r.nodes.installed.length}/${r.preview.packs.length} installed`,
     ...failures(r.nodes.failed),
+    r.pips.error ? `Pip packages: none pinned (${r.pips.error.replace(/:\n/, ': ').replace(/\n/g, '; ')})` : `Pip packages: ${r.pips.pinned.length} pinned`,
+    ...(r.preview.not_installed.length ? [`Not installed: ${r.preview.not_installed.length} (listed above)`] : []),
     '', 'Next steps:', ...r.next_steps.map(s => `  ${s}`),
   ].join('\n')
 }
@@ -141,14 +145,14 @@ export function registerBundleCommands (program: Command): void {
 
   program
     .command('import <file>')
-    .description('create an environment from a bundle (.tar.gz, also the original tool\'s) or a ComfyUI-Manager snapshot (.json/.yaml)')
+    .description('create an environment from a bundle (.tar.gz, also the original tool\'s), a ComfyUI-Manager snapshot (.json/.yaml) or a ComfyUI Desktop 2.0 snapshot export (.json)')
     .option('--name <name>', 'environment name (default: the bundle\'s; NAME-1 when taken)')
     .addOption(modelsOption())
     .action(withContext<{ name?: string, models?: ModelStrategy }>(async (ctx, [file], opts) => {
-      const { importBundle, importManagerSnapshot, isSnapshotFile } = await import('../../bundle')
+      const { importBundle, importSnapshot, isSnapshotFile } = await import('../../bundle')
       const ws = await ctx.workspace()
       if (isSnapshotFile(file)) {
-        const res = await importManagerSnapshot(ws, file, {
+        const res = await importSnapshot(ws, file, {
           name: opts.name,
           confirm: async p => { ctx.info(snapshotPreviewText(p)); return ctx.confirm('Create this environment?', { default: true }) },
           onProgress: ctx.onProgress,
