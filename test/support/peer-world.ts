@@ -105,14 +105,19 @@ export async function makePeerWorld (root: string): Promise<PeerWorld> {
     [DISABLED_PACK]: makeGitRepo(join(gitRoot, DISABLED_PACK), [
       { files: { '__init__.py': 'NODE_CLASS_MAPPINGS = {"FixtureDisabledNode": object}\n' } },
     ]),
-    // Registers a model folder of its own, as ComfyUI_IPAdapter_plus does.
+    // Registers a model folder of its own as ComfyUI_IPAdapter_plus does: keeping paths already known
+    // (from extra_model_paths.yaml), adding models/ipadapter when there are none.
     [MODELS_PACK]: makeGitRepo(join(gitRoot, MODELS_PACK), [
       {
         files: {
           '__init__.py': [
             'import os',
             'import folder_paths',
-            'folder_paths.folder_names_and_paths["ipadapter"] = ([os.path.join(folder_paths.models_dir, "ipadapter")], {".bin", ".safetensors"})',
+            'if "ipadapter" in folder_paths.folder_names_and_paths:',
+            '    current_paths, _ = folder_paths.folder_names_and_paths["ipadapter"]',
+            'else:',
+            '    current_paths = [os.path.join(folder_paths.models_dir, "ipadapter")]',
+            'folder_paths.folder_names_and_paths["ipadapter"] = (current_paths, {".bin", ".safetensors"})',
             'NODE_CLASS_MAPPINGS = {"FixtureIPAdapterLoader": object}',
             '',
           ].join('\n'),
