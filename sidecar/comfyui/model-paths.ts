@@ -4,6 +4,7 @@
  */
 import YAML from 'yaml'
 import { writeFileAtomic } from '../fs'
+import { PACK_MODEL_FOLDERS } from '../models/model-files'
 
 /** ComfyUI model folder -> sub-folders of the models directory (legacy names listed second). */
 const FOLDERS: Record<string, string[]> = {
@@ -24,11 +25,19 @@ const FOLDERS: Record<string, string[]> = {
   hypernetworks: ['hypernetworks'],
   photomaker: ['photomaker'],
   classifiers: ['classifiers'],
+  model_patches: ['model_patches'],
+  audio_encoders: ['audio_encoders'],
 }
 
+/**
+ * Core folders, then the folders packs register (ipadapter, insightface, ultralytics, sams, ...): a
+ * pack that registers its folder keeps paths already added from this file, so ComfyUI finds the
+ * workspace's files there too.
+ */
 export function extraModelPathsYaml (modelsDir: string): string {
   const section: Record<string, string> = { base_path: modelsDir }
   for (const [folder, subs] of Object.entries(FOLDERS)) section[folder] = subs.join('\n')
+  for (const [folder, sub] of Object.entries(PACK_MODEL_FOLDERS)) section[folder] = sub
   return '# Written by comfydock: points ComfyUI at the workspace models directory.\n' + YAML.stringify({ comfydock: section })
 }
 

@@ -14,7 +14,7 @@ import type { OnProgress } from '../protocol'
 import type { Workspace } from '../workspace'
 import { claimSource, hostContext, type DownloadPlan } from './hosts'
 import { ModelIndex } from './model-index'
-import { MODEL_FOLDERS } from './model-files'
+import { KNOWN_MODEL_FOLDERS } from './model-files'
 import { shortHashWithSize } from './short-hash'
 import { toRelPath, type IndexedModel } from './types'
 
@@ -148,7 +148,7 @@ function withHostHint (err: unknown, hint: string): unknown {
 async function targetRelPath (req: DownloadRequest, plan: DownloadPlan, info: DownloadInfo, chooseFolder?: DownloadModelOptions['chooseFolder']): Promise<string> {
   if (req.relPath) return toRelPath(req.relPath)
   const name = plan.filename ?? info.filename
-  const folder = req.folder ?? plan.folder ?? (name && chooseFolder ? await chooseFolder(name, [...MODEL_FOLDERS]) : undefined)
+  const folder = req.folder ?? plan.folder ?? (name && chooseFolder ? await chooseFolder(name, [...KNOWN_MODEL_FOLDERS]) : undefined)
   if (!name) {
     throw new ComfydockError('INVALID_ARGUMENT', `cannot tell a file name for ${redactSecrets(req.url)}`, { hint: 'Pass one: `--path loras/name.safetensors`.' })
   }

@@ -11,6 +11,48 @@ export const MODEL_FOLDERS = [
   'hypernetworks', 'photomaker', 'classifiers', 'model_patches', 'audio_encoders',
 ] as const
 
+/**
+ * Folders popular packs register beside the core ones (ComfyUI_IPAdapter_plus, Impact Pack and
+ * Impact Subpack, ReActor, InstantID, PuLID, AnimateDiff-Evolved, LLM/vision packs, ...), keyed by the
+ * folder name the pack asks ComfyUI for, with the path under models/ it reads. They are known
+ * categories: the generated extra_model_paths.yaml names them, and models in them keep their folder as
+ * category. Their files are not filtered by extension (insightface ships .onnx, some packs .pkl).
+ */
+export const PACK_MODEL_FOLDERS: Record<string, string> = {
+  ipadapter: 'ipadapter',
+  insightface: 'insightface',
+  ultralytics: 'ultralytics',
+  ultralytics_bbox: 'ultralytics/bbox',
+  ultralytics_segm: 'ultralytics/segm',
+  sams: 'sams',
+  animatediff_models: 'animatediff_models',
+  animatediff_motion_lora: 'animatediff_motion_lora',
+  facerestore_models: 'facerestore_models',
+  facedetection: 'facedetection',
+  instantid: 'instantid',
+  pulid: 'pulid',
+  reactor: 'reactor',
+  LLM: 'LLM',
+  'grounding-dino': 'grounding-dino',
+  mmdets: 'mmdets',
+  onnx: 'onnx',
+  depthanything: 'depthanything',
+  liveportrait: 'liveportrait',
+  BiRefNet: 'BiRefNet',
+}
+
+/** Every folder comfydock knows as a model category: ComfyUI's own and the ones packs register. */
+export const KNOWN_MODEL_FOLDERS: readonly string[] = [...MODEL_FOLDERS, ...new Set(Object.values(PACK_MODEL_FOLDERS).map(p => p.split('/')[0]))]
+
+/**
+ * The category of a file by where it sits under a models folder: its first folder (a pack's own folder
+ * counts like a core one); null for files at the top of the models folder.
+ */
+export function modelCategory (relPath: string): string | null {
+  const parts = relPath.replace(/\\/g, '/').split('/').filter(Boolean)
+  return parts.length > 1 ? parts[0] : null
+}
+
 const STANDARD = new Set<string>(MODEL_FOLDERS)
 const MODEL_EXTENSIONS = new Set(['.ckpt', '.pt', '.pth', '.pt2', '.bin', '.safetensors', '.pkl', '.sft', '.gguf'])
 const CONFIG_EXTENSIONS = new Set(['.yaml', '.yml', '.json'])

@@ -1,13 +1,14 @@
 /** @module A workflow's resolution as pyproject data: its `[tool.comfydock.workflows.<name>]` entry and global model rows. */
 import type { ModelEntry, WorkflowEntry, WorkflowModelEntry } from '../manifest'
-import type { ModelIndex } from '../models'
+import { modelCategory, type ModelIndex } from '../models'
 import type { WorkflowResolution } from './resolve'
 import type { ModelResolution } from './resolve-models'
 
 function modelEntry (m: ModelResolution, previous?: WorkflowModelEntry): WorkflowModelEntry {
   const e: WorkflowModelEntry = {
     filename: m.filename,
-    category: m.folder ?? 'unknown',
+    // a custom loader names no folder: the file's own folder (a core or a pack's one) is its category
+    category: m.folder ?? (m.relative_path ? modelCategory(m.relative_path) : null) ?? 'unknown',
     criticality: m.criticality,
     status: m.status === 'resolved' ? 'resolved' : 'unresolved',
     nodes: m.refs.map(r => ({ node_id: r.node_id, node_type: r.node_type, widget_idx: r.widget_idx ?? -1, widget_value: r.widget_value })),
@@ -48,7 +49,7 @@ export function mergeGlobalModels (index: ModelIndex, table: Record<string, Mode
       const indexed = index.get(m.hash)
       const prev = models[m.hash]
       const sources = [...new Set([...(prev?.sources ?? []), ...(indexed?.sources.map(s => s.url) ?? []), ...(m.declared_url ? [m.declared_url] : [])])]
-      const entry: ModelEntry = { ...prev, filename: m.filename, size: indexed?.size ?? m.size ?? 0, relative_path: m.relative_path, category: m.folder ?? prev?.category ?? 'unknown' }
+      const entry: ModelEntry = { ...prev, filename: m.filename, size: indexed?.size ?? m.size ?? 0, relative_path: m.relative_path, category: m.folder ?? modelCategory(m.relative_path ?? '') ?? prev?.category ?? 'unknown' }
       if (indexed?.blake3) entry.blake3 = indexed.blake3
       if (indexed?.sha256) entry.sha256 = indexed.sha256
       if (sources.length) entry.sources = sources

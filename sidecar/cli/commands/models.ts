@@ -133,11 +133,11 @@ function registerDirCommands (model: Command): void {
  */
 async function askFolder (ctx: CliContext, specs: string[]): Promise<string | undefined> {
   if (!ctx.interactive) return undefined
-  const { MODEL_FOLDERS, claimSource, hostContext } = await import('../../models')
+  const { KNOWN_MODEL_FOLDERS, claimSource, hostContext } = await import('../../models')
   const hosts = await hostContext(await ctx.workspace())
   const unsure = specs.filter(s => /^[a-z][a-z0-9+.-]*:/i.test(s) && !claimSource(s, hosts).host.knowsFolder)
   if (unsure.length === 0) return undefined
-  return ctx.select(`Which model folder ${unsure.length === 1 ? 'does it' : 'do they'} go in?`, MODEL_FOLDERS.map(f => ({ name: f, value: f as string })))
+  return ctx.select(`Which model folder ${unsure.length === 1 ? 'does it' : 'do they'} go in?`, KNOWN_MODEL_FOLDERS.map(f => ({ name: f, value: f as string })))
 }
 
 async function runDownloads (ctx: CliContext, urls: string[], opts: { path?: string, category?: string, hash?: string }): Promise<void> {
