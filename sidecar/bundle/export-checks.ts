@@ -12,6 +12,7 @@ import { listWorkflows } from '../workflows'
 import type { EnvPaths } from '../workspace'
 import { join } from 'node:path'
 import { listDevNodeFiles, type DevNodeFiles } from './dev-node-files'
+import { localOnlySourceWarnings } from './portability'
 
 export const DEV_NODE_WARN_BYTES = 50 * 1024 * 1024
 export const DEV_NODE_MAX_BYTES = 200 * 1024 * 1024
@@ -128,6 +129,7 @@ export async function checkExportable (env: EnvPaths, doc: Pyproject, opts: Chec
       hint: 'Add large files (weights, outputs) to the node\'s .gitignore, or pass --allow-large-dev-nodes.',
     })
   }
+  warnings.push(...localOnlySourceWarnings(doc))
   const modelsWithoutSource = findModelsWithoutSource(doc)
   if (modelsWithoutSource.length) {
     warnings.push(`${modelsWithoutSource.length} model(s) have no download source, so importers cannot get them: ${modelsWithoutSource.join(', ')} (record one with \`comfydock model find-source <hash>\`)`)

@@ -12,3 +12,5 @@ export { importSnapshot, readForeignSnapshot, planSnapshotPips, SNAPSHOT_PIPS_GR
 export { parseManagerSnapshot, readManagerSnapshot, isSnapshotFile } from './manager-snapshot'
 export { readDesktopSnapshot, DESKTOP_SNAPSHOT_TYPE } from './desktop-snapshot'
 export { isLocalOnlySource, isMachineLocalPackage, type ForeignSnapshot, type SnapshotPack, type SnapshotItem, type SnapshotPip } from './foreign-snapshot'
+export { exportManagerSnapshot, type SnapshotExportOptions, type SnapshotExportResult, type ManagerSnapshotDoc } from './export-snapshot'
+export { localOnlySourceWarnings } from './portability'

@@ -1,6 +1,6 @@
 /** @module `export`, `import` and `repair`: sharing an environment as one file, and bringing one back to its manifest. */
 import { Option, type Command } from 'commander'
-import type { ExportResult, ImportPreview, ImportResult, SnapshotImportResult, SnapshotPreview } from '../../bundle'
+import type { ExportResult, ImportPreview, ImportResult, SnapshotExportResult, SnapshotImportResult, SnapshotPreview } from '../../bundle'
 import { ComfydockError } from '../../errors'
 import type { ModelStrategy, RepairPlan, RepairResult } from '../../env'
 import { neededFor } from '../../env/needed-for'
@@ -25,6 +25,16 @@ function exportText (res: ExportResult): string {
   if (s.models_without_source.length) lines.push(`  • ${s.models_without_source.length} without a download source: ${list(s.models_without_source)}`)
   lines.push('', `Share this file; anyone can run \`comfydock import ${res.path}\`.`)
   return lines.join('\n')
+}
+
+function snapshotExportText (res: SnapshotExportResult): string {
+  const s = res.snapshot
+  return [
+    `ComfyUI-Manager snapshot written: ${res.path}`,
+    `  ComfyUI ${s.comfyui ?? '(no commit)'}, ${plural(Object.keys(s.cnr_custom_nodes).length, 'registry pack')}, ${plural(Object.keys(s.git_custom_nodes).length, 'git pack')}, ${s.pips ? plural(Object.keys(s.pips).length, 'pip pin') : 'no pips'}`,
+    '',
+    'Anyone can restore it with ComfyUI-Manager (`cm-cli restore-snapshot <file>`), comfy-cli, or `comfydock import <file>`.',
+  ].join('\n')
 }
 
 function previewText (p: ImportPreview): string {
@@ -135,8 +145,14 @@ export function registerBundleCommands (program: Command): void {
     .description('export the environment to one .tar.gz (default ./<env>_export_<date>.tar.gz); the same commit gives the same bytes')
     .option('--allow-issues', 'export even when workflows have unresolved models')
     .option('--allow-large-dev-nodes', 'export development nodes over the 200 MB limit')
-    .action(withContext<{ allowIssues?: boolean, allowLargeDevNodes?: boolean }>(async (ctx, [path], opts) => {
-      const { exportEnvironment } = await import('../../bundle')
+    .addOption(new Option('--format <format>', 'bundle (.tar.gz, everything) or comfyui-manager-snapshot (.json/.yaml that ComfyUI-Manager, comfy-cli and others read)').choices(['bundle', 'comfyui-manager-snapshot']).default('bundle'))
+    .action(withContext<{ allowIssues?: boolean, allowLargeDevNodes?: boolean, format: string }>(async (ctx, [path], opts) => {
+      const { exportEnvironment, exportManagerSnapshot } = await import('../../bundle')
+      if (opts.format === 'comfyui-manager-snapshot') {
+        const res = await exportManagerSnapshot(await ctx.workspace(), await ctx.env(), { output: path, onProgress: ctx.onProgress })
+        ctx.print(res, () => snapshotExportText(res))
+        return
+      }
       const res = await exportEnvironment(await ctx.workspace(), await ctx.env(), {
         output: path, allowIssues: opts.allowIssues, allowLargeDevNodes: opts.allowLargeDevNodes, onProgress: ctx.onProgress,
       })
