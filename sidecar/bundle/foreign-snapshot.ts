@@ -100,3 +100,9 @@ export async function readSnapshotText (file: string): Promise<string> {
     throw new ComfydockError('FILE_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, { hint: 'Check the path and try again.' })
   }
 }
+
+/** One line of a pip freeze (`name==version`, `name @ url`); null for anything else. */
+export function parsePipLine (line: string): SnapshotPip | null {
+  const at = /^([^\s@]+)\s*@\s*(\S+)$/.exec(line.trim())
+  return at ? parsePip(at[1], at[2]) : parsePip(line.trim(), '')
+}

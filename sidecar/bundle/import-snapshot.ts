@@ -18,7 +18,7 @@ import { note, withTask } from '../progress'
 import { openPythonBackend } from '../python'
 import { validateEnvName, type EnvPaths, type Workspace } from '../workspace'
 import { desktopSnapshotFromData, looksLikeDesktopSnapshot } from './desktop-snapshot'
-import { isLocalOnlySource, isMachineLocalPackage, readSnapshotText, snapshotError, type ForeignSnapshot, type SnapshotItem } from './foreign-snapshot'
+import { isLocalOnlySource, isMachineLocalPackage, readSnapshotText, snapshotError, type ForeignSnapshot, type SnapshotItem, type SnapshotPip } from './foreign-snapshot'
 import { freeEnvName } from './import-preview'
 import { managerSnapshotFromData } from './manager-snapshot'
 
@@ -90,13 +90,17 @@ function validName (candidate: string | undefined): string | undefined {
 
 /** Which pips become pins, and which stay out with the reason. */
 export function planSnapshotPips (snap: ForeignSnapshot): { pins: string[], skipped: SnapshotItem[] } {
+  if (snap.pipsInformational) {
+    return { pins: [], skipped: snap.pips.length ? [{ item: `${snap.pips.length} pip packages`, reason: snap.pipsInformational }] : [] }
+  }
+  return planPips(snap.pips)
+}
+
+/** Pins for a pip freeze: machine-local packages (torch, CUDA wheels, installers) and local files stay out. */
+export function planPips (list: SnapshotPip[]): { pins: string[], skipped: SnapshotItem[] } {
   const pins: string[] = []
   const skipped: SnapshotItem[] = []
-  if (snap.pipsInformational) {
-    if (snap.pips.length) skipped.push({ item: `${snap.pips.length} pip packages`, reason: snap.pipsInformational })
-    return { pins, skipped }
-  }
-  for (const p of snap.pips) {
+  for (const p of list) {
     if (isMachineLocalPackage(p.name)) skipped.push({ item: p.text, reason: 'machine-local (GPU/installer); this machine\'s version is used' })
     else if (p.url && isLocalOnlySource(p.url)) skipped.push({ item: p.text, reason: 'installed from a file on the machine that made the snapshot' })
     else pins.push(p.url ? `${p.name} @ ${p.url}` : `${p.name}==${p.version}`)
@@ -133,11 +137,11 @@ async function previewSnapshot (ws: Workspace, file: string, snap: ForeignSnapsh
  * what ComfyUI and the packs need: then the group is left out and the conflict reported (the packs' own
  * requirements still install).
  */
-async function pinPips (ws: Workspace, env: EnvPaths, pins: string[], ctl: { onProgress?: OnProgress }): Promise<{ pinned: string[], error?: string }> {
+export async function pinPips (ws: Workspace, env: EnvPaths, pins: string[], ctl: { onProgress?: OnProgress }, group = SNAPSHOT_PIPS_GROUP): Promise<{ pinned: string[], error?: string }> {
   if (pins.length === 0) return { pinned: [] }
   return withTask(ctl.onProgress, `pin ${pins.length} pip packages`, {}, async () => {
     const doc = await readManifest(env.pyproject)
-    doc['dependency-groups'] = { ...doc['dependency-groups'], [SNAPSHOT_PIPS_GROUP]: pins }
+    doc['dependency-groups'] = { ...doc['dependency-groups'], [group]: pins }
     try {
       await (await openPythonBackend(ws, env)).check(doc)
     } catch (err) {

@@ -39,6 +39,8 @@ export interface CreateEnvironmentOptions {
   beforeCommit?: (env: EnvPaths, ctx: { onProgress?: OnProgress, signal?: AbortSignal }) => Promise<void>
   /** Default "Initial environment setup". */
   commitMessage?: string
+  /** Where to clone ComfyUI from instead of the workspace's comfyui_source (adopt: the user's own clone). */
+  comfyuiSource?: string
 }
 
 export interface CreateEnvironmentResult {
@@ -125,7 +127,7 @@ export async function createEnvironment (
     const python = await pickInterpreter(opts, manifest?.python_version, stepTask)
 
     stepTo('resolving the ComfyUI version')
-    const source = ws.config().comfyui_source
+    const source = opts.comfyuiSource ?? ws.config().comfyui_source
     const resolved: ResolvedComfyui = !opts.comfyui && manifest?.comfyui_commit_sha
       ? { version: manifest.comfyui_version ?? manifest.comfyui_commit_sha, type: manifest.comfyui_version_type ?? 'commit', commit: manifest.comfyui_commit_sha }
       : await resolveComfyuiRef(ws, source, opts.comfyui ?? manifest?.comfyui_version, ctl)

@@ -48,7 +48,7 @@ describe('export --format comfyui-manager-snapshot', () => {
     const dst = (await readManifest(ws.env(back.name).pyproject)).tool.comfydock.nodes!
     const packs = (n: typeof src) => Object.values(n).filter(e => e.source !== 'development').map(e => `${e.source}:${e.version}`).sort()
     expect(packs(dst)).toEqual(packs(src))
-  })
+  }, 180_000)
 
   it('refuses a file name that is not .json or .yaml', async () => {
     const res = await runCliAsync(['-e', 'portraits', 'export', join(makeTempDir('snap-bad'), 'x.tar.gz'), '--format', 'comfyui-manager-snapshot'], { workspace: world.src.ws.root })

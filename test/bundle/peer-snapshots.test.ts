@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importSnapshot, parseManagerSnapshot, readForeignSnapshot, SNAPSHOT_PIPS_GROUP } from '../../sidecar/bundle'
 import { readManifest } from '../../sidecar/manifest'
-import { Workspace } from '../../sidecar/workspace'
 import { runCliAsync } from '../support/cli'
 import { DISABLED_PACK, FIXTURE_GITHUB, GIT_PACK, makePeerWorld, MODELS_PACK, REGISTRY_PACK, useWorldEnv, type PeerWorld } from '../support/peer-world'
 import { makeTempDir } from '../support/temp-dir'
@@ -21,7 +20,6 @@ const DESKTOP = join(FIXTURES, 'comfyui-desktop-2', 'snapshot-export.json')
 
 let world: PeerWorld
 let restoreEnv: () => void
-let n = 0
 
 beforeAll(async () => {
   world = await makePeerWorld(makeTempDir('peer-snapshots'))
@@ -29,12 +27,6 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(async () => { restoreEnv?.(); await world?.close() })
 
-async function newWorkspace (): Promise<Workspace> {
-  const { workspace } = await Workspace.init(join(world.root, `ws-${n++}`))
-  await workspace.setConfig('comfyui_source', world.comfyui.url)
-  await workspace.setConfig('registry_url', world.registry.url)
-  return workspace
-}
 
 const git = (dir: string, args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
 const pipList = (venv: string): Record<string, string> => Object.fromEntries(
@@ -67,7 +59,7 @@ describe('what cm-cli 4.3 writes', () => {
   })
 
   it('imports the JSON snapshot: ComfyUI commit, registry and git packs, pips installed, the rest reported', async () => {
-    const ws = await newWorkspace()
+    const ws = await world.newWorkspace()
     const res = await importSnapshot(ws, MANAGER_JSON, { name: 'from-manager' })
     expect(res.nodes.failed).toEqual([])
     expect(res.ok).toBe(true)
@@ -90,17 +82,17 @@ describe('what cm-cli 4.3 writes', () => {
     ]))
     expect(git(env.cec, ['status', '--porcelain'])).toBe('')
     expect(git(env.cec, ['log', '--format=%s'])).toBe('Initial import from ComfyUI-Manager snapshot')
-  })
+  }, 180_000)
 
   it('imports the YAML snapshot from the command line and says what it did not install', async () => {
-    const ws = await newWorkspace()
+    const ws = await world.newWorkspace()
     const res = await runCliAsync(['import', MANAGER_YAML, '--name', 'from-yaml', '--yes'], { workspace: ws.root })
     expect(res.code, res.stderr).toBe(0)
     expect(res.stdout).toContain('Import complete: from-yaml')
     expect(res.stdout).toContain('Custom nodes: 3/3 installed')
     expect(res.stdout).toContain('Pip packages: 5 pinned')
     expect(res.stderr + res.stdout).toContain('not installed: loose_node.py')
-  })
+  }, 180_000)
 })
 
 describe('a ComfyUI Desktop 2.0 export', () => {
@@ -115,7 +107,7 @@ describe('a ComfyUI Desktop 2.0 export', () => {
   })
 
   it('imports it into a new environment with the same packs and pips', async () => {
-    const ws = await newWorkspace()
+    const ws = await world.newWorkspace()
     const res = await importSnapshot(ws, DESKTOP)
     expect(res.ok, JSON.stringify(res.nodes.failed)).toBe(true)
     expect(res.name).toBe('snapshot-export')
@@ -125,7 +117,7 @@ describe('a ComfyUI Desktop 2.0 export', () => {
     expect(Object.keys(doc.tool.comfydock.nodes ?? {}).sort()).toEqual([GIT_PACK, MODELS_PACK, REGISTRY_PACK].sort())
     expect(pipList(env.venv)['fixture-extra-pip']).toBe('2.0')
     expect(git(env.cec, ['log', '--format=%s'])).toBe('Initial import from ComfyUI Desktop 2.0 snapshot')
-  })
+  }, 180_000)
 
   it('refuses an envelope version it does not know, saying so', async () => {
     const { desktopSnapshotFromData } = await import('../../sidecar/bundle/desktop-snapshot')

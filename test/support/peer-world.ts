@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { makeComfyuiRepo, type ComfyuiRepo } from './comfyui-repo'
 import { makeGitRepo, type GitRepo } from './git-repos'
 import { startRegistryServer, type FakePack, type RegistryServer } from './registry-server'
+import { Workspace } from '../../sidecar/workspace'
 import { buildWheel } from './wheels'
 
 export const FIXTURE_GITHUB = 'https://github.com/comfydock-fixtures/'
@@ -83,6 +84,8 @@ export interface PeerWorld {
   gitEnv: Record<string, string>
   /** Writes the world's model files under `dir` (a models folder). */
   writeModels (dir: string): void
+  /** A new workspace under the world's root that takes ComfyUI and packs from the world. */
+  newWorkspace (): Promise<Workspace>
   close (): Promise<void>
 }
 
@@ -139,6 +142,7 @@ export async function makePeerWorld (root: string): Promise<PeerWorld> {
   })
 
   const registry = await startRegistryServer(REGISTRY_PACKS)
+  let workspaces = 0
   return {
     root,
     comfyui,
@@ -151,6 +155,12 @@ export async function makePeerWorld (root: string): Promise<PeerWorld> {
         mkdirSync(join(dir, m.rel, '..'), { recursive: true })
         writeFileSync(join(dir, m.rel), modelBytes(m.size, m.seed))
       }
+    },
+    async newWorkspace () {
+      const { workspace } = await Workspace.init(join(root, `ws-${workspaces++}`))
+      await workspace.setConfig('comfyui_source', comfyui.url)
+      await workspace.setConfig('registry_url', registry.url)
+      return workspace
     },
     close: () => registry.stop(),
   }

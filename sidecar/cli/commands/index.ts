@@ -8,12 +8,14 @@ import { registerServeCommands } from './serve'
 import { registerWorkflowCommands } from './workflows'
 import { registerModelCommands } from './models'
 import { registerNodeCommands } from './nodes'
+import { registerAdoptCommands } from './adopt'
 
 export function registerCommands (program: Command): void {
   registerWorkspaceCommands(program)
   registerEnvCommands(program)
   registerHistoryCommands(program)
   registerBundleCommands(program)
+  registerAdoptCommands(program)
   registerServeCommands(program)
   registerWorkflowCommands(program)
   registerModelCommands(program)

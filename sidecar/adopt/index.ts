@@ -1,0 +1,3 @@
+/** @module Adopting a ComfyUI the user already has: read it (never changed), then make an environment from it. */
+export { scanInstall, type InstallScan, type ScannedPack, type ScannedComfyui, type ScanNote } from './scan-install'
+export { adoptInstall, ADOPTED_PIPS_GROUP, type AdoptOptions, type AdoptPreview, type AdoptResult } from './adopt'
