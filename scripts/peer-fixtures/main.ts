@@ -5,10 +5,11 @@
  * scripts/peer-fixtures/tools.ts. Usage: `node scripts/peer-fixtures.mjs [mgr] [cfd] [cg] [desktop]`.
  * CI does not run this; it reads the committed files.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { makeExistingInstall, makePeerWorld, type PeerWorld } from '../../test/support/peer-world'
+import { basename, join, resolve } from 'node:path'
+import { EXISTING_WORKFLOW, FIXTURE_GITHUB, GIT_PACK, makeExistingInstall, makePeerWorld, MODEL_FILES, REGISTRY_PACK, type PeerWorld } from '../../test/support/peer-world'
+import { startStandIn } from './https-stand-in'
 import { peerVenv, peerVersion, scratchDir } from './tools'
 
 export const FIXTURES = resolve('test/fixtures/peers')
@@ -111,6 +112,81 @@ async function desktopSnapshot (world: PeerWorld, scratch: string): Promise<void
   log(`Desktop 2.0 snapshot in ${out}`)
 }
 
+/**
+ * Runs a peer tool without blocking this process (the stand-in and the registry answer from here); its
+ * output goes to the log, a failure stops the script with the tool's own words.
+ */
+async function tool (bin: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<string> {
+  log(`$ ${basename(bin)} ${args.join(' ')}`)
+  const child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { out += c.toString() })
+  child.stdin.end(input)
+  const code = await new Promise<number>(resolve => child.on('close', c => resolve(c ?? 1)))
+  process.stdout.write(out.split('\n').slice(code === 0 ? -6 : -40).join('\n') + '\n')
+  if (code !== 0) throw new Error(`${basename(bin)} ${args.join(' ')} failed (exit ${code})`)
+  return out
+}
+
+/**
+ * A comfydock-cli 1.0.11 (the original ComfyDock) export bundle: an environment with a git pack, a
+ * registry pack, a development node, a tracked workflow whose models have download sources, committed
+ * and exported. Its hard-coded hosts are answered by the HTTPS stand-in.
+ */
+async function comfydockBundle (world: PeerWorld, scratch: string): Promise<void> {
+  const cfd = peerVenv('cfd')
+  const dir = join(scratch, 'cfd')
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  // The mappings cfd downloads: the registry pack's node class, as ComfyDock-Registry-Data lists it.
+  const nodeMappings = {
+    version: 'stand-in',
+    stats: {},
+    mappings: { 'FixtureRegistryNode::_': [{ package_id: REGISTRY_PACK, versions: ['1.0.0', '1.1.0'], rank: 1 }] },
+    packages: { [REGISTRY_PACK]: { id: REGISTRY_PACK, display_name: 'Fixture registry pack', description: 'fixture', repository: `${FIXTURE_GITHUB}${REGISTRY_PACK}`,
+        versions: Object.fromEntries(['1.0.0', '1.1.0'].map(v => [v, { version: v, dependencies: ['fixture-dep-registry==1.0'], deprecated: false, status: 'NodeVersionStatusActive', download_url: `${world.registry.url}/files/${REGISTRY_PACK}/${v}/node.zip` }])) } },
+  }
+  const standIn = await startStandIn({ dir, wheels: world.findLinks, registryUrl: world.registry.url, comfyuiTags: world.comfyui.tags, nodeMappings })
+  try {
+    const ws = join(dir, 'ws')
+    const models = join(dir, 'models')
+    world.writeModels(models)
+    const env = { ...process.env, ...world.gitEnv, ...standIn.env, COMFYDOCK_HOME: ws, UV_FIND_LINKS: world.findLinks, PIP_FIND_LINKS: world.findLinks, NO_COLOR: '1' }
+    await tool(cfd.bin, ['init', '-y', '--models-dir', models], env)
+    await tool(cfd.bin, ['create', 'fixture', '--comfyui', 'v0.3.7', '--torch-backend', 'cpu'], env)
+    const comfy = join(ws, 'environments', 'fixture', 'ComfyUI')
+    await tool(cfd.bin, ['-e', 'fixture', 'node', 'add', `${FIXTURE_GITHUB}${GIT_PACK}@v1.0.0`], env)
+    await tool(cfd.bin, ['-e', 'fixture', 'node', 'add', `${REGISTRY_PACK}@1.1.0`], env)
+    mkdirSync(join(comfy, 'custom_nodes', 'my-dev-node'), { recursive: true })
+    writeFileSync(join(comfy, 'custom_nodes', 'my-dev-node', '__init__.py'), 'NODE_CLASS_MAPPINGS = {"MyDevNode": object}\n')
+    writeFileSync(join(comfy, 'custom_nodes', 'my-dev-node', 'requirements.txt'), 'fixture-extra-pip>=2.0\n')
+    await tool(cfd.bin, ['-e', 'fixture', 'node', 'add', 'my-dev-node', '--dev'], env)
+    mkdirSync(join(comfy, 'user', 'default', 'workflows'), { recursive: true })
+    // Without the git pack's node: git packs are in no mappings file, and cfd refuses to export a workflow with an unresolved node.
+    const workflow = { ...EXISTING_WORKFLOW, nodes: EXISTING_WORKFLOW.nodes.filter(n => n.type !== 'FixtureGitNode') }
+    writeFileSync(join(comfy, 'user', 'default', 'workflows', 'portrait.json'), JSON.stringify(workflow, null, 2))
+    await tool(cfd.bin, ['-e', 'fixture', 'workflow', 'resolve', 'portrait', '--auto'], env)
+    // Its node classes are in no mappings file here, so cfd leaves them unresolved: committed with --allow-issues.
+    await tool(cfd.bin, ['-e', 'fixture', 'commit', '-m', 'Portrait workflow with its packs and models', '--allow-issues'], env)
+    // `model add-source` works on the active environment only.
+    await tool(cfd.bin, ['use', 'fixture'], env)
+    for (const m of MODEL_FILES.filter(f => !f.rel.startsWith('ipadapter/'))) await tool(cfd.bin, ['model', 'add-source', basename(m.rel), m.url], env)
+    await tool(cfd.bin, ['-e', 'fixture', 'commit', '-m', 'Model sources', '--allow-issues'], env)
+    const out = join(FIXTURES, 'comfydock-cli-1.0.11')
+    mkdirSync(out, { recursive: true })
+    await tool(cfd.bin, ['-e', 'fixture', 'export', join(out, 'fixture_export.tar.gz'), '--allow-issues'], env, 'y\ny\ny\n')
+    writeFileSync(join(out, 'README.md'), [
+      `Written by \`cfd export\` (comfydock-cli ${peerVersion('cfd')}) from an environment made with cfd in the world of`,
+      'test/support/peer-world.ts. Made by `node scripts/peer-fixtures.mjs cfd`; its log lists every cfd command.',
+      '',
+    ].join('\n'))
+    log(`comfydock-cli bundle in ${out}; hosts asked: ${[...new Set(standIn.requests)].join(', ')}`)
+  } finally {
+    await standIn.stop()
+  }
+}
+
 const wanted = new Set(process.argv.slice(2))
 const want = (t: string) => wanted.size === 0 || wanted.has(t)
 const scratch = scratchDir()
@@ -118,6 +194,7 @@ const world = await makePeerWorld(join(scratch, 'world'))
 try {
   if (want('mgr')) await managerSnapshots(world, scratch)
   if (want('desktop')) await desktopSnapshot(world, scratch)
+  if (want('cfd')) await comfydockBundle(world, scratch)
 } finally {
   await world.close()
 }

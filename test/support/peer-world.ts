@@ -98,6 +98,8 @@ export async function makePeerWorld (root: string): Promise<PeerWorld> {
   await buildWheel(findLinks, { name: 'fixture-extra-pip', version: '2.0' })
   // A stand-in for torch, so installs that pin it (and snapshots that list it) work offline.
   await buildWheel(findLinks, { name: 'torch', version: '2.5.1' })
+  await buildWheel(findLinks, { name: 'torchvision', version: '0.20.1' })
+  await buildWheel(findLinks, { name: 'torchaudio', version: '2.5.1' })
 
   const gitRoot = join(root, 'git')
   const git: Record<string, GitRepo> = {

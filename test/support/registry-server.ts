@@ -67,7 +67,7 @@ export async function startRegistryServer (packs: FakePack[] = []): Promise<Regi
     ...(v.noArchive ? {} : { downloadUrl: `${base}/files/${p.id}/${v.version}/node.zip` }),
   })
   const nodeJson = (p: FakePack) => ({
-    id: p.id, name: p.name ?? p.id, repository: p.repository ?? `https://github.com/test/${p.id}`,
+    id: p.id, name: p.name ?? p.id, description: `${p.name ?? p.id} (served by the test registry)`, repository: p.repository ?? `https://github.com/test/${p.id}`,
     downloads: p.downloads ?? 0, github_stars: 0, status: 'NodeStatusActive',
     latest_version: versionJson(p, p.versions[p.versions.length - 1]),
   })
