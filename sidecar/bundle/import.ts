@@ -19,6 +19,7 @@ import { BUNDLE_FILES } from './format'
 import { bundleModelNeeds, chooseDownloads, previewImport, type ImportPreview } from './import-preview'
 import { withOpenedBundle, type OpenedBundle } from './open-bundle'
 import type { ExtractLimits } from './safe-extract'
+import { normalizeLegacyManifest } from './legacy-bundle'
 
 export interface ImportOptions {
   /** Environment name; default: the bundle's (NAME-1, NAME-2 … when taken). */
@@ -94,8 +95,14 @@ export async function importBundle (ws: Workspace, file: string, opts: ImportOpt
 
     let packs: PackOutcome = { installed: [], failed: [] }
     let downloads: ModelDownloadOutcome = { downloaded: [], failed: [] }
+    let manifest = bundle.pyproject
+    if (bundle.kind === 'legacy') {
+      const normalized = await normalizeLegacyManifest(ws, bundle.pyproject)
+      for (const n of normalized.notes) note(opts.onProgress, 'info', n)
+      manifest = normalized.doc
+    }
     const created = await createEnvironment(ws, preview.target, {
-      manifest: bundle.pyproject,
+      manifest,
       python: opts.python,
       torchBackend: opts.torchBackend,
       commitMessage: 'Initial import from bundle',
