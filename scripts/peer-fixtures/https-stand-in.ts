@@ -6,8 +6,8 @@
  * CA variables (HTTPS_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE): the least invasive way to point a tool
  * at a local equivalent when its hosts are fixed in code. Everything else is refused.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { join } from 'node:path'
@@ -26,6 +26,8 @@ export interface StandInOptions {
   registryUrl: string
   comfyuiTags: Record<string, string>
   nodeMappings?: unknown
+  /** `owner/name` on github.com -> a local repository, served over git's smart HTTP (git http-backend). */
+  gitRepos?: Record<string, string>
 }
 
 const HOSTS = ['download.pytorch.org', 'api.comfy.org', 'api.github.com', 'raw.githubusercontent.com', 'github.com', 'huggingface.co']
@@ -113,7 +115,53 @@ export async function startStandIn (opts: StandInOptions): Promise<StandIn> {
     }
     json(res, 404, { error: `the stand-in does not serve ${host}` })
   }
-  const inner = createServer(handle)
+  // github.com/<owner>/<name>(.git) is git http-backend over links to the local repositories.
+  const gitRoot = join(opts.dir, 'git-root')
+  for (const [slug, repo] of Object.entries(opts.gitRepos ?? {})) {
+    mkdirSync(join(gitRoot, slug, '..'), { recursive: true })
+    const gitDir = existsSync(join(repo, '.git')) ? join(repo, '.git') : repo
+    for (const name of [slug, `${slug}.git`]) if (!existsSync(join(gitRoot, name))) symlinkSync(gitDir, join(gitRoot, name))
+  }
+  const gitHttp = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        ...process.env, GIT_PROJECT_ROOT: gitRoot, GIT_HTTP_EXPORT_ALL: '1', PATH_INFO: decodeURIComponent(url.pathname),
+        QUERY_STRING: url.search.slice(1), REQUEST_METHOD: req.method ?? 'GET', CONTENT_TYPE: req.headers['content-type'] ?? '',
+        REMOTE_ADDR: '127.0.0.1', ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
+      },
+    })
+    req.pipe(cgi.stdin)
+    let head = Buffer.alloc(0)
+    let sent = false
+    cgi.stdout.on('data', (chunk: Buffer) => {
+      if (sent) { res.write(chunk); return }
+      head = Buffer.concat([head, chunk])
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) return
+      const headers: Record<string, string> = {}
+      let status = 200
+      for (const line of head.subarray(0, end).toString().split('\r\n')) {
+        const i = line.indexOf(':')
+        if (i < 0) continue
+        const k = line.slice(0, i).trim()
+        const v = line.slice(i + 1).trim()
+        if (k.toLowerCase() === 'status') status = Number.parseInt(v, 10)
+        else headers[k] = v
+      }
+      res.writeHead(status, headers)
+      sent = true
+      res.write(head.subarray(end + 4))
+    })
+    cgi.on('close', () => res.end())
+  }
+  const inner = createServer((req, res) => {
+    const host = (req.headers.host ?? '').split(':')[0]
+    if (host === 'github.com') {
+      requests.push(`${req.method} github.com${(req.url ?? '').split('?')[0]}`)
+      return gitHttp(req, res, new URL(req.url ?? '/', 'https://github.com'))
+    }
+    handle(req, res)
+  })
   const proxy = createServer((req, res) => json(res, 400, { error: 'only CONNECT' }))
   proxy.on('connect', (req: IncomingMessage, socket: Socket) => {
     const host = (req.url ?? '').split(':')[0]
@@ -128,7 +176,7 @@ export async function startStandIn (opts: StandInOptions): Promise<StandIn> {
   return {
     env: {
       HTTPS_PROXY: proxyUrl, https_proxy: proxyUrl, NO_PROXY: DIRECT, no_proxy: DIRECT,
-      SSL_CERT_FILE: ca, REQUESTS_CA_BUNDLE: ca, CURL_CA_BUNDLE: ca,
+      SSL_CERT_FILE: ca, REQUESTS_CA_BUNDLE: ca, CURL_CA_BUNDLE: ca, GIT_SSL_CAINFO: ca,
     },
     requests,
     stop: () => new Promise<void>(resolve => { proxy.closeAllConnections(); inner.closeAllConnections(); proxy.close(() => resolve()) }),

@@ -129,6 +129,21 @@ async function tool (bin: string, args: string[], env: NodeJS.ProcessEnv, input 
   return out
 }
 
+/** The node mappings ComfyDock and ComfyGit download: the registry pack's node class, as ComfyDock-Registry-Data lists it. */
+function registryMappings (world: PeerWorld): unknown {
+  return {
+    version: 'stand-in',
+    stats: {},
+    mappings: { 'FixtureRegistryNode::_': [{ package_id: REGISTRY_PACK, versions: ['1.0.0', '1.1.0'], rank: 1 }] },
+    packages: {
+      [REGISTRY_PACK]: {
+        id: REGISTRY_PACK, display_name: 'Fixture registry pack', description: 'fixture', repository: `${FIXTURE_GITHUB}${REGISTRY_PACK}`,
+        versions: Object.fromEntries(['1.0.0', '1.1.0'].map(v => [v, { version: v, dependencies: ['fixture-dep-registry==1.0'], deprecated: false, status: 'NodeVersionStatusActive', download_url: `${world.registry.url}/files/${REGISTRY_PACK}/${v}/node.zip` }])),
+      },
+    },
+  }
+}
+
 /**
  * A comfydock-cli 1.0.11 (the original ComfyDock) export bundle: an environment with a git pack, a
  * registry pack, a development node, a tracked workflow whose models have download sources, committed
@@ -139,14 +154,7 @@ async function comfydockBundle (world: PeerWorld, scratch: string): Promise<void
   const dir = join(scratch, 'cfd')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  // The mappings cfd downloads: the registry pack's node class, as ComfyDock-Registry-Data lists it.
-  const nodeMappings = {
-    version: 'stand-in',
-    stats: {},
-    mappings: { 'FixtureRegistryNode::_': [{ package_id: REGISTRY_PACK, versions: ['1.0.0', '1.1.0'], rank: 1 }] },
-    packages: { [REGISTRY_PACK]: { id: REGISTRY_PACK, display_name: 'Fixture registry pack', description: 'fixture', repository: `${FIXTURE_GITHUB}${REGISTRY_PACK}`,
-        versions: Object.fromEntries(['1.0.0', '1.1.0'].map(v => [v, { version: v, dependencies: ['fixture-dep-registry==1.0'], deprecated: false, status: 'NodeVersionStatusActive', download_url: `${world.registry.url}/files/${REGISTRY_PACK}/${v}/node.zip` }])) } },
-  }
+  const nodeMappings = registryMappings(world)
   const standIn = await startStandIn({ dir, wheels: world.findLinks, registryUrl: world.registry.url, comfyuiTags: world.comfyui.tags, nodeMappings })
   try {
     const ws = join(dir, 'ws')
@@ -187,6 +195,59 @@ async function comfydockBundle (world: PeerWorld, scratch: string): Promise<void
   }
 }
 
+/**
+ * A ComfyGit 0.7 environment (its folder: a git repository with the manifest at its root) and its
+ * `cg export` tarball: a git pack, a registry pack, a development node, a tracked workflow with models.
+ */
+async function comfygitEnvironment (world: PeerWorld, scratch: string): Promise<void> {
+  const cg = peerVenv('cg')
+  const dir = join(scratch, 'cg')
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+  const nodeMappings = registryMappings(world)
+  // ComfyGit checks that ComfyUI's origin is what it cloned, so GitHub is served over HTTPS here, not rewritten.
+  const gitRepos: Record<string, string> = { 'Comfy-Org/ComfyUI': world.comfyui.url, 'comfyanonymous/ComfyUI': world.comfyui.url }
+  for (const [name, repo] of Object.entries(world.git)) gitRepos[`comfydock-fixtures/${name}`] = repo.path
+  const standIn = await startStandIn({ dir, wheels: world.findLinks, registryUrl: world.registry.url, comfyuiTags: world.comfyui.tags, nodeMappings, gitRepos })
+  try {
+    const ws = join(dir, 'ws')
+    const models = join(dir, 'models')
+    world.writeModels(models)
+    const env = { ...process.env, ...standIn.env, COMFYGIT_HOME: ws, UV_FIND_LINKS: world.findLinks, PIP_FIND_LINKS: world.findLinks, NO_COLOR: '1', CI: '1' }
+    await tool(cg.bin, ['init', '-y', '--models-dir', models], env)
+    await tool(cg.bin, ['create', 'fixture', '--comfyui', 'v0.3.7', '--torch-backend', 'cpu', '--no-manager', '--use', '-y'], env)
+    const envDir = join(ws, 'environments', 'fixture')
+    const comfy = join(envDir, 'ComfyUI')
+    await tool(cg.bin, ['-e', 'fixture', 'node', 'add', `${FIXTURE_GITHUB}${GIT_PACK}@v1.0.0`], env)
+    await tool(cg.bin, ['-e', 'fixture', 'node', 'add', `${REGISTRY_PACK}@1.1.0`], env)
+    mkdirSync(join(comfy, 'custom_nodes', 'my-dev-node'), { recursive: true })
+    writeFileSync(join(comfy, 'custom_nodes', 'my-dev-node', '__init__.py'), 'NODE_CLASS_MAPPINGS = {"MyDevNode": object}\n')
+    writeFileSync(join(comfy, 'custom_nodes', 'my-dev-node', 'requirements.txt'), 'fixture-extra-pip>=2.0\n')
+    await tool(cg.bin, ['-e', 'fixture', 'node', 'add', 'my-dev-node', '--dev'], env)
+    mkdirSync(join(comfy, 'user', 'default', 'workflows'), { recursive: true })
+    const workflow = { ...EXISTING_WORKFLOW, nodes: EXISTING_WORKFLOW.nodes.filter(n => n.type !== 'FixtureGitNode') }
+    writeFileSync(join(comfy, 'user', 'default', 'workflows', 'portrait.json'), JSON.stringify(workflow, null, 2))
+    await tool(cg.bin, ['-e', 'fixture', 'workflow', 'resolve', 'portrait', '--auto'], env).catch(err => log(String(err)))
+    await tool(cg.bin, ['-e', 'fixture', 'commit', '-m', 'Portrait workflow with its packs and models', '--allow-issues'], env)
+    for (const m of MODEL_FILES.filter(f => !f.rel.startsWith('ipadapter/'))) await tool(cg.bin, ['model', 'add-source', basename(m.rel), m.url], env).catch(err => log(String(err)))
+    await tool(cg.bin, ['-e', 'fixture', 'commit', '-m', 'Model sources', '--allow-issues'], env).catch(err => log(String(err)))
+    const out = join(FIXTURES, 'comfygit-0.7.1')
+    mkdirSync(out, { recursive: true })
+    await tool(cg.bin, ['-e', 'fixture', 'export', join(out, 'fixture_export.tar.gz'), '--allow-issues'], env, 'y\ny\ny\n')
+    // The environment's repository (its .cec), as a git bundle: one file that `git clone` reads.
+    execFileSync('git', ['-C', join(envDir, '.cec'), 'bundle', 'create', join(out, 'environment.bundle'), '--all'], { stdio: 'ignore' })
+    writeFileSync(join(out, 'README.md'), [
+      `Written by ComfyGit ${peerVersion('cg')} (\`cg\`) in the world of test/support/peer-world.ts: \`fixture_export.tar.gz\` by`,
+      '`cg export`, and `environment.bundle`, the environment\'s git repository (its `.cec`), by `git bundle create`',
+      '(`git clone environment.bundle DIR` gives the folder). Made by `node scripts/peer-fixtures.mjs cg`.',
+      '',
+    ].join('\n'))
+    log(`ComfyGit environment and export in ${out}; hosts asked: ${[...new Set(standIn.requests)].join(', ')}`)
+  } finally {
+    await standIn.stop()
+  }
+}
+
 const wanted = new Set(process.argv.slice(2))
 const want = (t: string) => wanted.size === 0 || wanted.has(t)
 const scratch = scratchDir()
@@ -195,6 +256,7 @@ try {
   if (want('mgr')) await managerSnapshots(world, scratch)
   if (want('desktop')) await desktopSnapshot(world, scratch)
   if (want('cfd')) await comfydockBundle(world, scratch)
+  if (want('cg')) await comfygitEnvironment(world, scratch)
 } finally {
   await world.close()
 }

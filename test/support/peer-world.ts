@@ -100,6 +100,8 @@ export async function makePeerWorld (root: string): Promise<PeerWorld> {
   await buildWheel(findLinks, { name: 'torch', version: '2.5.1' })
   await buildWheel(findLinks, { name: 'torchvision', version: '0.20.1' })
   await buildWheel(findLinks, { name: 'torchaudio', version: '2.5.1' })
+  // ComfyGit adds requests to every environment's dependencies.
+  await buildWheel(findLinks, { name: 'requests', version: '2.32.3' })
 
   const gitRoot = join(root, 'git')
   const git: Record<string, GitRepo> = {
@@ -136,6 +138,9 @@ export async function makePeerWorld (root: string): Promise<PeerWorld> {
     [`file://${gitRoot}/`, FIXTURE_GITHUB],
     [`file://${comfyui.url}`, `${COMFYUI_GITHUB}.git`],
     [`file://${comfyui.url}`, COMFYUI_GITHUB],
+    // ComfyGit clones ComfyUI from its new home
+    [`file://${comfyui.url}`, 'https://github.com/Comfy-Org/ComfyUI.git'],
+    [`file://${comfyui.url}`, 'https://github.com/Comfy-Org/ComfyUI'],
   ]
   const gitEnv: Record<string, string> = { GIT_CONFIG_COUNT: String(rewrites.length) }
   rewrites.forEach(([to, from], i) => {
