@@ -125,7 +125,7 @@ export function referencedModelHashes (doc: Pyproject): Set<string> {
 export function legacyBundleManifest (doc: Pyproject, workflows: string[]): BundleManifest {
   const c = doc.tool.comfydock
   const totals = countManifest(doc)
-  const name = String(doc.project.name ?? '').replace(/^comfydock-env-/, '') || 'imported'
+  const name = String(doc.project.name ?? '').replace(/^(comfydock|comfygit)-env-/, '') || 'imported'
   return {
     format: BUNDLE_FORMAT,
     format_version: 0,

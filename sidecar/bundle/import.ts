@@ -17,7 +17,7 @@ import { note, withTask } from '../progress'
 import type { EnvPaths, Workspace } from '../workspace'
 import { BUNDLE_FILES } from './format'
 import { bundleModelNeeds, chooseDownloads, previewImport, type ImportPreview } from './import-preview'
-import { withOpenedBundle, type OpenedBundle } from './open-bundle'
+import { readExtractedBundle, withOpenedBundle, type OpenedBundle } from './open-bundle'
 import type { ExtractLimits } from './safe-extract'
 import { normalizeLegacyManifest } from './legacy-bundle'
 
@@ -49,7 +49,8 @@ export interface ImportResult {
 }
 
 async function copyBundleContent (bundle: OpenedBundle, env: EnvPaths): Promise<void> {
-  if (await pathExists(join(bundle.dir, BUNDLE_FILES.uvLock))) await copyFile(join(bundle.dir, BUNDLE_FILES.uvLock), env.uvLock)
+  // ComfyGit's uv.lock holds the exporter's platform-specific torch wheels (it git-ignores it itself).
+  if (bundle.kind !== 'comfygit' && await pathExists(join(bundle.dir, BUNDLE_FILES.uvLock))) await copyFile(join(bundle.dir, BUNDLE_FILES.uvLock), env.uvLock)
   const workflows = join(bundle.dir, BUNDLE_FILES.workflows)
   if (await isDirectory(workflows)) await cp(workflows, env.cecWorkflows, { recursive: true })
   for (const node of bundle.devNodes) {
@@ -79,8 +80,20 @@ function nextSteps (res: Omit<ImportResult, 'next_steps'>): string[] {
   return steps
 }
 
+/**
+ * `file` is a bundle (.tar.gz), or a folder holding an environment's manifest: a ComfyGit environment
+ * folder (its `.cec/`), a clone of its repository, or an extracted bundle. A folder is only read.
+ */
 export async function importBundle (ws: Workspace, file: string, opts: ImportOptions = {}): Promise<ImportResult> {
-  return withOpenedBundle(file, async bundle => {
+  if (await isDirectory(file)) {
+    const dir = await pathExists(join(file, '.cec', BUNDLE_FILES.pyproject)) ? join(file, '.cec') : file
+    return importOpened(ws, await readExtractedBundle(dir), opts)
+  }
+  return withOpenedBundle(file, bundle => importOpened(ws, bundle, opts), { limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal })
+}
+
+async function importOpened (ws: Workspace, bundle: OpenedBundle, opts: ImportOptions): Promise<ImportResult> {
+  {
     const needs = await bundleModelNeeds(ws, bundle)
     const preview = await previewImport(ws, bundle, needs, opts.name)
     for (const w of preview.warnings) note(opts.onProgress, 'warn', w)
@@ -96,7 +109,8 @@ export async function importBundle (ws: Workspace, file: string, opts: ImportOpt
     let packs: PackOutcome = { installed: [], failed: [] }
     let downloads: ModelDownloadOutcome = { downloaded: [], failed: [] }
     let manifest = bundle.pyproject
-    if (bundle.kind === 'legacy') {
+    for (const n of bundle.notes) note(opts.onProgress, 'info', n)
+    if (bundle.kind !== 'comfydock') {
       const normalized = await normalizeLegacyManifest(ws, bundle.pyproject)
       for (const n of normalized.notes) note(opts.onProgress, 'info', n)
       manifest = normalized.doc
@@ -132,5 +146,5 @@ export async function importBundle (ws: Workspace, file: string, opts: ImportOpt
       ok: packs.failed.length === 0 && downloads.failed.length === 0,
     }
     return { ...partial, next_steps: nextSteps(partial) }
-  }, { limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal })
+  }
 }

@@ -11,11 +11,13 @@ import {
   BUNDLE_FILES, bundleCorrupt, legacyBundleManifest, parseBundleManifest, parseBundlePyproject, type BundleManifest,
 } from './format'
 import { extractSafely, type ExtractOptions } from './safe-extract'
+import { convertComfygitManifest, isComfygitManifest } from './comfygit'
 
 export interface OpenedBundle {
   /** The temp folder holding the extracted files (removed when the callback returns). */
   dir: string
-  kind: 'comfydock' | 'legacy'
+  /** comfydock's own, the original tool's 1.0.x, or a ComfyGit environment / `cg export`. */
+  kind: 'comfydock' | 'legacy' | 'comfygit'
   manifest: BundleManifest
   pyproject: Pyproject
   pyprojectText: string
@@ -23,6 +25,8 @@ export interface OpenedBundle {
   workflows: string[]
   /** Folder names under dev_nodes/. */
   devNodes: string[]
+  /** What reading a foreign manifest changed or left out. */
+  notes: string[]
 }
 
 async function listJson (dir: string): Promise<string[]> {
@@ -43,7 +47,14 @@ async function requireFile (dir: string, name: string): Promise<string> {
 /** Validates an extracted bundle folder. */
 export async function readExtractedBundle (dir: string): Promise<OpenedBundle> {
   const pyprojectText = await requireFile(dir, BUNDLE_FILES.pyproject)
-  const pyproject = parseBundlePyproject(pyprojectText)
+  let pyproject = parseBundlePyproject(pyprojectText)
+  const notes: string[] = []
+  const comfygit = isComfygitManifest(pyproject)
+  if (comfygit) {
+    const converted = convertComfygitManifest(pyproject)
+    pyproject = converted.doc
+    notes.push(...converted.notes)
+  }
   const workflows = await listJson(join(dir, BUNDLE_FILES.workflows))
   const devDir = join(dir, BUNDLE_FILES.devNodes)
   const devNodes = (await isDirectory(devDir))
@@ -63,9 +74,10 @@ export async function readExtractedBundle (dir: string): Promise<OpenedBundle> {
       throw bundleCorrupt('manifest.json is missing and pyproject.toml has no [tool.comfydock] table')
     }
     manifest = legacyBundleManifest(pyproject, workflows)
-    kind = 'legacy'
+    kind = comfygit ? 'comfygit' : 'legacy'
+    if (comfygit) manifest.comfydock_version = 'ComfyGit'
   }
-  return { dir, kind, manifest, pyproject, pyprojectText, workflows, devNodes }
+  return { dir, kind, manifest, pyproject, pyprojectText, workflows, devNodes, notes }
 }
 
 /**
