@@ -119,6 +119,11 @@ export class CliContext {
  * Wraps a commander action: builds the context from global and local options.
  * `fn(ctx, args, opts)` gets the positional arguments and the command's own options.
  */
+/** Commander's argument parser for an option that may be given several times. */
+export function collectValues (value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
 export function withContext<O = Record<string, unknown>> (fn: (ctx: CliContext, args: any[], opts: O) => Promise<void>) {
   return async (...all: unknown[]): Promise<void> => {
     const cmd = all[all.length - 1] as Command

@@ -24,16 +24,13 @@ export function normalizeOrigin (value: string): string {
   return url.origin
 }
 
-/** The same ComfyUI reached as localhost or 127.0.0.1 is one origin to the user, two to the browser. */
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]']
+
+/** The same ComfyUI reached as localhost, 127.0.0.1 or [::1] is one origin to the user, three to the browser. */
 function withLoopbackAliases (origin: string): string[] {
   const url = new URL(origin)
-  const out = [origin]
-  const swap = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname === '127.0.0.1' ? 'localhost' : null
-  if (swap) {
-    url.hostname = swap
-    out.push(url.origin)
-  }
-  return out
+  if (!LOOPBACK_NAMES.includes(url.hostname)) return [origin]
+  return LOOPBACK_NAMES.map(name => { url.hostname = name; return url.origin })
 }
 
 export interface RequestFacts {

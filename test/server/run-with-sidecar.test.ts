@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync 
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { comfyuiUrlFromArgs } from '../../sidecar/server'
+import { comfyuiUrlFromArgs, panelHostOrigins } from '../../sidecar/server'
 import { CLI, runCli } from '../support/cli'
 import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
 import { makeTempDir } from '../support/temp-dir'
@@ -59,6 +59,21 @@ describe('comfyuiUrlFromArgs', () => {
   })
 })
 
+describe('panelHostOrigins (`run --panel-host`)', () => {
+  it('names the hosts for the bridge and the origins a browser on another machine sends', () => {
+    expect(panelHostOrigins(['192.168.1.20', 'studio.local:9000', '[fd00::2]'], 'http://127.0.0.1:8188')).toEqual({
+      names: ['192.168.1.20', 'studio.local', 'fd00::2'],
+      origins: ['http://192.168.1.20:8188', 'https://192.168.1.20:8188', 'http://studio.local:9000', 'https://studio.local:9000', 'http://[fd00::2]:8188', 'https://[fd00::2]:8188'],
+    })
+  })
+
+  it('refuses what is not a host', () => {
+    for (const bad of ['http://x', 'a/b', 'user@host', '', 'a b']) {
+      expect(() => panelHostOrigins([bad], 'http://127.0.0.1:8188'), bad).toThrow(/is not a host name or address/)
+    }
+  })
+})
+
 describe.skipIf(process.platform !== 'linux')('comfydock run starts the sidecar and the bridge with ComfyUI', () => {
   it('links the bridge, hands ComfyUI the sidecar URL and token, and stops both on SIGTERM', async () => {
     const port = await freePort()
@@ -77,6 +92,8 @@ describe.skipIf(process.platform !== 'linux')('comfydock run starts the sidecar 
 
     const vars = await waitFor(() => environOfProcessWith(`COMFYDOCK_SIDECAR_URL=${sidecarUrl}`), 'ComfyUI environment')
     const token = vars.COMFYDOCK_SIDECAR_TOKEN
+    // not opted in: the bridge answers loopback clients only
+    expect(vars.COMFYDOCK_PANEL_HOSTS ?? '').toBe('')
     expect((await fetch(`${sidecarUrl}/health`)).status).toBe(401)
     const ok = await fetch(`${sidecarUrl}/health`, { headers: { authorization: `Bearer ${token}`, origin: `http://127.0.0.1:${port}` } })
     expect(ok.status).toBe(200)
@@ -86,6 +103,25 @@ describe.skipIf(process.platform !== 'linux')('comfydock run starts the sidecar 
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
     await expect(fetch(`${sidecarUrl}/health`)).rejects.toThrow()
+  })
+
+  it('--panel-host opts other machines in: the bridge learns the name, the sidecar accepts that origin', async () => {
+    const port = await freePort()
+    const child = spawn(process.execPath, [CLI, '--workspace', ws, 'run', '--panel-host', '192.0.2.77', '--', '--port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+    let stderr = ''
+    child.stderr.on('data', d => { stderr += String(d) })
+    const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+    try {
+      const sidecarUrl = await waitFor(() => /sidecar (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1], 'the sidecar URL')
+      const vars = await waitFor(() => environOfProcessWith(`COMFYDOCK_SIDECAR_URL=${sidecarUrl}`), 'ComfyUI environment')
+      expect(vars.COMFYDOCK_PANEL_HOSTS).toBe('192.0.2.77')
+      const auth = { authorization: `Bearer ${vars.COMFYDOCK_SIDECAR_TOKEN}` }
+      expect((await fetch(`${sidecarUrl}/health`, { headers: { ...auth, origin: `http://192.0.2.77:${port}` } })).status).toBe(200)
+      expect((await fetch(`${sidecarUrl}/health`, { headers: { ...auth, origin: `http://192.0.2.78:${port}` } })).status).toBe(403)
+    } finally {
+      child.kill('SIGTERM')
+      await exited
+    }
   })
 
   it('--json keeps stdout for the JSON result: ComfyUI\'s own output goes to stderr', async () => {

@@ -62,9 +62,13 @@ describe('HTTP security (app.request)', () => {
     expect(((await res.json()) as any).error.code).toBe('FORBIDDEN_ORIGIN')
   })
 
-  it('accepts the ComfyUI origin under its localhost alias', async () => {
-    const res = await req('/health', { authorization: 'Bearer secret-token-1234567890', origin: 'http://localhost:8188' })
-    expect(res.status).toBe(200)
+  it('accepts the ComfyUI origin under its loopback aliases (localhost, [::1]), and no other host', async () => {
+    for (const origin of ['http://localhost:8188', 'http://[::1]:8188']) {
+      const res = await req('/health', { authorization: 'Bearer secret-token-1234567890', origin })
+      expect(res.status, origin).toBe(200)
+    }
+    const other = await req('/health', { authorization: 'Bearer secret-token-1234567890', origin: 'http://127.0.0.2:8188' })
+    expect(other.status).toBe(403)
   })
 
   it('refuses a rebinding Host header (evil name resolving to 127.0.0.1)', async () => {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander'
 import { ComfydockError } from '../../errors'
 import { pathExists } from '../../fs'
-import { withContext } from '../context'
+import { collectValues, withContext } from '../context'
 import { style } from '../render/style'
 
 interface CreateFlags {
@@ -100,8 +100,9 @@ export function registerEnvCommands (program: Command): void {
     .command('run')
     .argument('[comfyui-args...]', 'arguments for ComfyUI; put them after `--`, e.g. `run -- --cpu --port 8190`')
     .description("start ComfyUI with the environment's Python from its ComfyUI/ folder; Ctrl-C stops it")
+    .option('--panel-host <name>', 'let the comfydock panel answer other machines that open ComfyUI at this name or address (host[:port]); repeatable', collectValues)
     .allowUnknownOption()
-    .action(withContext(async (ctx, [comfyArgs]) => {
+    .action(withContext<{ panelHost?: string[] }>(async (ctx, [comfyArgs], opts) => {
       const { runWithSidecar } = await import('../../server')
       const ws = await ctx.workspace()
       const env = await ctx.env()
@@ -114,6 +115,7 @@ export function registerEnvCommands (program: Command): void {
         },
         // stdout carries only the JSON result; ComfyUI's own output goes to stderr
         stdio: ctx.json ? ['inherit', 2, 2] : 'inherit',
+        panelHosts: opts.panelHost,
       })
       if (ctx.json) ctx.print({ environment: env.name, exit_code: code }, '')
       process.exitCode = code

@@ -1,13 +1,9 @@
 /** @module `serve`: runs the sidecar for the ComfyUI panel until Ctrl-C. */
 import type { Command } from 'commander'
 import { ComfydockError } from '../../errors'
-import { withContext } from '../context'
+import { collectValues, withContext } from '../context'
 
 export const DEFAULT_COMFYUI_ORIGIN = 'http://127.0.0.1:8188'
-
-function collect (value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value]
-}
 
 function parsePort (value: string): number {
   const n = Number(value)
@@ -22,7 +18,7 @@ export function registerServeCommands (program: Command): void {
     .command('serve')
     .description('run the sidecar the ComfyUI panel talks to (127.0.0.1 only; prints its URL and token)')
     .option('--port <n>', 'port to listen on (default: a free one)')
-    .option('--origin <url>', `ComfyUI address allowed to connect; repeatable (default: ${DEFAULT_COMFYUI_ORIGIN})`, collect)
+    .option('--origin <url>', `ComfyUI address allowed to connect; repeatable (default: ${DEFAULT_COMFYUI_ORIGIN})`, collectValues)
     .action(withContext<{ port?: string, origin?: string[] }>(async (ctx, _args, opts) => {
       const { startSidecar } = await import('../../server')
       const ws = await ctx.workspace()
