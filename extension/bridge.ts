@@ -1,11 +1,12 @@
 /**
  * @module Where the sidecar is. The settings override wins (a user with their own ComfyUI runs
- * `comfydock serve` and pastes URL + token); otherwise the bridge route that the comfydock custom
- * node adds to ComfyUI answers with what `comfydock run` put in its environment.
+ * `comfydock serve` and pastes URL + token; the page then talks to the sidecar's own port). Otherwise
+ * the bridge custom node answers, and carries the panel's WebSocket and downloads through ComfyUI's
+ * own origin, so a strict Content-Security-Policy (`connect-src 'self'`) does not cut the panel off.
  */
 import type { BridgeInfo, LoadFailure } from '../sidecar/protocol'
 import type { SidecarEndpoint } from './connection'
-import { comfyFetch, getSetting } from './host'
+import { comfyApiUrl, comfyFetch, getSetting } from './host'
 
 export const SETTING_URL = 'Comfydock.SidecarUrl'
 export const SETTING_TOKEN = 'Comfydock.SidecarToken'
@@ -17,6 +18,14 @@ export interface SidecarTarget extends SidecarEndpoint {
 export type Discovery =
   | { target: SidecarTarget, loadFailures: LoadFailure[] }
   | { target: null, reason: string, loadFailures: LoadFailure[] }
+
+/** The sidecar's routes as the bridge carries them: `/api/comfydock/sidecar/ws` and `/downloads/...` under it. */
+export function bridgedEndpoint (token: string): SidecarEndpoint {
+  const base = comfyApiUrl('/comfydock/sidecar')
+  const ws = new URL(base.href)
+  ws.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:'
+  return { wsUrl: `${ws.href}/ws`, httpBase: base.href, token }
+}
 
 export function directEndpoint (url: string, token: string): SidecarEndpoint {
   const base = url.replace(/\/+$/, '')
@@ -39,6 +48,6 @@ export async function discoverSidecar (): Promise<Discovery> {
   const url = getSetting(SETTING_URL)
   if (url) return { target: { ...directEndpoint(url, getSetting(SETTING_TOKEN)), source: 'settings' }, loadFailures }
   if (!info) return { target: null, reason: bridgeProblem, loadFailures }
-  if (!info.url || !info.token) return { target: null, reason: 'ComfyUI was not started by `comfydock run`, so no sidecar is known', loadFailures }
-  return { target: { ...directEndpoint(info.url, info.token), source: 'bridge' }, loadFailures }
+  if (!info.token) return { target: null, reason: 'ComfyUI was not started by `comfydock run`, so no sidecar is known', loadFailures }
+  return { target: { ...bridgedEndpoint(info.token), source: 'bridge' }, loadFailures }
 }

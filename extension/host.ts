@@ -210,6 +210,12 @@ export function getSetting (id: string): string {
   return typeof v === 'string' ? v.trim() : ''
 }
 
+/** ComfyUI's own URL for an API route, as this page reaches it (ComfyUI may be served under a sub-path). */
+export function comfyApiUrl (route: string): URL {
+  const path = typeof api.apiURL === 'function' ? api.apiURL(route) : `/api${route}`
+  return new URL(path, location.href)
+}
+
 /** A request to ComfyUI's own server (`/api` prefix and the multi-user header added by the frontend). */
 export function comfyFetch (route: string, init?: RequestInit): Promise<Response> {
   if (typeof api.fetchApi !== 'function') return Promise.reject(new HostError('this frontend has no api.fetchApi'))

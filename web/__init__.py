@@ -1,7 +1,15 @@
-"""comfydock bridge: loads the comfydock panel into ComfyUI and tells it where the sidecar is.
+"""comfydock bridge: loads the comfydock panel into ComfyUI and carries its traffic to the sidecar.
 
 No node classes. `comfydock run` starts the sidecar and sets COMFYDOCK_SIDECAR_URL and
-COMFYDOCK_SIDECAR_TOKEN for ComfyUI; the panel reads them from GET /comfydock/bridge.
+COMFYDOCK_SIDECAR_TOKEN for ComfyUI. Routes (each also under /api, as ComfyUI adds it):
+
+- GET /comfydock/bridge: the token.
+- GET /comfydock/sidecar/ws: the panel's WebSocket, carried to the sidecar's /ws.
+- GET /comfydock/sidecar/downloads/<file>: an export bundle, carried from the sidecar.
+
+The panel thus talks to ComfyUI's own origin only, which a strict Content-Security-Policy
+(`connect-src 'self'`, ComfyUI >= v0.3.72 with --disable-api-nodes) allows. The token is still
+required on every carried request, and the sidecar still checks it and the Origin.
 
 Who is answered: a request whose Host names this machine's loopback (localhost, 127.x, ::1) or the
 address ComfyUI was told to listen on, with an Origin (if any) equal to that Host, from a client on
@@ -10,9 +18,10 @@ unless the user named the address they use: `comfydock run --panel-host NAME` (C
 With your own ComfyUI: link this folder into custom_nodes/ as "comfydock", run
 `comfydock serve --origin <ComfyUI URL>` and enter its URL and token in Settings > comfydock.
 """
+import asyncio
 import ipaddress
 import os
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 NODE_CLASS_MAPPINGS = {}
 NODE_DISPLAY_NAME_MAPPINGS = {}
@@ -23,6 +32,8 @@ SIDECAR_URL = (os.environ.get("COMFYDOCK_SIDECAR_URL") or "").rstrip("/") or Non
 SIDECAR_TOKEN = os.environ.get("COMFYDOCK_SIDECAR_TOKEN") or None
 # Names other machines reach this ComfyUI by; naming any is the opt-in for clients not on loopback.
 PANEL_HOSTS = {h.strip().lower().strip("[]") for h in (os.environ.get("COMFYDOCK_PANEL_HOSTS") or "").split(",") if h.strip()}
+# The sidecar's own frame limit (sidecar/server/websocket.ts); aiohttp's default is 4 MiB.
+MAX_FRAME = 64 * 1024 * 1024
 REFUSAL_HINT = "open ComfyUI at http://127.0.0.1:<port>/ on this machine, or start it with `comfydock run --panel-host <name>`"
 
 # ---- who may ask ----
@@ -77,7 +88,19 @@ def refusal(request):
     return None
 
 
+def _sidecar_target():
+    """The sidecar's address, if it is one this bridge may carry traffic to: http on loopback."""
+    if not SIDECAR_URL:
+        return None
+    parts = urlsplit(SIDECAR_URL)
+    on_loopback = parts.hostname == "localhost" or _is_loopback_address(parts.hostname or "")
+    if parts.scheme != "http" or not on_loopback:
+        return None
+    return SIDECAR_URL
+
+
 try:
+    import aiohttp
     from aiohttp import web
     import server
 
@@ -94,5 +117,73 @@ try:
         if reason:
             return _refused(reason)
         return web.json_response({"url": SIDECAR_URL, "token": SIDECAR_TOKEN}, headers={"Cache-Control": "no-store"})
+
+    async def _pump(source, sink):
+        async for msg in source:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                await sink.send_str(msg.data)
+            elif msg.type == aiohttp.WSMsgType.BINARY:
+                await sink.send_bytes(msg.data)
+            else:
+                break
+
+    def _carry(request):
+        """(sidecar URL, None) when the request may be carried to the sidecar, else (None, the answer)."""
+        reason = refusal(request)
+        if reason:
+            return None, _refused(reason)
+        target = _sidecar_target()
+        if not target:
+            return None, web.json_response({"error": "ComfyUI was not started by `comfydock run`, so no sidecar is known"}, status=404)
+        return target, None
+
+    @routes.get("/comfydock/sidecar/ws")
+    async def comfydock_sidecar_ws(request):
+        target, answer = _carry(request)
+        if answer is not None:
+            return answer
+        # The page's token and Origin go on unchanged: the sidecar checks both, as for a direct connection.
+        headers = {"Origin": request.headers["Origin"]} if "Origin" in request.headers else {}
+        url = "ws" + target[4:] + "/ws?" + urlencode({"token": request.query.get("token", "")})
+        session = aiohttp.ClientSession()
+        try:
+            upstream = await session.ws_connect(url, headers=headers, max_msg_size=MAX_FRAME, autoclose=True, autoping=True)
+        except aiohttp.WSServerHandshakeError as err:
+            await session.close()
+            return web.json_response({"error": "the sidecar refused the connection (HTTP %d)" % err.status}, status=err.status)
+        except (aiohttp.ClientError, OSError) as err:
+            await session.close()
+            return web.json_response({"error": "cannot reach the sidecar: %s" % err}, status=502)
+        page = web.WebSocketResponse(max_msg_size=MAX_FRAME)
+        await page.prepare(request)
+        try:
+            pumps = [asyncio.ensure_future(_pump(page, upstream)), asyncio.ensure_future(_pump(upstream, page))]
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+            for p in pumps:
+                p.cancel()
+        finally:
+            await upstream.close()
+            await page.close()
+            await session.close()
+        return page
+
+    @routes.get("/comfydock/sidecar/downloads/{file}")
+    async def comfydock_sidecar_download(request):
+        target, answer = _carry(request)
+        if answer is not None:
+            return answer
+        name = request.match_info["file"]
+        headers = {"Authorization": "Bearer " + request.query.get("token", "")}
+        if "Origin" in request.headers:
+            headers["Origin"] = request.headers["Origin"]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(target + "/downloads/" + quote(name, safe=""), headers=headers) as up:
+                keep = ("Content-Type", "Content-Length", "Content-Disposition")
+                out = web.StreamResponse(status=up.status, headers={k: up.headers[k] for k in keep if k in up.headers})
+                await out.prepare(request)
+                async for chunk in up.content.iter_chunked(1 << 16):
+                    await out.write(chunk)
+                await out.write_eof()
+                return out
 except ImportError:  # imported outside ComfyUI (e.g. by a linter): nothing to register
     pass

@@ -4,7 +4,8 @@
  * extension uses (object_info, models, userdata, and the bridge route of our custom node).
  */
 import { existsSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import { connect as tcpConnect } from 'node:net'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -23,7 +24,10 @@ const STATIC: Record<string, string> = {
 }
 
 export interface HarnessOptions {
-  /** What GET /api/comfydock/bridge answers. */
+  /**
+   * What GET /api/comfydock/bridge answers. As the bridge custom node does, the harness also carries
+   * `/api/comfydock/sidecar/ws` and `/api/comfydock/sidecar/downloads/F` to `bridge.url`.
+   */
   bridge: { url: string | null, token: string | null }
   /** ComfyUI's user folder for workflows (`user/default/workflows`). */
   userWorkflows: string
@@ -65,6 +69,15 @@ export async function startHarness (opts: HarnessOptions): Promise<Harness> {
       }
       if (url.pathname === '/harness/start.json') return send(200, JSON.stringify({ name: opts.startName, graph: null }))
       if (url.pathname === '/api/comfydock/bridge') return send(200, JSON.stringify(opts.bridge))
+      if (url.pathname.startsWith('/api/comfydock/sidecar/downloads/') && opts.bridge.url) {
+        const file = url.pathname.slice('/api/comfydock/sidecar'.length)
+        const up = httpRequest(`${opts.bridge.url}${file}`, { headers: { authorization: `Bearer ${url.searchParams.get('token') ?? ''}` } }, upstream => {
+          res.writeHead(upstream.statusCode ?? 502, upstream.headers)
+          upstream.pipe(res)
+        })
+        up.on('error', () => send(502, '{"error":"sidecar unreachable"}'))
+        return void up.end()
+      }
       if (url.pathname === '/api/models') return send(200, JSON.stringify(Object.keys(models).filter(k => k !== 'folders')))
       if (url.pathname.startsWith('/api/models/')) {
         const folder = decodeURIComponent(url.pathname.slice('/api/models/'.length))
@@ -92,6 +105,21 @@ export async function startHarness (opts: HarnessOptions): Promise<Harness> {
       send(404, '{"error":"not found"}')
     }
     handle().catch(err => send(500, JSON.stringify({ error: String(err) })))
+  })
+  // the bridge's WebSocket: the handshake goes on to the sidecar's /ws with the page's token and Origin
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (url.pathname !== '/api/comfydock/sidecar/ws' || !opts.bridge.url) return socket.destroy()
+    const target = new URL(opts.bridge.url)
+    const upstream = tcpConnect(Number(target.port), target.hostname, () => {
+      const headers = Object.entries(req.headers).map(([k, v]) => k === 'host' ? `host: ${target.host}` : `${k}: ${v}`)
+      upstream.write(`GET /ws${url.search} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`)
+      upstream.write(head)
+      upstream.pipe(socket)
+      socket.pipe(upstream)
+    })
+    upstream.on('error', () => socket.destroy())
+    socket.on('error', () => upstream.destroy())
   })
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
