@@ -12,7 +12,7 @@ import { writeManifest } from '../sidecar/manifest'
 import { addNodes, removeNodes } from '../sidecar/nodes'
 import { Workspace } from '../sidecar/workspace'
 import { startRegistryServer } from '../test/support/registry-server'
-import { buildWheel } from '../test/support/wheels'
+import { buildWheel, localIndexEnv } from '../test/support/wheels'
 import { printRows } from './report'
 
 const root = mkdtempSync(join(tmpdir(), 'nodes-bench-'))
@@ -21,7 +21,7 @@ try {
   const wheels = join(root, 'wheels')
   const deps = ['bench-dep-a', 'bench-dep-b', 'bench-dep-c']
   for (const d of deps) await buildWheel(wheels, { name: d, version: '1.0' })
-  Object.assign(process.env, { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PIP_DISABLE_PIP_VERSION_CHECK: '1' })
+  Object.assign(process.env, localIndexEnv([wheels]))
   // A pack of 200 source files (~2 MB) with three requirements.
   const files: Record<string, string> = { '__init__.py': 'NODE_CLASS_MAPPINGS = {}\n', 'requirements.txt': deps.join('\n') + '\n' }
   for (let i = 0; i < 200; i++) files[`nodes/mod_${i}.py`] = `# module ${i}\n` + 'def f(x):\n    return x * 2\n'.repeat(500)

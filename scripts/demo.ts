@@ -67,7 +67,7 @@ async function main (): Promise<void> {
   const repo = await makeComfyuiRepo(root)
   console.log(`source: ${repo.url}`)
   // pip may only install the sample wheels: the demo never needs the network.
-  const env = { ...process.env, ...repo.pipEnv, NO_COLOR: process.env.NO_COLOR ?? '' }
+  const env = { ...process.env, ...repo.indexEnv, NO_COLOR: process.env.NO_COLOR ?? '' }
 
   step('Model files served over loopback HTTP (a stand-in for Hugging Face)')
   const files = join(root, 'hub')

@@ -14,6 +14,7 @@ import { note, startTask } from '../progress'
 import { VERSION } from '../version'
 import type { EnvPaths, Workspace } from '../workspace'
 import { assertCommitted, checkExportable } from './export-checks'
+import { requirementsLockPath } from '../python'
 import { BUNDLE_FILES, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, countManifest, type BundleManifest } from './format'
 import { writeTarGz, type TarSource } from './tar-writer'
 
@@ -107,6 +108,8 @@ export async function exportEnvironment (ws: Workspace, env: EnvPaths, opts: Exp
   sources.push({ path: BUNDLE_FILES.manifest, data: manifestData, size: manifestData.length })
   sources.push(await fileSource(BUNDLE_FILES.pyproject, env.pyproject))
   if (await pathExists(env.uvLock)) sources.push(await fileSource(BUNDLE_FILES.uvLock, env.uvLock))
+  const requirementsLock = requirementsLockPath(env)
+  if (await pathExists(requirementsLock)) sources.push(await fileSource(BUNDLE_FILES.requirementsLock, requirementsLock))
   if (pythonVersion) {
     const data = Buffer.from(pythonVersion + '\n')
     sources.push({ path: BUNDLE_FILES.pythonVersion, data, size: data.length })

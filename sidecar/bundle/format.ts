@@ -1,6 +1,7 @@
 /**
  * @module The bundle format: what `manifest.json` holds and how a bundle's files are validated.
- * A bundle is a gzip'd tar with, at its root: manifest.json, pyproject.toml, uv.lock (optional),
+ * A bundle is a gzip'd tar with, at its root: manifest.json, pyproject.toml, requirements.lock.txt and
+ * uv.lock (the environment's lock; absent from older bundles),
  * .python-version, workflows/*.json and dev_nodes/<name>/**. Bundles of the original Python tool
  * (1.0.x) have the same layout without manifest.json; they are read as "legacy" bundles.
  */
@@ -15,6 +16,8 @@ export const BUNDLE_FILES = {
   manifest: 'manifest.json',
   pyproject: 'pyproject.toml',
   uvLock: 'uv.lock',
+  /** The pip-readable lock (every environment has one since locks exist; older bundles have none). */
+  requirementsLock: 'requirements.lock.txt',
   pythonVersion: '.python-version',
   workflows: 'workflows',
   devNodes: 'dev_nodes',

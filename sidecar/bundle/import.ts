@@ -14,6 +14,7 @@ import { isDirectory, pathExists } from '../fs'
 import { ensureFreeSpace } from '../net'
 import type { OnProgress } from '../protocol'
 import { note, withTask } from '../progress'
+import { requirementsLockPath, type SyncOutcome } from '../python'
 import type { EnvPaths, Workspace } from '../workspace'
 import { BUNDLE_FILES } from './format'
 import { bundleModelNeeds, chooseDownloads, previewImport, type ImportPreview } from './import-preview'
@@ -30,6 +31,8 @@ export interface ImportOptions {
   confirm?: (preview: ImportPreview) => Promise<boolean>
   chooseModels?: (preview: ImportPreview) => Promise<ModelStrategy | undefined>
   python?: string
+  pythonPath?: string
+  systemSitePackages?: boolean
   torchBackend?: string
   limits?: Partial<ExtractLimits>
   onProgress?: OnProgress
@@ -41,6 +44,8 @@ export interface ImportResult {
   path: string
   commit: string
   preview: ImportPreview
+  /** The installer, and whether the bundle's lock was installed as it was or the requirements resolved afresh. */
+  python: { backend: 'uv' | 'pip' } & SyncOutcome
   nodes: PackOutcome & { development: string[] }
   models: ModelDownloadOutcome & { strategy: ModelStrategy, local: string[], skipped: string[], unavailable: string[] }
   workflows: string[]
@@ -51,6 +56,8 @@ export interface ImportResult {
 async function copyBundleContent (bundle: OpenedBundle, env: EnvPaths): Promise<void> {
   // ComfyGit's uv.lock holds the exporter's platform-specific torch wheels (it git-ignores it itself).
   if (bundle.kind !== 'comfygit' && await pathExists(join(bundle.dir, BUNDLE_FILES.uvLock))) await copyFile(join(bundle.dir, BUNDLE_FILES.uvLock), env.uvLock)
+  const requirementsLock = join(bundle.dir, BUNDLE_FILES.requirementsLock)
+  if (await pathExists(requirementsLock)) await copyFile(requirementsLock, requirementsLockPath(env))
   const workflows = join(bundle.dir, BUNDLE_FILES.workflows)
   if (await isDirectory(workflows)) await cp(workflows, env.cecWorkflows, { recursive: true })
   for (const node of bundle.devNodes) {
@@ -118,13 +125,18 @@ async function importOpened (ws: Workspace, bundle: OpenedBundle, opts: ImportOp
     const created = await createEnvironment(ws, preview.target, {
       manifest,
       python: opts.python,
+      pythonPath: opts.pythonPath,
+      systemSitePackages: opts.systemSitePackages,
       torchBackend: opts.torchBackend,
       commitMessage: 'Initial import from bundle',
       beforeCommit: async (env, ctl) => {
         await withTask(ctl.onProgress, 'copy bundle content', {}, () => copyBundleContent(bundle, env))
         packs = await installPinnedPacks(ws, env, ctl)
-        downloads = await downloadModelNeeds(ws, selection.download, ctl)
         await copyWorkflowsToUser(bundle, env)
+      },
+      // Models only once the Python packages are in: a failed sync must not cost a multi-GB download.
+      afterSync: async (_env, ctl) => {
+        downloads = await downloadModelNeeds(ws, selection.download, ctl)
       },
     }, { onProgress: opts.onProgress, signal: opts.signal })
 
@@ -134,6 +146,7 @@ async function importOpened (ws: Workspace, bundle: OpenedBundle, opts: ImportOp
       path: created.path,
       commit: created.commit,
       preview,
+      python: { backend: created.backend, ...created.python_lock },
       nodes: { ...packs, development: preview.nodes.development },
       models: {
         ...downloads,

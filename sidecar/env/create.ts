@@ -10,7 +10,7 @@ import { openGit } from '../git'
 import { readManifest, type Pyproject } from '../manifest'
 import { startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
-import { TORCH_BACKEND_PATTERN, findInterpreter, openPythonBackend, writeLocalSettings, type Interpreter } from '../python'
+import { TORCH_BACKEND_PATTERN, UV_ADVICE, chooseInstaller, findInterpreter, openPythonBackend, writeLocalSettings, type Interpreter, type SyncOutcome } from '../python'
 import { validateEnvName, type EnvPaths, type Workspace } from '../workspace'
 import { removeEnvironmentDir } from './remove'
 import { initialManifest, readComfyuiRequirements, writeCecFiles } from './scaffold'
@@ -37,6 +37,8 @@ export interface CreateEnvironmentOptions {
    * here); the install then follows `.cec/` as it left it. If it throws, the environment is removed.
    */
   beforeCommit?: (env: EnvPaths, ctx: { onProgress?: OnProgress, signal?: AbortSignal }) => Promise<void>
+  /** Runs after the Python packages are installed, before the first commit (import: model downloads). */
+  afterSync?: (env: EnvPaths, ctx: { onProgress?: OnProgress, signal?: AbortSignal }) => Promise<void>
   /** Default "Initial environment setup". */
   commitMessage?: string
   /** Where to clone ComfyUI from instead of the workspace's comfyui_source (adopt: the user's own clone). */
@@ -49,6 +51,8 @@ export interface CreateEnvironmentResult {
   comfyui: ResolvedComfyui
   python: Interpreter
   backend: 'uv' | 'pip'
+  /** How the Python packages were installed: from the lock as it was, or resolved afresh (and why). */
+  python_lock: SyncOutcome
   /** False when ComfyUI came from the cache without touching the source. */
   cloned: boolean
   active: boolean
@@ -147,7 +151,10 @@ export async function createEnvironment (
     Object.assign(doc.tool.comfydock, { comfyui_version: comfyui.version, comfyui_version_type: comfyui.type, comfyui_commit_sha: comfyui.commit })
     doc.tool.comfydock.python_version ??= python.version
     await writeCecFiles(env, doc, python.version)
+    const installer = await chooseInstaller()
+    if (installer === 'pip') task.note('warn', `uv is not on PATH, so this environment uses venv + pip. ${UV_ADVICE}`)
     await writeLocalSettings(env, {
+      installer,
       python: python.path,
       python_version: python.version,
       system_site_packages: Boolean(opts.systemSitePackages),
@@ -163,9 +170,15 @@ export async function createEnvironment (
       await opts.beforeCommit(env, ctl)
     }
 
-    // After beforeCommit: what it put in .cec (a bundled uv.lock, pack groups) is what gets installed.
+    // After beforeCommit: what it put in .cec (a bundled lock, pack groups) is what gets installed,
+    // exactly as locked when the lock matches the manifest.
     stepTo('installing Python packages')
-    await backend.sync(opts.beforeCommit ? await readManifest(env.pyproject) : doc, ctl)
+    const synced = await backend.sync(opts.beforeCommit ? await readManifest(env.pyproject) : doc, { ...ctl, locked: Boolean(opts.beforeCommit) })
+    if (synced.note) stepTask?.note('warn', synced.note)
+    if (opts.afterSync) {
+      stepTo('finishing the imported content')
+      await opts.afterSync(env, ctl)
+    }
 
     stepTo('recording the first commit')
     const git = openGit(env.cec)
@@ -176,7 +189,7 @@ export async function createEnvironment (
     if (active) await ws.setActive(name)
     stepTask?.end('ok')
     task.end('ok')
-    return { name, path: env.root, comfyui, python, backend: backend.kind, cloned: cached.cloned, active, commit }
+    return { name, path: env.root, comfyui, python, backend: backend.kind, python_lock: synced, cloned: cached.cloned, active, commit }
   } catch (err) {
     stepTask?.end('failed')
     task.end('failed')

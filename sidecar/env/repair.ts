@@ -14,7 +14,7 @@ import { downloadModel, ModelIndex } from '../models'
 import { getNodeStatus, installMissingNodes } from '../nodes'
 import type { ErrorPayload, OnProgress } from '../protocol'
 import { startTask, withTask } from '../progress'
-import { openPythonBackend } from '../python'
+import { openPythonBackend, readLockState } from '../python'
 import { strongest } from '../workflows'
 import type { Criticality } from '../manifest'
 import type { EnvPaths, Workspace } from '../workspace'
@@ -172,7 +172,8 @@ export interface RepairOptions {
 
 export interface RepairPlan {
   environment: string
-  python: { pending: string[] }
+  /** `relock`: the lock is missing or for another manifest, so the sync resolves and writes it. */
+  python: { pending: string[], relock: boolean }
   /** Packs to install (missing, or at another version than pinned); dev nodes cannot be installed. */
   nodes: { missing: string[], mismatched: Array<{ id: string, expected: string, actual: string }>, devMissing: string[], extra: string[] }
   workflows: { restore: string[], untracked: string[] }
@@ -218,10 +219,11 @@ export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOpti
   const doc = await readManifest(env.pyproject)
   const backend = await openPythonBackend(ws, env)
   const pending = (await pathExists(env.venv)) ? await backend.pending(doc) : ['(virtual environment missing)']
+  const relock = !(await readLockState(env, doc)).matches
   const files = await planFiles(ws, env, doc, opts)
-  const upToDate = pending.length === 0 && files.nodes.missing.length === 0 && files.nodes.mismatched.length === 0 &&
+  const upToDate = pending.length === 0 && !relock && files.nodes.missing.length === 0 && files.nodes.mismatched.length === 0 &&
     files.workflows.restore.length === 0 && files.models.download.length === 0 && files.remove.nodes.length === 0 && files.remove.workflows.length === 0
-  return { ...files, python: { pending }, upToDate }
+  return { ...files, python: { pending, relock }, upToDate }
 }
 
 /**
@@ -273,12 +275,12 @@ export async function applyRepair (ws: Workspace, env: EnvPaths, plan: RepairPla
   const doc = await readManifest(env.pyproject)
   if (plan.nodes.missing.length || plan.nodes.mismatched.length) result.nodes = await installPinnedPacks(ws, env, opts)
   // after the packs: their requirements are dependency groups of the manifest
-  if (plan.python.pending.length) {
+  if (plan.python.pending.length || plan.python.relock) {
     try {
       await withTask(opts.onProgress, 'sync Python packages', {}, async () => {
         const backend = await openPythonBackend(ws, env)
         await backend.ensureVenv({ onProgress: opts.onProgress })
-        await backend.sync(doc, opts)
+        await backend.sync(doc, { onProgress: opts.onProgress, signal: opts.signal, locked: true })
       })
       result.python.synced = true
     } catch (err) {

@@ -78,7 +78,7 @@ export async function rollbackEnvironment (ws: Workspace, env: EnvPaths, ref: st
     const comfyuiChanged = await checkoutComfyui(ws, env, doc, opts.signal)
     task.advance(0, 'Python packages')
     const backend = await openPythonBackend(ws, env)
-    await backend.sync(doc, { onProgress: opts.onProgress, signal: opts.signal })
+    await backend.sync(doc, { onProgress: opts.onProgress, signal: opts.signal, locked: true })
     task.end('ok')
     return { target, commit, comfyuiChanged }
   } catch (err) {

@@ -9,7 +9,8 @@ import { readManifest, type Pyproject } from '../manifest'
 import { openGit } from '../git'
 import { pathExists } from '../fs'
 import { run } from '../exec'
-import { openPythonBackend } from '../python'
+import { openPythonBackend, readLockState, recordCleanCheck, REQUIREMENTS_LOCK, venvUnchangedSinceCheck, type LockState, type PythonBackend } from '../python'
+import type { ComfydockError } from '../errors'
 import { getNodeStatusSection } from '../nodes'
 import { getWorkflowStatusSection } from '../workflows'
 import { getRepairStatus } from './repair'
@@ -99,19 +100,39 @@ export async function getComfyuiStatus (_ws: Workspace, env: EnvPaths, doc: Pypr
 }
 
 export async function getPythonStatus (ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {
-  const backend = await openPythonBackend(ws, env)
+  let backend: PythonBackend
   try {
-    const pending = await backend.pending(doc)
+    backend = await openPythonBackend(ws, env)
+  } catch (err) {
+    return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, details: (err as ComfydockError).hint ? [(err as ComfydockError).hint!] : [], backend: null, pending: [] }
+  }
+  try {
+    const fresh = await venvUnchangedSinceCheck(env, doc)
+    const pending = fresh ? [] : await backend.pending(doc)
+    // The lock is written by every change comfydock makes; none (an environment from before locks) or
+    // one for another manifest (edited by hand, pulled) means the next install would resolve afresh.
+    const lock = fresh ? 'ok' : lockStatus(await readLockState(env, doc))
+    if (!fresh && pending.length === 0 && lock === 'ok') await recordCleanCheck(env, doc)
+    const lockLine = lock === 'missing'
+      ? `no lock yet: \`comfydock -e ${env.name} repair\` writes ${REQUIREMENTS_LOCK}`
+      : lock === 'stale' ? `the lock is for another version of pyproject.toml: \`comfydock -e ${env.name} repair\` resolves and writes it again` : undefined
     return {
-      ok: pending.length === 0,
-      summary: pending.length === 0 ? `Python packages match the manifest (${backend.kind})` : `${pending.length} Python package${pending.length === 1 ? '' : 's'} missing or at another version`,
-      details: pending.map(p => `needs ${p}`),
+      ok: pending.length === 0 && lock === 'ok',
+      summary: pending.length === 0
+        ? lock === 'ok' ? `Python packages match the lock (${backend.kind})` : `Python packages are installed, but ${lock === 'missing' ? 'not locked' : 'the lock is out of date'} (${backend.kind})`
+        : `${pending.length} Python package${pending.length === 1 ? '' : 's'} missing or at another version`,
+      details: [...pending.map(p => `needs ${p}`), ...(lockLine ? [lockLine] : [])],
       backend: backend.kind,
+      lock,
       pending,
     }
   } catch (err) {
     return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, backend: backend.kind, pending: [] }
   }
+}
+
+function lockStatus (state: LockState): 'ok' | 'missing' | 'stale' {
+  return state.matches ? 'ok' : state.text === undefined ? 'missing' : 'stale'
 }
 
 /** Every section of `status`, in display order. Concerns add their `get<X>Status` here. */

@@ -10,7 +10,14 @@ import type { EnvPaths } from '../workspace'
 
 export const TORCH_BACKEND_PATTERN = /^(auto|cpu|mps|cu\d{2,3}|rocm\d+(\.\d+)*|xpu)$/
 
+export type Installer = 'uv' | 'pip'
+
 export interface EnvLocalSettings {
+  /**
+   * The installer the environment was made with; every later install uses it, so an environment never
+   * silently changes resolver (and lock format) because uv appeared on or left PATH.
+   */
+  installer?: Installer
   /** The base interpreter the venv is made from (absolute path, or a command on PATH). */
   python?: string
   /** major.minor of that interpreter, as found when the environment was made. */
@@ -46,8 +53,13 @@ export async function writeLocalSettings (env: EnvPaths, settings: EnvLocalSetti
   await writeJsonAtomic(env.localSettings, settings)
 }
 
-/** The PyTorch wheel index for an explicit backend; undefined for `auto` (let the installer choose). */
-export function torchIndexUrl (backend: string | undefined): string | undefined {
+export const DEFAULT_TORCH_INDEX_BASE = 'https://download.pytorch.org/whl'
+
+/**
+ * The PyTorch wheel index for an explicit backend under `base` (the workspace's `torch_index_url`);
+ * undefined for `auto` and `mps` (the default index has those wheels).
+ */
+export function torchIndexUrl (backend: string | undefined, base = DEFAULT_TORCH_INDEX_BASE): string | undefined {
   if (!backend || backend === 'auto' || backend === 'mps') return undefined
-  return `https://download.pytorch.org/whl/${backend}`
+  return `${base.replace(/\/+$/, '')}/${backend}`
 }

@@ -1,22 +1,39 @@
 /**
- * @module The venv + pip backend: `python -m venv`, `pip install -r` of the manifest's requirements.
+ * @module The venv + pip backend, for machines without uv. pip resolves the whole environment (every
+ * pack's group on one command line, the old lock's versions as constraints when they still fit) before
+ * it installs anything, so a conflict changes nothing. The lock it leaves, `requirements.lock.txt`, pins
+ * what is then installed with the hashes of the files pip used; it is resolved for this platform.
+ * A locked install is `pip install --no-deps --require-hashes -r requirements.lock.txt`, then the
+ * machine-local torch family, then packages the lock no longer has are removed.
  * pip honours PIP_INDEX_URL / PIP_FIND_LINKS / PIP_NO_INDEX from the environment, so offline mirrors work.
- * pip only adds and upgrades; it never removes packages the manifest no longer names.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
-import { run } from '../exec'
-import { pathExists, withTempDir } from '../fs'
+import { run, type RunResult } from '../exec'
+import { pathExists, withTempDir, writeFileAtomic } from '../fs'
 import type { Pyproject } from '../manifest'
-import { startTask } from '../progress'
+import { startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import { venvPython, type EnvPaths, type Workspace } from '../workspace'
-import { conflictLines, type PythonBackend } from './backend'
+import { conflictLines, missingPackagesError, type PythonBackend, type SyncOptions, type SyncOutcome } from './backend'
 import { torchIndexUrl, type EnvLocalSettings } from './local-settings'
-import { manifestRequirements, normalizePackageName } from './requirements'
+import { extraneousPackages, missingFromLock, missingTorch, readLockState, requirementsLockPath } from './lock-state'
+import { formatRequirementsLock, isTorchFamily, manifestOverrides, torchRequirements, TORCH_FAMILY, type LockedPackage } from './lockfile'
+import { collectMissing, manifestRequirements, normalizePackageName, requirementName } from './requirements'
+import { installedVersions, listDistributions, requiredNames, venvSitePackages } from './site-packages'
 
 const SYNC_HINT = 'Check the requirement and your package index (PIP_INDEX_URL / PIP_FIND_LINKS), then run `comfydock status`.'
+
+interface ReportItem { metadata: { name: string, version: string }, download_info?: { archive_info?: { hashes?: Record<string, string> } } }
+
+/** The manifest's requirements with its overrides put in place of the requirements they override. */
+function requirementsWithOverrides (doc: Pyproject): string[] {
+  const overrides = new Map(manifestOverrides(doc).map(o => [requirementName(o), o]))
+  const reqs = manifestRequirements(doc).map(r => overrides.get(requirementName(r)) ?? r)
+  return [...new Set(reqs)]
+}
 
 export class PipBackend implements PythonBackend {
   readonly kind = 'pip' as const
@@ -25,24 +42,41 @@ export class PipBackend implements PythonBackend {
     private readonly ws: Workspace,
     private readonly env: EnvPaths,
     private readonly settings: EnvLocalSettings,
+    private readonly torchIndexBase?: string,
   ) {}
 
   private get python (): string { return venvPython(this.env.venv) }
 
+  private get cacheDir (): string { return process.env.PIP_CACHE_DIR || this.ws.cache.pip }
+
   private pipEnv (): NodeJS.ProcessEnv {
-    return { ...process.env, PIP_CACHE_DIR: this.ws.cache.pip, PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONNOUSERSITE: '1' }
+    return { ...process.env, PIP_CACHE_DIR: this.cacheDir, PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONNOUSERSITE: '1' }
   }
 
-  /** Index options from the machine-local settings. */
-  private indexArgs (): string[] {
+  /** Index options from the machine-local settings (the torch index only when asked: `torch`). */
+  private indexArgs (torch = true): string[] {
     const s = this.settings
     const args: string[] = []
     if (s.index_url) args.push('--index-url', s.index_url)
     for (const url of s.extra_index_urls ?? []) args.push('--extra-index-url', url)
-    const torch = torchIndexUrl(s.torch_backend)
-    if (torch) args.push('--extra-index-url', torch)
+    const index = torch ? torchIndexUrl(s.torch_backend, this.torchIndexBase) : undefined
+    if (index) args.push('--extra-index-url', index)
     for (const dir of s.find_links ?? []) args.push('--find-links', dir)
     return args
+  }
+
+  private pip (args: string[], opts: { signal?: AbortSignal, task?: Task } = {}): Promise<RunResult> {
+    return run(this.python, ['-m', 'pip', ...args], {
+      env: this.pipEnv(),
+      signal: opts.signal,
+      allowFailure: true,
+      onLine: opts.task
+        ? line => {
+          const m = /^(Collecting|Requirement already satisfied:|Successfully installed)\s*(.*)$/.exec(line.trim())
+          if (m) opts.task!.advance(0, `${m[1].replace(/:$/, '')} ${m[2].split(' ')[0]}`)
+        }
+        : undefined,
+    })
   }
 
   async ensureVenv (opts: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<void> {
@@ -55,6 +89,7 @@ export class PipBackend implements PythonBackend {
     } catch (err) {
       task.end('failed')
       await rm(this.env.venv, { recursive: true, force: true })
+      if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
       if (err instanceof ComfydockError && err.code === 'COMMAND_NOT_FOUND') {
         throw new ComfydockError('PYTHON_NOT_FOUND', `Python interpreter "${base}" not found`, { hint: 'Pass `--python-path` to `comfydock create`.', cause: err })
       }
@@ -63,69 +98,181 @@ export class PipBackend implements PythonBackend {
     task.end('ok')
   }
 
-  /** Runs `pip install <extra> -r <requirements of doc>`. */
-  private async pipInstall (doc: Pyproject, extra: string[], opts: { onLine?: (line: string) => void, signal?: AbortSignal, allowFailure?: boolean } = {}) {
-    // Requirements go on the command line (not -r FILE) so pip's errors quote them, not "line 2".
-    const reqs = manifestRequirements(doc)
-    return run(this.python, ['-m', 'pip', 'install', ...extra, ...this.indexArgs(), '--', ...reqs], {
-      env: this.pipEnv(), signal: opts.signal, allowFailure: opts.allowFailure, onLine: opts.onLine ? l => opts.onLine!(l) : undefined,
+  async sync (doc: Pyproject, opts: SyncOptions = {}): Promise<SyncOutcome> {
+    await this.ensureVenv(opts)
+    const state = await readLockState(this.env, doc)
+    const keep = Boolean(opts.locked && state.matches)
+    const task = startTask(opts.onProgress, keep ? 'install the locked Python packages (pip)' : 'resolve and install Python packages (pip)')
+    try {
+      let outcome: SyncOutcome
+      if (keep) {
+        const res = await this.pip(['install', '--no-deps', '--require-hashes', ...this.indexArgs(false), '-r', requirementsLockPath(this.env)], { signal: opts.signal, task })
+        if (res.code !== 0) throw installError(res)
+        await this.installTorch(doc, opts)
+        outcome = { lock: 'kept' }
+      } else {
+        const report = await this.resolveAndInstall(doc, state.packages, task, opts.signal)
+        await this.writeLock(doc, report, state.packages, opts.signal)
+        outcome = { lock: state.text === undefined ? 'new' : 'resolved' }
+        if (opts.locked) outcome.note = state.text === undefined ? 'no lock to install from: resolved the requirements afresh' : 'the lock did not match the manifest: resolved the requirements afresh'
+      }
+      // uv.lock cannot be kept in step without uv: a stale one would mislead the next uv machine.
+      await rm(this.env.uvLock, { force: true })
+      const extra = await extraneousPackages(this.env.venv, (await readLockState(this.env, doc)).packages)
+      if (extra.length) await this.pip(['uninstall', '-y', ...extra], { signal: opts.signal })
+      task.end('ok')
+      return outcome
+    } catch (err) {
+      task.end('failed')
+      throw err
+    }
+  }
+
+  /**
+   * One `pip install` of every requirement: pip resolves all of them before installing any. The old
+   * lock's versions go in as constraints so unrelated packages keep their versions; when they no longer
+   * fit (the change needs another version), pip resolves without them.
+   */
+  private async resolveAndInstall (doc: Pyproject, previous: LockedPackage[], task: Task, signal?: AbortSignal): Promise<ReportItem[]> {
+    const reqs = requirementsWithOverrides(doc)
+    if (reqs.length === 0) return []
+    return withTempDir('comfydock-pip', async dir => {
+      const report = join(dir, 'report.json')
+      const constraints = join(dir, 'constraints.txt')
+      const pinned = previous.filter(p => !reqs.some(r => requirementName(r) === p.name && /[=<>~!]/.test(r)))
+      await writeFile(constraints, pinned.map(p => `${p.name}==${p.version}`).join('\n') + '\n')
+      const attempt = (withConstraints: boolean) => this.pip(['install', '--report', report, ...this.indexArgs(), ...(withConstraints ? ['-c', constraints] : []), '--', ...reqs], { signal, task })
+      let res = await attempt(pinned.length > 0)
+      if (res.code !== 0 && pinned.length > 0 && !installedSomething(res)) res = await attempt(false)
+      if (res.code !== 0) throw await this.failure(res, reqs, signal)
+      return (JSON.parse(await readFile(report, 'utf8')) as { install?: ReportItem[] }).install ?? []
     })
   }
 
-  async sync (doc: Pyproject, opts: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<void> {
-    await this.ensureVenv(opts)
-    const reqs = manifestRequirements(doc)
-    const task = startTask(opts.onProgress, `install ${reqs.length} Python requirement${reqs.length === 1 ? '' : 's'}`)
-    if (reqs.length === 0) { task.end('skipped'); return }
-    await mkdir(this.ws.cache.pip, { recursive: true })
-    const res = await this.pipInstall(doc, [], {
-      signal: opts.signal,
-      allowFailure: true,
-      onLine: line => {
-        const m = /^(Collecting|Requirement already satisfied:|Successfully installed)\s*(.*)$/.exec(line.trim())
-        if (m) task.advance(0, `${m[1].replace(/:$/, '')} ${m[2].split(' ')[0]}`)
-      },
-    })
-    if (res.code !== 0) {
-      task.end('failed')
-      const lines = conflictLines(res.stderr + '\n' + res.stdout)
-      const detail = lines.length ? lines.join('\n') : (res.stderr.trim() || res.stdout.trim()).split('\n').slice(-8).join('\n')
-      throw new ComfydockError('PYTHON_SYNC_FAILED', `pip could not install the environment's requirements:\n${detail}`, { hint: SYNC_HINT })
+  /**
+   * The lock: every distribution in the venv reachable from the manifest's requirements (not through
+   * the torch family), pinned with hashes from pip's report, the old lock, or (for packages installed
+   * before) pip's own answer for that exact version.
+   */
+  private async writeLock (doc: Pyproject, report: ReportItem[], previous: LockedPackage[], signal?: AbortSignal): Promise<void> {
+    const site = await venvSitePackages(this.env.venv)
+    const dists = site ? await listDistributions(site) : new Map()
+    const reached = new Set<string>()
+    const queue = manifestRequirements(doc).filter(r => !isTorchFamily(r)).map(requirementName)
+    while (queue.length) {
+      const name = queue.pop()!
+      if (reached.has(name) || TORCH_FAMILY.includes(name)) continue
+      const dist = dists.get(name)
+      if (!dist) continue
+      reached.add(name)
+      for (const dep of await requiredNames(dist)) queue.push(dep)
     }
-    task.end('ok')
+    const hashes = new Map<string, string[]>()
+    for (const item of report) {
+      const h = item.download_info?.archive_info?.hashes
+      if (h) hashes.set(`${normalizePackageName(item.metadata.name)}==${item.metadata.version}`, Object.entries(h).map(([alg, v]) => `${alg}:${v}`))
+    }
+    for (const p of previous) if (p.hashes.length) hashes.set(`${p.name}==${p.version}`, p.hashes)
+    const pins = [...reached].map(n => `${n}==${dists.get(n).version}`)
+    const unknown = pins.filter(p => !hashes.has(p))
+    if (unknown.length) {
+      await withTempDir('comfydock-pip', async dir => {
+        const file = join(dir, 'report.json')
+        const res = await this.pip(['install', '--dry-run', '--ignore-installed', '--no-deps', '--report', file, ...this.indexArgs(false), '--', ...unknown], { signal })
+        if (res.code !== 0) throw pipError(res)
+        for (const item of (JSON.parse(await readFile(file, 'utf8')) as { install?: ReportItem[] }).install ?? []) {
+          const h = item.download_info?.archive_info?.hashes
+          if (h) hashes.set(`${normalizePackageName(item.metadata.name)}==${item.metadata.version}`, Object.entries(h).map(([alg, v]) => `${alg}:${v}`))
+        }
+      })
+    }
+    const packages: LockedPackage[] = pins.map(pin => {
+      const [name, version] = pin.split('==')
+      return { name, version, hashes: hashes.get(pin) ?? [] }
+    })
+    await writeFileAtomic(requirementsLockPath(this.env), formatRequirementsLock(doc, packages, 'pip (for this platform)'))
+  }
+
+  /** The torch family for a locked install: from this machine's torch index, only when missing. */
+  private async installTorch (doc: Pyproject, opts: SyncOptions): Promise<void> {
+    const reqs = torchRequirements(doc)
+    if (reqs.length === 0 || missingTorch(reqs, await installedVersions(this.env.venv)).length === 0) return
+    const res = await this.pip(['install', ...this.indexArgs(), '--', ...reqs], { signal: opts.signal })
+    if (res.code !== 0) throw pipError(res)
+  }
+
+  /** The error for a failed install; for missing packages, every one of them (pip stops at the first). */
+  private async failure (res: RunResult, reqs: string[], signal?: AbortSignal): Promise<ComfydockError> {
+    const first = missingPackages(res.stderr + '\n' + res.stdout)
+    if (first.length === 0 || installedSomething(res)) return pipError(res)
+    const names = first.map(requirementName)
+    const all = await collectMissing(names, async without => {
+      const rest = reqs.filter(r => !without.includes(requirementName(r)))
+      if (rest.length === 0) return []
+      const again = await this.pip(['install', '--dry-run', ...this.indexArgs(), '--', ...rest], { signal })
+      return again.code === 0 ? [] : missingPackages(again.stderr + '\n' + again.stdout).map(requirementName)
+    })
+    const quoted = all.map(n => reqs.find(r => requirementName(r) === n) ?? n)
+    return missingPackagesError(quoted, this.settings, conflictLines(res.stderr).join('\n'), 'PIP_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX')
   }
 
   async check (doc: Pyproject): Promise<void> {
     // Nothing to resolve; pip would refuse an empty install ("You must give at least one requirement").
-    if (manifestRequirements(doc).length === 0) return
+    const reqs = requirementsWithOverrides(doc)
+    if (reqs.length === 0) return
     await this.ensureVenv()
-    const res = await this.pipInstall(doc, ['--dry-run'], { allowFailure: true })
-    if (res.code === 0) return
-    const lines = conflictLines(res.stderr + '\n' + res.stdout)
-    throw new ComfydockError('DEPENDENCY_CONFLICT', `the requirements cannot be installed together:\n${(lines.length ? lines : res.stderr.trim().split('\n').slice(-6)).join('\n')}`, {
-      hint: 'Change or remove the conflicting requirement, then try again.',
-    })
+    const res = await this.pip(['install', '--dry-run', ...this.indexArgs(), '--', ...reqs])
+    if (res.code !== 0) throw await this.failure(res, reqs)
   }
 
   async installed (): Promise<Record<string, string>> {
-    if (!(await pathExists(this.python))) return {}
-    const res = await run(this.python, ['-m', 'pip', 'list', '--format=json'], { env: this.pipEnv() })
-    const list = JSON.parse(res.stdout) as Array<{ name: string, version: string }>
-    return Object.fromEntries(list.map(p => [normalizePackageName(p.name), p.version]))
+    return installedVersions(this.env.venv)
   }
 
   async pending (doc: Pyproject): Promise<string[]> {
-    if (!(await pathExists(this.python))) return manifestRequirements(doc)
-    if (manifestRequirements(doc).length === 0) return []
+    const state = await readLockState(this.env, doc)
+    if (!(await pathExists(this.python))) return state.matches ? state.packages.map(p => `${p.name}==${p.version}`) : manifestRequirements(doc)
+    const installed = await installedVersions(this.env.venv)
+    if (state.matches) return [...await missingFromLock(this.env.venv, state.packages, installed), ...missingTorch(torchRequirements(doc), installed)]
+    const reqs = requirementsWithOverrides(doc)
+    if (reqs.length === 0) return []
     return withTempDir('comfydock-report', async dir => {
       const report = join(dir, 'report.json')
-      const res = await this.pipInstall(doc, ['--dry-run', '--quiet', '--report', report], { allowFailure: true })
+      const res = await this.pip(['install', '--dry-run', '--quiet', '--report', report, ...this.indexArgs(), '--', ...reqs])
       if (res.code !== 0) {
         const lines = conflictLines(res.stderr)
         throw new ComfydockError('PYTHON_SYNC_FAILED', `cannot tell whether the venv matches the manifest:\n${(lines.length ? lines : res.stderr.trim().split('\n').slice(-4)).join('\n')}`, { hint: SYNC_HINT })
       }
-      const data = JSON.parse(await readFile(report, 'utf8')) as { install?: Array<{ metadata: { name: string, version: string } }> }
+      const data = JSON.parse(await readFile(report, 'utf8')) as { install?: ReportItem[] }
       return (data.install ?? []).map(i => `${normalizePackageName(i.metadata.name)}==${i.metadata.version}`)
     })
   }
+}
+
+/** pip got as far as installing: its output says so. */
+function installedSomething (res: RunResult): boolean {
+  return /^Installing collected packages/m.test(res.stdout)
+}
+
+/** Every package pip says it cannot find, from one run's output. */
+function missingPackages (output: string): string[] {
+  return [...new Set([...output.matchAll(/No matching distribution found for ([^\s]+)/g)].map(m => m[1]))]
+}
+
+/** A failed resolution or install: missing packages, a conflict, or another install failure. */
+export function pipError (res: RunResult): ComfydockError {
+  const output = res.stderr + '\n' + res.stdout
+  const lines = conflictLines(output)
+  const detail = lines.length ? lines.join('\n') : (res.stderr.trim() || res.stdout.trim()).split('\n').slice(-8).join('\n')
+  if (/ResolutionImpossible|conflicting dependencies|conflict is caused by/i.test(output)) {
+    return new ComfydockError('DEPENDENCY_CONFLICT', `the requirements cannot be installed together:\n${detail}`, {
+      hint: 'Change or remove the conflicting requirement, then try again.',
+    })
+  }
+  return new ComfydockError('PYTHON_SYNC_FAILED', `pip could not install the environment's requirements:\n${detail}`, { hint: SYNC_HINT })
+}
+
+function installError (res: RunResult): ComfydockError {
+  const err = pipError(res)
+  return err.code === 'PYTHON_SYNC_FAILED' ? err : new ComfydockError('PYTHON_SYNC_FAILED', `pip could not install the locked packages: ${err.message}`, { hint: SYNC_HINT, cause: err })
 }

@@ -36,3 +36,25 @@ export function parseRequirementsTxt (text: string): { requirements: string[], s
   }
   return { requirements, skipped }
 }
+
+/** A copy of `doc` whose dependencies and groups no longer name `names` (to look past a missing package). */
+export function withoutPackages (doc: Pyproject, names: string[]): Pyproject {
+  const drop = new Set(names.map(normalizePackageName))
+  const keep = (reqs: string[]): string[] => reqs.filter(r => !drop.has(requirementName(r)))
+  const groups = Object.fromEntries(Object.entries(doc['dependency-groups'] ?? {}).map(([k, v]) => [k, keep(v)]))
+  return { ...doc, project: { ...doc.project, dependencies: keep(doc.project.dependencies) }, ...(doc['dependency-groups'] ? { 'dependency-groups': groups } : {}) }
+}
+
+/**
+ * Every package no index has: an installer stops at the first, so resolution is tried again without
+ * the ones found until it stops finding new ones (at most `rounds` times).
+ */
+export async function collectMissing (first: string[], retry: (without: string[]) => Promise<string[]>, rounds = 10): Promise<string[]> {
+  const all = [...first]
+  for (let i = 0; i < rounds; i++) {
+    const more = (await retry(all)).filter(n => !all.includes(n))
+    if (more.length === 0) break
+    all.push(...more)
+  }
+  return all
+}

@@ -15,7 +15,7 @@ describe('test fixture: ComfyUI-shaped repository', () => {
     execFileSync('git', ['clone', '-q', repo.url, clone])
     execFileSync('python3', ['-m', 'venv', join(dir, 'venv')])
     const py = join(dir, 'venv', 'bin', 'python')
-    execFileSync(py, ['-m', 'pip', 'install', '-q', '-r', join(clone, 'requirements.txt')], { env: { ...process.env, ...repo.pipEnv } })
+    execFileSync(py, ['-m', 'pip', 'install', '-q', '-r', join(clone, 'requirements.txt')], { env: { ...process.env, ...repo.indexEnv } })
     execFileSync(py, ['main.py', '--quick-test-for-ci', '--port', '9999', '--extra'], { cwd: clone })
     const record = JSON.parse(readFileSync(join(clone, RUN_RECORD), 'utf8'))
     expect(record).toMatchObject({ port: 9999, unknown: ['--extra'], packages: { 'comfy-dep-a': '1.1', 'comfy-dep-b': '2.0' } })

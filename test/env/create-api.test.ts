@@ -20,7 +20,7 @@ beforeAll(async () => {
   repo = await makeComfyuiRepo(dir)
   ws = (await Workspace.init(join(dir, 'ws'))).workspace
   await ws.setConfig('comfyui_source', `file://${repo.url}`)
-  Object.assign(process.env, repo.pipEnv)
+  Object.assign(process.env, repo.indexEnv)
   pythonVersion = (await findInterpreter()).version
 })
 

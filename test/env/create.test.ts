@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { CLI, runCli } from '../support/cli'
 import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
 import { makeTempDir } from '../support/temp-dir'
+import { localIndexEnv } from '../support/wheels'
+import { pathWithoutUv, uvDirOnPath, venvVersions } from '../support/venv'
 
 let repo: ComfyuiRepo
 let tmp: string
@@ -16,11 +18,9 @@ function newWorkspace (source = repo.url): string {
   return ws
 }
 
-const cli = (ws: string, args: string[], env: Record<string, string> = {}) => runCli(args, { workspace: ws, env: { ...repo.pipEnv, ...env } })
+const cli = (ws: string, args: string[], env: Record<string, string> = {}) => runCli(args, { workspace: ws, env: { ...repo.indexEnv, ...env } })
 const git = (dir: string, args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
-const venvPackages = (envRoot: string): Record<string, string> => Object.fromEntries(
-  (JSON.parse(execFileSync(join(envRoot, '.venv', 'bin', 'python'), ['-m', 'pip', 'list', '--format=json'], { encoding: 'utf8' })) as Array<{ name: string, version: string }>)
-    .map(p => [p.name, p.version]))
+const venvPackages = (envRoot: string): Record<string, string> => venvVersions(join(envRoot, '.venv'))
 
 beforeAll(async () => {
   tmp = makeTempDir('repo')
@@ -30,10 +30,12 @@ beforeAll(async () => {
 describe('comfydock create', () => {
   it('creates an environment at a tag: ComfyUI, .cec git repo with pyproject, synced venv, models via extra_model_paths.yaml', () => {
     const ws = newWorkspace()
-    const res = cli(ws, ['create', 'first', '--comfyui', 'v0.3.6', '--json'])
+    const res = cli(ws, ['create', 'first', '--comfyui', 'v0.3.6', '--json'], { PATH: pathWithoutUv() })
     expect(res.code, res.stderr).toBe(0)
     const out = res.json()
     expect(out).toMatchObject({ name: 'first', comfyui: { version: 'v0.3.6', type: 'release', commit: repo.tags['v0.3.6'] }, backend: 'pip', cloned: true, active: true })
+    // without uv, the user learns how to get it and what they lose
+    expect(res.stderr).toMatch(/uv is not on PATH.*pip install uv/)
     const root = join(ws, 'environments', 'first')
     const pyproject = readFileSync(join(root, '.cec', 'pyproject.toml'), 'utf8')
     expect(pyproject).toContain('name = "comfydock-env-first"')
@@ -50,7 +52,7 @@ describe('comfydock create', () => {
     expect(gitignore).toMatch(/^\.complete$/m)
     expect(git(join(root, '.cec'), ['log', '--format=%s'])).toBe('Initial environment setup')
     expect(git(join(root, '.cec'), ['status', '--porcelain'])).toBe('')
-    expect(JSON.parse(readFileSync(join(root, '.cec', 'local.json'), 'utf8'))).toMatchObject({ system_site_packages: false, torch_backend: 'auto' })
+    expect(JSON.parse(readFileSync(join(root, '.cec', 'local.json'), 'utf8'))).toMatchObject({ installer: 'pip', system_site_packages: false, torch_backend: 'auto' })
     expect(existsSync(join(root, '.cec', '.complete'))).toBe(true)
     expect(existsSync(join(root, '.cec', 'workflows'))).toBe(true)
     expect(existsSync(join(root, 'ComfyUI', 'user', 'default', 'workflows'))).toBe(true)
@@ -63,6 +65,20 @@ describe('comfydock create', () => {
     expect(venvPackages(root)).toMatchObject({ 'comfy-dep-a': '1.0' })
     const list = cli(ws, ['list', '--json']).json()
     expect(list.environments).toEqual([expect.objectContaining({ name: 'first', active: true, complete: true, comfyui_version: 'v0.3.6' })])
+  })
+
+  it.skipIf(!uvDirOnPath())('uses uv when it is on PATH, records it, and keeps using it', () => {
+    const ws = newWorkspace()
+    const res = cli(ws, ['create', 'withuv', '--comfyui', 'v0.3.6', '--json'])
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.json()).toMatchObject({ backend: 'uv' })
+    expect(res.stderr).not.toMatch(/uv is not on PATH/)
+    const root = join(ws, 'environments', 'withuv')
+    expect(JSON.parse(readFileSync(join(root, '.cec', 'local.json'), 'utf8'))).toMatchObject({ installer: 'uv' })
+    expect(venvPackages(root)).toMatchObject({ 'comfy-dep-a': '1.0' })
+    // uv gone from PATH: the environment says what it needs instead of switching installer
+    const status = cli(ws, ['-e', 'withuv', 'status', '--json'], { PATH: pathWithoutUv() })
+    expect(status.stdout + status.stderr).toMatch(/PYTHON_INSTALLER_MISSING|uv, which is not on PATH/)
   })
 
   it('creates at an abbreviated commit, records the full sha, and does not change the active environment', () => {
@@ -132,7 +148,7 @@ describe('comfydock create failures leave nothing behind', () => {
   it('a failing pip install fails with PYTHON_SYNC_FAILED naming the requirement and removes the environment', () => {
     const ws = newWorkspace()
     const empty = makeTempDir('nowheels')
-    const res = cli(ws, ['create', 'nopip', '--comfyui', 'v0.3.6'], { PIP_FIND_LINKS: empty })
+    const res = cli(ws, ['create', 'nopip', '--comfyui', 'v0.3.6'], localIndexEnv([empty]))
     expect(res.code).toBe(1)
     expect(res.stderr).toContain('error[PYTHON_SYNC_FAILED]')
     expect(res.stderr).toContain('comfy-dep-a')
@@ -144,7 +160,7 @@ describe('comfydock create failures leave nothing behind', () => {
 
   it('Ctrl-C during create cancels it and removes the half-made environment', async () => {
     const ws = newWorkspace()
-    const child = spawn(process.execPath, [CLI, '--workspace', ws, 'create', 'interrupted', '--comfyui', 'v0.3.6'], { env: { ...process.env, ...repo.pipEnv, NO_COLOR: '1' } })
+    const child = spawn(process.execPath, [CLI, '--workspace', ws, 'create', 'interrupted', '--comfyui', 'v0.3.6'], { env: { ...process.env, ...repo.indexEnv, NO_COLOR: '1' } })
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()

@@ -10,7 +10,7 @@ let repo: ComfyuiRepo
 let ws: string
 let cec: string
 let envRoot: string
-const cli = (args: string[]) => runCli(args, { workspace: ws, env: repo.pipEnv })
+const cli = (args: string[]) => runCli(args, { workspace: ws, env: repo.indexEnv })
 const pkgVersion = (name: string): string => execFileSync(join(envRoot, '.venv', 'bin', 'python'), ['-c', `import ${name}; print(${name}.__version__)`], { encoding: 'utf8' }).trim()
 
 beforeAll(async () => {

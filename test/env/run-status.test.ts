@@ -10,7 +10,7 @@ import { makeTempDir } from '../support/temp-dir'
 let repo: ComfyuiRepo
 let ws: string
 let envRoot: string
-const cli = (args: string[]) => runCli(args, { workspace: ws, env: repo.pipEnv })
+const cli = (args: string[]) => runCli(args, { workspace: ws, env: repo.indexEnv })
 
 function freePort (): Promise<number> {
   return new Promise(resolve => {
@@ -87,11 +87,13 @@ describe('comfydock run', () => {
 
 describe('comfydock status', () => {
   it('--json reports a clean environment whose ComfyUI and Python packages match the manifest', () => {
+    const installer = JSON.parse(readFileSync(join(envRoot, '.cec', 'local.json'), 'utf8')).installer
+    expect(['uv', 'pip']).toContain(installer)
     const res = cli(['status', '--json'])
     expect(res.code, res.stderr).toBe(0)
     expect(res.json()).toMatchObject({
       name: 'main', active: true, complete: true, ok: true,
-      sections: { git: { ok: true, changes: [] }, comfyui: { ok: true, actual: repo.tags['v0.3.7'] }, python: { ok: true, backend: 'pip', pending: [] } },
+      sections: { git: { ok: true, changes: [] }, comfyui: { ok: true, actual: repo.tags['v0.3.7'] }, python: { ok: true, backend: installer, pending: [] } },
     })
   })
 

@@ -6,16 +6,16 @@ import { runCli, runCliAsync, type CliResult } from '../support/cli'
 import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
-import { buildWheel } from '../support/wheels'
+import { buildWheel, localIndexEnv } from '../support/wheels'
 
 let repo: ComfyuiRepo
 let server: RegistryServer
 let ws: string
 let envRoot: string
-let pipEnv: Record<string, string>
+let indexEnv: Record<string, string>
 /** Runs the built CLI without blocking this process: the registry server lives in it and must answer. */
 function cli (args: string[]): Promise<CliResult> {
-  return runCliAsync(['-e', 'main', ...args], { workspace: ws, env: pipEnv })
+  return runCliAsync(['-e', 'main', ...args], { workspace: ws, env: indexEnv })
 }
 
 beforeAll(async () => {
@@ -24,7 +24,7 @@ beforeAll(async () => {
   const wheels = join(dir, 'wheels')
   await buildWheel(wheels, { name: 'nodedep-a', version: '1.0' })
   await buildWheel(wheels, { name: 'nodedep-a', version: '2.0' })
-  pipEnv = { ...repo.pipEnv, PIP_FIND_LINKS: `${repo.findLinks} ${wheels}` }
+  indexEnv = localIndexEnv([repo.findLinks, wheels])
   server = await startRegistryServer([
     { id: 'pack-a', repository: 'https://github.com/someone/Pack-A', versions: [{ version: '1.0.0', classes: ['PackAThing'], files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==1.0\n' } }] },
     { id: 'pack-c', versions: [{ version: '3.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==2.0\n' } }] },
@@ -35,7 +35,7 @@ beforeAll(async () => {
   runCli(['init', ws])
   runCli(['config', 'comfyui_source', repo.url], { workspace: ws })
   runCli(['config', 'registry_url', server.url], { workspace: ws })
-  const res = runCli(['create', 'main'], { workspace: ws, env: pipEnv })
+  const res = runCli(['create', 'main'], { workspace: ws, env: indexEnv })
   expect(res.code, res.stderr).toBe(0)
   envRoot = join(ws, 'environments', 'main')
 }, 180_000)
@@ -56,7 +56,8 @@ describe('comfydock node (CLI)', () => {
     const before = readFileSync(join(envRoot, '.cec', 'pyproject.toml'), 'utf8')
     const res = await cli(['node', 'add', 'pack-c', 'pack-plain'])
     expect(res.code).toBe(1)
-    expect(res.stdout).toMatch(/failed\s+pack-c: pack-c conflicts with pack-a/)
+    // both packs, the requirement on each side, and the choices
+    expect(res.stdout).toMatch(/failed\s+pack-c: pack-c \(nodedep-a==2\.0\) conflicts with pack-a \(nodedep-a==1\.0\)/)
     expect(res.stdout).toMatch(/ok\s+pack-plain/)
     const after = readFileSync(join(envRoot, '.cec', 'pyproject.toml'), 'utf8')
     expect(after).not.toContain('pack-c')

@@ -5,7 +5,7 @@ import { readManifest } from '../../sidecar/manifest'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
-import { buildWheel } from '../support/wheels'
+import { buildWheel, localIndexEnv } from '../support/wheels'
 import { connect, type TestClient } from './client'
 import { makeEnvWorkspace } from './fixture'
 
@@ -14,13 +14,14 @@ describe('nodes.install from the panel', () => {
   let sidecar: RunningSidecar
   let client: TestClient
   let env: Awaited<ReturnType<typeof makeEnvWorkspace>>
+  let indexEnv: Record<string, string> = {}
 
   beforeAll(async () => {
-    // no PyPI here: the pack's one requirement comes from a local wheel, as pip allows
+    // the pack's one requirement comes from a local wheel (a name no index has)
     const wheels = makeTempDir('wheels')
     await buildWheel(wheels, { name: 'tinydep', version: '1.0.0' })
-    process.env.PIP_NO_INDEX = '1'
-    process.env.PIP_FIND_LINKS = wheels
+    indexEnv = localIndexEnv([wheels])
+    Object.assign(process.env, indexEnv)
     registry = await startRegistryServer([
       { id: 'comfyui-tiny-pack', repository: 'https://github.com/example/ComfyUI-Tiny-Pack', versions: [{ version: '1.0.0', classes: ['TinyNode'], files: { '__init__.py': 'NODE_CLASS_MAPPINGS = {}\n', 'requirements.txt': 'tinydep>=1.0\n' } }] },
     ])
@@ -33,8 +34,7 @@ describe('nodes.install from the panel', () => {
     await client?.close()
     await sidecar?.close()
     await registry?.stop()
-    delete process.env.PIP_NO_INDEX
-    delete process.env.PIP_FIND_LINKS
+    for (const key of Object.keys(indexEnv)) delete process.env[key]
   })
 
   it('suggests the registry pack for a missing node type the workflow names no pack for', async () => {

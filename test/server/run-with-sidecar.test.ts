@@ -46,7 +46,7 @@ beforeAll(async () => {
   ws = join(dir, 'ws')
   runCli(['init', ws])
   runCli(['config', 'comfyui_source', repo.url], { workspace: ws })
-  const res = runCli(['create', 'main'], { workspace: ws, env: repo.pipEnv })
+  const res = runCli(['create', 'main'], { workspace: ws, env: repo.indexEnv })
   expect(res.code, res.stderr).toBe(0)
 }, 180_000)
 

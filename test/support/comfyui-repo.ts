@@ -11,12 +11,12 @@
  * `<ComfyUI>/user/comfyui-run.json` (argv, cwd, interpreter, package versions) and serves
  * `GET /api/object_info` with http.server until SIGTERM/SIGINT. `--quick-test-for-ci` exits after writing.
  *
- * The wheels for every requirement are in `findLinks`; pass `PIP_NO_INDEX=1 PIP_FIND_LINKS=<findLinks>`.
+ * The wheels for every requirement are in `findLinks`; `indexEnv` makes pip and uv install from there only.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildWheel } from './wheels'
+import { buildWheel, localIndexEnv } from './wheels'
 
 export interface ComfyuiRepo {
   /** Path of the repository (use as `comfyui_source`; `file://${url}` works too). */
@@ -27,8 +27,8 @@ export interface ComfyuiRepo {
   tags: Record<string, string>
   /** All commits, oldest first. */
   commits: string[]
-  /** The env vars that make pip install from `findLinks` only. */
-  pipEnv: Record<string, string>
+  /** The env vars that make pip and uv install from `findLinks` only. */
+  indexEnv: Record<string, string>
 }
 
 /** The file main.py writes when it starts, relative to the ComfyUI folder. */
@@ -250,6 +250,6 @@ export async function makeComfyuiRepo (parent: string): Promise<ComfyuiRepo> {
     findLinks,
     tags: { 'v0.3.6': c0, 'v0.3.7': c1 },
     commits: [c0, c1, c2],
-    pipEnv: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: findLinks, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+    indexEnv: localIndexEnv([findLinks]),
   }
 }

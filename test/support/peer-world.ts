@@ -257,11 +257,11 @@ export async function makeExistingInstall (world: PeerWorld, dir: string, opts: 
 }
 
 /**
- * Points this process (and the CLIs it starts) at the world: pip installs from its wheels only, git
+ * Points this process (and the CLIs it starts) at the world: pip and uv install from its wheels only, git
  * fetches the GitHub URLs from its local repositories. Returns a function that undoes it.
  */
 export function useWorldEnv (world: PeerWorld): () => void {
-  const vars = { ...world.comfyui.pipEnv, ...world.gitEnv }
+  const vars = { ...world.comfyui.indexEnv, ...world.gitEnv }
   const before = Object.fromEntries(Object.keys(vars).map(k => [k, process.env[k]]))
   Object.assign(process.env, vars)
   return () => {

@@ -1,9 +1,10 @@
 /**
- * Builds real, installable Python wheels for tests (pip cannot reach PyPI here).
+ * Builds real, installable Python wheels for tests: small stand-ins where a test needs a package that
+ * exists nowhere else (a sample ComfyUI's requirements); tests of installer behaviour use real PyPI packages.
  * A wheel is a zip with the package, METADATA, WHEEL and RECORD; pip installs it with --no-index.
  */
 import { createHash } from 'node:crypto'
-import { createWriteStream, mkdirSync } from 'node:fs'
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import yazl from 'yazl'
 
@@ -43,4 +44,15 @@ export async function buildWheel (dir: string, spec: WheelSpec): Promise<string>
     zip.outputStream.pipe(createWriteStream(file)).on('close', resolve).on('error', reject)
   })
   return file
+}
+
+/**
+ * The environment variables that make both installers use only the wheels in `dirs` (no index):
+ * pip reads PIP_NO_INDEX / PIP_FIND_LINKS; uv reads no pip setting, so it gets a uv.toml
+ * (UV_CONFIG_FILE) saying the same. The uv.toml is written beside the first folder.
+ */
+export function localIndexEnv (dirs: string[]): Record<string, string> {
+  const config = `${dirs[0].replace(/\/+$/, '')}.uv.toml`
+  writeFileSync(config, `no-index = true\nfind-links = [${dirs.map(d => JSON.stringify(d)).join(', ')}]\n`)
+  return { PIP_NO_INDEX: '1', PIP_FIND_LINKS: dirs.join(' '), PIP_DISABLE_PIP_VERSION_CHECK: '1', UV_CONFIG_FILE: config }
 }

@@ -6,6 +6,7 @@ import type { ModelStrategy, RepairPlan, RepairResult } from '../../env'
 import { neededFor } from '../../env/needed-for'
 import type { CliContext } from '../context'
 import { withContext } from '../context'
+import { addPythonOptions, checkPythonOptions } from './env'
 import { formatBytes } from '../render/style'
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
@@ -67,6 +68,7 @@ function importText (r: ImportResult): string {
     `Import ${r.ok ? 'complete' : 'finished with problems'}: ${r.name}`,
     '',
     `Workflows: ${r.workflows.length} imported`,
+    `Python (${r.python.backend}): ${r.python.lock === 'kept' ? 'installed exactly as the bundle\'s lock pins' : r.python.lock === 'converted' ? 'the bundle\'s pip lock turned into uv.lock, same versions' : `resolved afresh${r.python.note ? ` (${r.python.note})` : ''}`}`,
     `Custom nodes: ${r.nodes.installed.length}/${total} registry/git installed, ${r.nodes.development.length} development (bundled)`,
     ...failures(r.nodes.failed),
     `Models (${r.models.strategy}): ${r.models.local.length} found locally, ${r.models.downloaded.length} downloaded, ${r.models.failed.length} failed, ${r.models.skipped.length} skipped`,
@@ -103,6 +105,7 @@ function snapshotText (r: SnapshotImportResult): string {
 function planText (p: RepairPlan): string {
   const lines = [`Repair plan for ${p.environment}:`]
   if (p.python.pending.length) lines.push(`  Python: sync ${plural(p.python.pending.length, 'package')} (${list(p.python.pending)})`)
+  else if (p.python.relock) lines.push('  Python: resolve the requirements and write the lock (requirements.lock.txt)')
   if (p.nodes.missing.length) lines.push(`  Packs: install ${list(p.nodes.missing)}`)
   for (const m of p.nodes.mismatched) lines.push(`  Packs: ${m.id} is at ${m.actual.slice(0, 12)}, reinstall ${m.expected.slice(0, 12)}`)
   if (p.nodes.devMissing.length) lines.push(`  ⚠ development nodes missing (copy them back by hand): ${list(p.nodes.devMissing)}`)
@@ -159,12 +162,13 @@ export function registerBundleCommands (program: Command): void {
       ctx.print(res, () => exportText(res))
     }))
 
-  program
+  addPythonOptions(program
     .command('import <file>')
     .description('create an environment from a bundle (.tar.gz, also the original tool\'s), a ComfyUI-Manager snapshot (.json/.yaml) or a ComfyUI Desktop 2.0 snapshot export (.json)')
     .option('--name <name>', 'environment name (default: the bundle\'s; NAME-1 when taken)')
-    .addOption(modelsOption())
-    .action(withContext<{ name?: string, models?: ModelStrategy }>(async (ctx, [file], opts) => {
+    .addOption(modelsOption()))
+    .action(withContext<{ name?: string, models?: ModelStrategy, python?: string, pythonPath?: string, systemSitePackages?: boolean, torchBackend?: string }>(async (ctx, [file], opts) => {
+      checkPythonOptions(opts)
       const { importBundle, importSnapshot, isSnapshotFile } = await import('../../bundle')
       const ws = await ctx.workspace()
       if (isSnapshotFile(file)) {
@@ -181,6 +185,10 @@ export function registerBundleCommands (program: Command): void {
       const res = await importBundle(ws, file, {
         name: opts.name,
         models: opts.models,
+        python: opts.python,
+        pythonPath: opts.pythonPath,
+        systemSitePackages: opts.systemSitePackages,
+        torchBackend: opts.torchBackend,
         confirm: async p => { ctx.info(previewText(p)); return ctx.confirm('Continue with the import?', { default: true }) },
         chooseModels: p => pickModels(ctx, opts.models, p),
         onProgress: ctx.onProgress,

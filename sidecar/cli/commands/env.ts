@@ -16,19 +16,28 @@ interface CreateFlags {
   torchBackend?: string
 }
 
-export function registerEnvCommands (program: Command): void {
-  program
-    .command('create <name>')
-    .description('create an environment: ComfyUI at a version, a Python venv, a git-tracked .cec/pyproject.toml')
-    .option('--comfyui <ref>', 'ComfyUI tag, branch or commit (default: newest release tag)')
+/** The Python options `create` and `import` share. */
+export function addPythonOptions (cmd: Command): Command {
+  return cmd
     .option('--python <version>', 'Python version to look for on PATH, e.g. 3.11')
     .option('--python-path <interpreter>', 'use this Python interpreter for the venv')
     .option('--system-site-packages', "let the venv see the interpreter's own packages (e.g. a system torch)")
     .option('--torch-backend <backend>', 'auto | cpu | cuXXX | rocmX | mps (kept on this machine only)', 'auto')
+}
+
+export function checkPythonOptions (opts: { python?: string, pythonPath?: string }): void {
+  if (opts.python && opts.pythonPath) {
+    throw new ComfydockError('USAGE', '--python and --python-path cannot be used together', { hint: 'Pass only one of them.' })
+  }
+}
+
+export function registerEnvCommands (program: Command): void {
+  addPythonOptions(program
+    .command('create <name>')
+    .description('create an environment: ComfyUI at a version, a Python venv, a git-tracked .cec/pyproject.toml')
+    .option('--comfyui <ref>', 'ComfyUI tag, branch or commit (default: newest release tag)'))
     .action(withContext<CreateFlags>(async (ctx, [name], opts) => {
-      if (opts.python && opts.pythonPath) {
-        throw new ComfydockError('USAGE', '--python and --python-path cannot be used together', { hint: 'Pass only one of them.' })
-      }
+      checkPythonOptions(opts)
       const { createEnvironment } = await import('../../env')
       const ws = await ctx.workspace()
       // Ctrl-C / SIGTERM cancel the create, which then removes the half-made environment.

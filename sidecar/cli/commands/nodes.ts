@@ -38,9 +38,10 @@ export function registerNodeCommands (program: Command): void {
   node.command('add <ids...>')
     .description('add packs: registry-id[@version], a git URL or path [@ref], or --dev NAME for your own node in custom_nodes')
     .option('--dev', 'track folders already in ComfyUI/custom_nodes as development nodes')
-    .action(withContext<{ dev?: boolean }>(async (ctx, [ids], opts) => {
+    .option('--override <requirements...>', 'settle a dependency conflict: these requirements replace every other on the same package (recorded in [tool.uv] override-dependencies)')
+    .action(withContext<{ dev?: boolean, override?: string[] }>(async (ctx, [ids], opts) => {
       const { addNodes } = await import('../../nodes')
-      const out = await addNodes(await ctx.workspace(), await ctx.lockedEnv('node add'), ids as string[], { dev: opts.dev, onProgress: ctx.onProgress })
+      const out = await addNodes(await ctx.workspace(), await ctx.lockedEnv('node add'), ids as string[], { dev: opts.dev, overrides: opts.override, onProgress: ctx.onProgress })
       finish(ctx, out, batchText('Added', out))
     }))
 

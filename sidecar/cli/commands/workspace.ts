@@ -27,7 +27,8 @@ export function registerWorkspaceCommands (program: Command): void {
     .option('--show', 'list every setting (credentials masked)')
     .action(withContext<{ show?: boolean }>(async (ctx, [key, value], opts) => {
       const { MODEL_SETTINGS } = await import('../../models')
-      const catalog = [...WORKSPACE_SETTINGS, ...MODEL_SETTINGS]
+      const { PYTHON_SETTINGS } = await import('../../python')
+      const catalog = [...WORKSPACE_SETTINGS, ...MODEL_SETTINGS, ...PYTHON_SETTINGS]
       const ws = await ctx.workspace()
       const shown = (spec: SettingSpec, v: string): string => spec.secret ? maskSecret(v) : v
       if (key !== undefined && value !== undefined) {

@@ -8,7 +8,8 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { pathExists } from '../../fs'
-import { readManifest, withManifestTransaction, writeManifest, type NodeEntry } from '../../manifest'
+import { readManifest, withManifestTransaction, writeManifest, type NodeEntry, type Pyproject } from '../../manifest'
+import { requirementName } from '../../python'
 import type { ErrorPayload } from '../../protocol'
 import { withTask } from '../../progress'
 import type { EnvPaths, Workspace } from '../../workspace'
@@ -33,6 +34,11 @@ export interface NodeItemResult {
 export interface AddNodesOptions extends NodeOperationOptions {
   /** Specs are folder names (or paths) of the user's own nodes in custom_nodes. */
   dev?: boolean
+  /**
+   * Requirements that replace every other requirement on their package (uv's override-dependencies):
+   * the user's way through a conflict between packs. Recorded in the manifest with the pack.
+   */
+  overrides?: string[]
 }
 
 export interface BatchResult {
@@ -42,7 +48,24 @@ export interface BatchResult {
   warnings: string[]
 }
 
-async function addOne (ctx: NodeContext, spec: string, dev: boolean): Promise<NodeItemResult> {
+/** Adds `overrides` to `[tool.uv] override-dependencies`, replacing any on the same packages. */
+function addOverrides (doc: Pyproject, overrides: string[]): void {
+  if (overrides.length === 0) return
+  for (const o of overrides) parseRequirementOrThrow(o)
+  const names = new Set(overrides.map(requirementName))
+  const uv = { ...(doc.tool.uv ?? {}) } as Record<string, unknown>
+  const kept = (Array.isArray(uv['override-dependencies']) ? uv['override-dependencies'] as string[] : []).filter(o => !names.has(requirementName(o)))
+  uv['override-dependencies'] = [...kept, ...overrides]
+  doc.tool.uv = uv
+}
+
+function parseRequirementOrThrow (req: string): void {
+  if (!/^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*([<>=!~]=?[^;]*)?(;.*)?$/.test(req) || req.trim().startsWith('-')) {
+    throw new ComfydockError('INVALID_ARGUMENT', `"${req}" is not a requirement`, { hint: 'Write it as a package with a version, e.g. `--override "numpy<2"`.' })
+  }
+}
+
+async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: string[]): Promise<NodeItemResult> {
   const parsed = parseNodeSpec(spec, { dev })
   const pin = await resolveSpec(parsed, { env: ctx.env, registry: ctx.registry, git: ctx.stores.git, warn: m => ctx.warn(m) })
   const id = pinnedId(pin)
@@ -69,10 +92,11 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean): Promise<No
     const entry = toNodeEntry(pin, mat.sha256)
     await withManifestTransaction(ctx.env.pyproject, async doc => {
       setPack(doc, id, entry, reqs.requirements)
+      addOverrides(doc, overrides)
       await writeManifest(ctx.env.pyproject, doc)
       if (pin.kind !== 'dev') await moveIntoPlace(staging, dest)
       try {
-        await syncPythonFor(ctx, doc, id)
+        await syncPythonFor(ctx, doc, id, before)
       } catch (err) {
         if (pin.kind !== 'dev') await rm(dest, { recursive: true, force: true })
         throw err
@@ -90,7 +114,7 @@ export async function addNodes (ws: Workspace, env: EnvPaths, specs: string[], o
   for (const spec of specs) {
     const start = ctx.warnings.length
     try {
-      const r = await withTask(opts.onProgress, `add ${spec}`, {}, () => addOne(ctx, spec, Boolean(opts.dev)))
+      const r = await withTask(opts.onProgress, `add ${spec}`, {}, () => addOne(ctx, spec, Boolean(opts.dev), opts.overrides ?? []))
       results.push({ ...r, warnings: ctx.warnings.slice(start) })
     } catch (err) {
       if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err

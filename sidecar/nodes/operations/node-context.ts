@@ -5,9 +5,9 @@
 import { ComfydockError } from '../../errors'
 import type { Pyproject } from '../../manifest'
 import type { OnProgress } from '../../protocol'
-import { openPythonBackend, requirementName } from '../../python'
+import { openPythonBackend, requirementName, restoreLock, snapshotLock } from '../../python'
 import type { EnvPaths, Workspace } from '../../workspace'
-import { packsRequiring } from '../pack-manifest'
+import { packGroupName, packsRequiring } from '../pack-manifest'
 import { openRegistry, type RegistryClient } from '../registry'
 import { createArchiveStore, createGitStore } from '../store'
 import type { NodeStores } from '../sources'
@@ -51,38 +51,68 @@ export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperati
 }
 
 /**
- * Installs the manifest's requirements. The installer resolves before it installs, so a conflict
- * changes nothing; only then is the dry-run check run, to tell a conflict from other failures, and a
- * conflict is re-raised naming `packId` and the other packs whose requirements the installer quoted.
+ * Resolves the whole environment with the change and installs it, writing the new lock. The installer
+ * resolves every pack's requirements together before it installs anything, so a conflict changes
+ * nothing and is re-raised naming `packId`, the other packs and the requirement on each side. When the
+ * install itself fails or is interrupted, the old lock is put back and the venv synced to it again
+ * (the caller restores pyproject.toml), so the environment is left as it was.
  */
-export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string): Promise<void> {
+export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string, before: Pyproject): Promise<void> {
   if (ctx.opts.syncPython === false) return
   const backend = await openPythonBackend(ctx.ws, ctx.env)
+  const snapshot = await snapshotLock(ctx.env)
   try {
     await backend.sync(doc, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal })
-    return
-  } catch (syncErr) {
-    try {
-      await backend.check(doc)
-    } catch (err) {
-      const named = err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT' ? namePacks(err, doc, packId) : undefined
-      if (named) throw named
+  } catch (err) {
+    await restoreLock(ctx.env, snapshot)
+    if (err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT') throw namePacks(err, doc, packId) ?? err
+    if (snapshot.requirements) {
+      // the install got under way: back to the last locked state (not cancellable: it is the way back)
+      await backend.sync(before, { locked: true }).catch(restoreErr => ctx.warn(`could not put the venv back to its locked state: ${(restoreErr as Error).message}; run \`comfydock repair\``))
     }
-    if (syncErr instanceof ComfydockError) throw new ComfydockError(syncErr.code, `${packId}: ${syncErr.message}`, { hint: syncErr.hint, cause: syncErr })
-    throw syncErr
+    if (err instanceof ComfydockError) throw new ComfydockError(err.code, `${packId}: ${err.message}`, { hint: err.hint, cause: err })
+    throw err
   }
 }
 
-/** A conflict between `packId` and the packs (or ComfyUI) whose requirements the installer quoted; undefined when it quoted none. */
+/** One side of a dependency conflict: a pack (or ComfyUI itself) and its requirements the installer named. */
+export interface ConflictSide {
+  pack: string
+  requirements: string[]
+}
+
+/**
+ * A conflict between `packId` and the packs (or ComfyUI) whose requirements the installer named, with
+ * the requirement on each side; undefined when the message names no other side. uv names the groups
+ * themselves (`<project>:<group>`); pip quotes requirements, which are matched to the groups holding them.
+ */
 function namePacks (err: ComfydockError, doc: Pyproject, packId: string): ComfydockError | undefined {
   const text = err.message.toLowerCase().replace(/_/g, '-')
-  const mentioned = (req: string): boolean => new RegExp(`(^|[^a-z0-9-])${requirementName(req).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9-]|$)`).test(text)
-  const others = packsRequiring(doc, mentioned).filter(id => id !== packId)
-  const core = doc.project.dependencies.some(mentioned) ? ['ComfyUI\'s own requirements'] : []
-  const against = [...others, ...core]
-  if (against.length === 0) return undefined
-  return new ComfydockError('DEPENDENCY_CONFLICT', `${packId} conflicts with ${against.join(', ')}: ${err.message}`, {
-    hint: `pyproject.toml is unchanged. Remove one of them (\`comfydock node remove ${others[0] ?? packId}\`) or pick another version (\`comfydock node add ${packId}@<version>\`).`,
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const mentioned = (req: string): boolean => new RegExp(`(^|[^a-z0-9-])${escape(requirementName(req))}([^a-z0-9-]|$)`).test(text)
+  const groupOf = (id: string): string[] => {
+    const entry = doc.tool.comfydock.nodes?.[id]
+    return entry ? doc['dependency-groups']?.[packGroupName(id, entry)] ?? [] : []
+  }
+  const side = (id: string, reqs: string[]): ConflictSide => ({ pack: id, requirements: reqs.filter(mentioned) })
+  const byGroup = packsRequiring(doc, () => true).filter(id => {
+    const entry = doc.tool.comfydock.nodes![id]
+    return text.includes(`:${packGroupName(id, entry)}`)
+  })
+  const others = [...new Set([...byGroup, ...packsRequiring(doc, mentioned)])].filter(id => id !== packId)
+  const sides = others.map(id => side(id, groupOf(id)))
+  if (doc.project.dependencies.some(mentioned)) sides.push(side('ComfyUI', doc.project.dependencies))
+  if (sides.length === 0) return undefined
+  const ours = side(packId, groupOf(packId))
+  const describe = (s: ConflictSide): string => `${s.pack}${s.requirements.length ? ` (${s.requirements.join(', ')})` : ''}`
+  const other = sides.find(s => s.pack !== 'ComfyUI')?.pack
+  const choices = [
+    `skip ${packId}: nothing changes (this is what happened)`,
+    ...(other ? [`keep ${packId} instead of ${other}: \`comfydock node remove ${other}\`, then add ${packId} again`] : []),
+    `allow both with a constraint that settles the version: \`comfydock node add ${packId} --override "<requirement>"\` (recorded in [tool.uv] override-dependencies)`,
+  ]
+  return new ComfydockError('DEPENDENCY_CONFLICT', `${describe(ours)} conflicts with ${sides.map(describe).join(', ')}:\n${err.message}`, {
+    hint: `pyproject.toml, the lock and the venv are unchanged. Choices:\n  - ${choices.join('\n  - ')}`,
     cause: err,
   })
 }

@@ -77,7 +77,7 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
             if (await pathExists(dest)) { await rename(dest, aside); moved = true }
             await moveIntoPlace(staging, dest)
           }
-          await syncPythonFor(ctx, d, id)
+          await syncPythonFor(ctx, d, id, doc)
         } catch (err) {
           if (moved) {
             await rm(dest, { recursive: true, force: true })

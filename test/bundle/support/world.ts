@@ -67,7 +67,7 @@ export function addModelsToManifest (doc: Pyproject, models: World['models']): v
 
 export async function makeWorld (root: string): Promise<World> {
   const comfyui = await makeComfyuiRepo(join(root, 'comfyui-src'))
-  Object.assign(process.env, comfyui.pipEnv)
+  Object.assign(process.env, comfyui.indexEnv)
   const registry = await startRegistryServer([
     { id: 'comfyui-impact-pack', repository: 'https://github.com/ltdrdata/ComfyUI-Impact-Pack', versions: [{ version: '8.1.0', files: { '__init__.py': 'V = "8.1.0"\n' } }] },
   ])

@@ -1,0 +1,130 @@
+/**
+ * The behaviour every Python installer must have, run against each backend (`pip.test.ts`, `uv.test.ts`),
+ * with real small packages from PyPI (pinned, so the answers never change). Like Hono's
+ * `runTest({ newRouter })`: one suite, every implementation.
+ */
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { writeManifest, type Pyproject } from '../../sidecar/manifest'
+import { REQUIREMENTS_LOCK, type PythonBackend, type EnvLocalSettings } from '../../sidecar/python'
+import { Workspace, type EnvPaths } from '../../sidecar/workspace'
+import { makeTempDir } from '../support/temp-dir'
+import { venvFreeze, venvVersions } from '../support/venv'
+import { sharedInstallerCaches } from './caches'
+
+export interface BackendFactory {
+  kind: 'uv' | 'pip'
+  make: (ws: Workspace, env: EnvPaths, settings: EnvLocalSettings) => PythonBackend
+}
+
+export function manifest (deps: string[], groups?: Record<string, string[]>): Pyproject {
+  return {
+    project: { name: 'comfydock-env-contract', version: '0.1.0', 'requires-python': '>=3.10', dependencies: deps },
+    ...(groups ? { 'dependency-groups': groups } : {}),
+    tool: { comfydock: {} },
+  }
+}
+
+const bytesOr = (file: string): string | null => { try { return readFileSync(file, 'utf8') } catch { return null } }
+
+export function runPythonBackendContract ({ kind, make }: BackendFactory): void {
+  describe(`${kind} backend contract`, () => {
+    let ws: Workspace
+    let restoreEnv: () => void
+
+    beforeAll(async () => {
+      restoreEnv = sharedInstallerCaches()
+      ws = (await Workspace.init(join(makeTempDir(`contract-${kind}`), 'ws'))).workspace
+    })
+    afterAll(() => restoreEnv())
+
+    async function newEnv (name: string, doc: Pyproject, settings: EnvLocalSettings = {}): Promise<{ env: EnvPaths, backend: PythonBackend }> {
+      const env = ws.env(name)
+      mkdirSync(env.cec, { recursive: true })
+      await writeManifest(env.pyproject, doc)
+      return { env, backend: make(ws, env, { installer: kind, ...settings }) }
+    }
+
+    it('installs the dependencies and every group, writes a lock with hashes, then has nothing pending', async () => {
+      const doc = manifest(['six==1.16.0'], { 'pack-a-11111111': ['idna==3.7'], 'pack-b-22222222': ['iniconfig==2.0.0'] })
+      const { env, backend } = await newEnv('sync', doc)
+      const out = await backend.sync(doc)
+      expect(out.lock).toBe('new')
+      expect(venvVersions(env.venv)).toMatchObject({ six: '1.16.0', idna: '3.7', iniconfig: '2.0.0' })
+      const lock = readFileSync(join(env.cec, REQUIREMENTS_LOCK), 'utf8')
+      expect(lock).toMatch(/^idna==3\.7 \\\n\s+--hash=sha256:[0-9a-f]{64}/m)
+      expect(lock).toMatch(/^six==1\.16\.0/m)
+      expect(bytesOr(env.uvLock) !== null).toBe(kind === 'uv')
+      expect(await backend.pending(doc)).toEqual([])
+      expect(await backend.installed()).toMatchObject({ six: '1.16.0', idna: '3.7' })
+    })
+
+    it('installs exactly what a lock pins on another machine, and keeps the lock as it was', async () => {
+      const doc = manifest(['requests==2.31.0'])
+      const a = await newEnv('lock-a', doc)
+      await a.backend.sync(doc)
+      const b = await newEnv('lock-b', doc)
+      for (const f of [REQUIREMENTS_LOCK, 'uv.lock']) {
+        const text = bytesOr(join(a.env.cec, f))
+        if (text !== null) (await import('node:fs')).writeFileSync(join(b.env.cec, f), text)
+      }
+      const lockBefore = bytesOr(join(b.env.cec, REQUIREMENTS_LOCK))
+      expect((await b.backend.sync(doc, { locked: true })).lock).toBe('kept')
+      expect(venvFreeze(b.env.venv)).toEqual(venvFreeze(a.env.venv))
+      expect(bytesOr(join(b.env.cec, REQUIREMENTS_LOCK))).toBe(lockBefore)
+    })
+
+    it('resolves afresh, and says so, when asked for the lock but none matches the manifest', async () => {
+      const doc = manifest(['six==1.16.0'])
+      const { backend } = await newEnv('nolock', doc)
+      const out = await backend.sync(doc, { locked: true })
+      expect(out.note).toMatch(/no lock to install from/)
+    })
+
+    it('a conflict between two groups changes nothing and quotes both requirements', async () => {
+      const good = manifest(['six==1.16.0'], { 'pack-a-11111111': ['requests==2.31.0'] })
+      const { env, backend } = await newEnv('conflict', good)
+      await backend.sync(good)
+      const freeze = venvFreeze(env.venv)
+      const lock = bytesOr(join(env.cec, REQUIREMENTS_LOCK))
+      const uvLock = bytesOr(env.uvLock)
+      const bad = manifest(['six==1.16.0'], { 'pack-a-11111111': ['requests==2.31.0'], 'pack-b-22222222': ['urllib3==1.20'] })
+      const err = await backend.sync(bad).catch(e => e)
+      expect(err.code).toBe('DEPENDENCY_CONFLICT')
+      expect(err.message).toMatch(/urllib3/)
+      expect(err.message).toMatch(/requests/)
+      expect(venvFreeze(env.venv)).toEqual(freeze)
+      expect(bytesOr(join(env.cec, REQUIREMENTS_LOCK))).toBe(lock)
+      expect(bytesOr(env.uvLock)).toBe(uvLock)
+      await expect(backend.check(bad)).rejects.toMatchObject({ code: 'DEPENDENCY_CONFLICT' })
+      await expect(backend.check(good)).resolves.toBeUndefined()
+    })
+
+    it('names every package no index has, at once', async () => {
+      const doc = manifest(['six==1.16.0', 'comfydock-contract-missing-one', 'comfydock-contract-missing-two>=1'])
+      const { env, backend } = await newEnv('missing', doc)
+      const err = await backend.sync(doc).catch(e => e)
+      expect(err.code).toBe('PYTHON_SYNC_FAILED')
+      expect(err.message).toContain('comfydock-contract-missing-one')
+      expect(err.message).toContain('comfydock-contract-missing-two')
+      expect(bytesOr(join(env.cec, REQUIREMENTS_LOCK))).toBeNull()
+    })
+
+    it('goes down to an older version and removes what the manifest no longer needs', async () => {
+      const { env, backend } = await newEnv('change', manifest(['idna==3.7', 'six==1.16.0']))
+      await backend.sync(manifest(['idna==3.7', 'six==1.16.0']))
+      await backend.sync(manifest(['idna==3.6']))
+      const after = venvVersions(env.venv)
+      expect(after.idna).toBe('3.6')
+      expect(after.six).toBeUndefined()
+    })
+
+    it('makes the venv with --system-site-packages when the local settings ask for it', async () => {
+      const { env, backend } = await newEnv('site', manifest([]), { system_site_packages: true })
+      await backend.ensureVenv()
+      expect(readFileSync(join(env.venv, 'pyvenv.cfg'), 'utf8')).toMatch(/include-system-site-packages = true/)
+      rmSync(env.venv, { recursive: true, force: true })
+    })
+  })
+}

@@ -1,0 +1,12 @@
+import { describe, it } from 'vitest'
+import { UvBackend } from '../../sidecar/python'
+import { uvDirOnPath } from '../support/venv'
+import { runPythonBackendContract } from './python-backend.contract'
+
+const uvDir = uvDirOnPath()
+if (uvDir) {
+  runPythonBackendContract({ kind: 'uv', make: (ws, env, settings) => new UvBackend(ws, env, settings, `${uvDir}/uv`) })
+} else {
+  // .ci/run installs uv; a machine without it cannot run this half of the contract.
+  describe.skip('uv backend contract (uv is not on PATH)', () => { it('needs uv', () => {}) })
+}
