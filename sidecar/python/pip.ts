@@ -53,14 +53,15 @@ export class PipBackend implements PythonBackend {
     return { ...process.env, PIP_CACHE_DIR: this.cacheDir, PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONNOUSERSITE: '1' }
   }
 
-  /** Index options from the machine-local settings (the torch index only when asked: `torch`). */
-  private indexArgs (torch = true): string[] {
+  /** This machine's torch index (undefined for `auto`: the default index has torch). */
+  private get torchIndex (): string | undefined { return torchIndexUrl(this.settings.torch_backend, this.torchIndexBase) }
+
+  /** Index options from the machine-local settings. */
+  private indexArgs (): string[] {
     const s = this.settings
     const args: string[] = []
     if (s.index_url) args.push('--index-url', s.index_url)
     for (const url of s.extra_index_urls ?? []) args.push('--extra-index-url', url)
-    const index = torch ? torchIndexUrl(s.torch_backend, this.torchIndexBase) : undefined
-    if (index) args.push('--extra-index-url', index)
     for (const dir of s.find_links ?? []) args.push('--find-links', dir)
     return args
   }
@@ -106,11 +107,13 @@ export class PipBackend implements PythonBackend {
     try {
       let outcome: SyncOutcome
       if (keep) {
-        const res = await this.pip(['install', '--no-deps', '--require-hashes', ...this.indexArgs(false), '-r', requirementsLockPath(this.env)], { signal: opts.signal, task })
-        if (res.code !== 0) throw installError(res)
+        await this.installLocked(state.packages, task, opts.signal)
         await this.installTorch(doc, opts)
         outcome = { lock: 'kept' }
       } else {
+        // With a torch index, the torch family comes from it alone (pip would take a newer CUDA build from
+        // PyPI over it); the rest then resolves against the torch now installed.
+        if (this.torchIndex) await this.installTorch(doc, opts)
         const report = await this.resolveAndInstall(doc, state.packages, task, opts.signal)
         await this.writeLock(doc, report, state.packages, opts.signal)
         outcome = { lock: state.text === undefined ? 'new' : 'resolved' }
@@ -129,12 +132,31 @@ export class PipBackend implements PythonBackend {
   }
 
   /**
+   * Exactly the locked versions, without dependencies (the lock has them all). Hashes are required
+   * wherever the lock has them; a package from a local folder (find-links) may have none, and pip's
+   * hash mode is all or nothing, so those go in a second, pinned-only install.
+   */
+  private async installLocked (packages: LockedPackage[], task: Task, signal?: AbortSignal): Promise<void> {
+    const line = (p: LockedPackage, hashes: boolean): string =>
+      `${p.name}==${p.version}${p.marker ? ` ; ${p.marker}` : ''}${hashes ? p.hashes.map(h => ` --hash=${h}`).join('') : ''}`
+    await withTempDir('comfydock-pip', async dir => {
+      for (const [name, list, hashed] of [['hashed.txt', packages.filter(p => p.hashes.length), true], ['pinned.txt', packages.filter(p => !p.hashes.length), false]] as const) {
+        if (list.length === 0) continue
+        const file = join(dir, name)
+        await writeFile(file, list.map(p => line(p, hashed)).join('\n') + '\n')
+        const res = await this.pip(['install', '--no-deps', ...(hashed ? ['--require-hashes'] : []), ...this.indexArgs(), '-r', file], { signal, task })
+        if (res.code !== 0) throw installError(res)
+      }
+    })
+  }
+
+  /**
    * One `pip install` of every requirement: pip resolves all of them before installing any. The old
    * lock's versions go in as constraints so unrelated packages keep their versions; when they no longer
    * fit (the change needs another version), pip resolves without them.
    */
   private async resolveAndInstall (doc: Pyproject, previous: LockedPackage[], task: Task, signal?: AbortSignal): Promise<ReportItem[]> {
-    const reqs = requirementsWithOverrides(doc)
+    const reqs = requirementsWithOverrides(doc).filter(r => !(this.torchIndex && isTorchFamily(r)))
     if (reqs.length === 0) return []
     return withTempDir('comfydock-pip', async dir => {
       const report = join(dir, 'report.json')
@@ -178,7 +200,7 @@ export class PipBackend implements PythonBackend {
     if (unknown.length) {
       await withTempDir('comfydock-pip', async dir => {
         const file = join(dir, 'report.json')
-        const res = await this.pip(['install', '--dry-run', '--ignore-installed', '--no-deps', '--report', file, ...this.indexArgs(false), '--', ...unknown], { signal })
+        const res = await this.pip(['install', '--dry-run', '--ignore-installed', '--no-deps', '--report', file, ...this.indexArgs(), '--', ...unknown], { signal })
         if (res.code !== 0) throw pipError(res)
         for (const item of (JSON.parse(await readFile(file, 'utf8')) as { install?: ReportItem[] }).install ?? []) {
           const h = item.download_info?.archive_info?.hashes
@@ -193,12 +215,16 @@ export class PipBackend implements PythonBackend {
     await writeFileAtomic(requirementsLockPath(this.env), formatRequirementsLock(doc, packages, 'pip (for this platform)'))
   }
 
-  /** The torch family for a locked install: from this machine's torch index, only when missing. */
+  /**
+   * The torch family, only when missing: from this machine's torch index alone (as PyTorch's own
+   * instructions have it; the index also serves torch's dependencies), or the default index for `auto`.
+   */
   private async installTorch (doc: Pyproject, opts: SyncOptions): Promise<void> {
     const reqs = torchRequirements(doc)
     if (reqs.length === 0 || missingTorch(reqs, await installedVersions(this.env.venv)).length === 0) return
-    const res = await this.pip(['install', ...this.indexArgs(), '--', ...reqs], { signal: opts.signal })
-    if (res.code !== 0) throw pipError(res)
+    const index = this.torchIndex
+    const res = await this.pip(['install', ...(index ? ['--index-url', index] : this.indexArgs()), '--', ...reqs], { signal: opts.signal })
+    if (res.code !== 0) throw await this.failure(res, reqs, opts.signal)
   }
 
   /** The error for a failed install; for missing packages, every one of them (pip stops at the first). */
@@ -218,7 +244,7 @@ export class PipBackend implements PythonBackend {
 
   async check (doc: Pyproject): Promise<void> {
     // Nothing to resolve; pip would refuse an empty install ("You must give at least one requirement").
-    const reqs = requirementsWithOverrides(doc)
+    const reqs = requirementsWithOverrides(doc).filter(r => !(this.torchIndex && isTorchFamily(r)))
     if (reqs.length === 0) return
     await this.ensureVenv()
     const res = await this.pip(['install', '--dry-run', ...this.indexArgs(), '--', ...reqs])

@@ -29,7 +29,8 @@ export function manifest (deps: string[], groups?: Record<string, string[]>): Py
 const bytesOr = (file: string): string | null => { try { return readFileSync(file, 'utf8') } catch { return null } }
 
 export function runPythonBackendContract ({ kind, make }: BackendFactory): void {
-  describe(`${kind} backend contract`, () => {
+  // Real installs from PyPI: minutes on a busy machine, so the hang guard is generous (nothing here is timed).
+  describe(`${kind} backend contract`, { timeout: 240_000 }, () => {
     let ws: Workspace
     let restoreEnv: () => void
 
