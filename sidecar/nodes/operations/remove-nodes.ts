@@ -7,8 +7,9 @@ import { rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { pathExists } from '../../fs'
-import { withManifestTransaction, writeManifest } from '../../manifest'
-import type { EnvPaths, Workspace } from '../../workspace'
+import { readManifest, withManifestTransaction, writeManifest } from '../../manifest'
+import { openPythonBackend } from '../../python'
+import { venvPython, type EnvPaths, type Workspace } from '../../workspace'
 import { assertNoLocalWork } from '../local-work'
 import { removePack, requirePackId } from '../pack-manifest'
 import { createGitStore, type GitStore } from '../store'
@@ -69,10 +70,15 @@ export interface RemoveNodesOptions extends NodeOperationOptions {
   force?: boolean
 }
 
-/** Python packages stay installed: pip never uninstalls, and another pack may still need them. */
+/**
+ * Then the environment is resolved again without the removed packs' groups: the lock is rewritten and
+ * the packages nothing needs any more are uninstalled. If that fails (offline, say), the packs stay
+ * removed and the warning says how to finish (`repair`).
+ */
 export async function removeNodes (ws: Workspace, env: EnvPaths, ids: string[], opts: RemoveNodesOptions = {}): Promise<RemovedBatch> {
   const git = createGitStore(ws.cache.nodes)
   const results: RemovedNode[] = []
+  const warnings: string[] = []
   for (const q of ids) {
     try {
       results.push(await removeOne(env, git, q, Boolean(opts.force)))
@@ -80,5 +86,17 @@ export async function removeNodes (ws: Workspace, env: EnvPaths, ids: string[], 
       results.push({ spec: q, ok: false, error: toErrorPayload(err) })
     }
   }
-  return { results, ok: results.every(r => r.ok), warnings: [] }
+  // An environment without a venv (never synced) has nothing to uninstall; its next sync writes the lock.
+  if (opts.syncPython !== false && results.some(r => r.ok) && await pathExists(venvPython(env.venv))) {
+    try {
+      const backend = await openPythonBackend(ws, env)
+      await backend.sync(await readManifest(env.pyproject), { onProgress: opts.onProgress, signal: opts.signal })
+    } catch (err) {
+      if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
+      const message = `the packs are removed, but their Python packages are still installed and the lock is not updated: ${(err as Error).message.split('\n')[0]}. Run \`comfydock -e ${env.name} repair\`.`
+      warnings.push(message)
+      opts.onProgress?.({ op: 'nodes-warn', phase: 'note', level: 'warn', label: message, message })
+    }
+  }
+  return { results, ok: results.every(r => r.ok), warnings }
 }
