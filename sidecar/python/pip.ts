@@ -180,14 +180,18 @@ export class PipBackend implements PythonBackend {
     const site = await venvSitePackages(this.env.venv)
     const dists = site ? await listDistributions(site) : new Map()
     const reached = new Set<string>()
-    const queue = manifestRequirements(doc).filter(r => !isTorchFamily(r)).map(requirementName)
+    const extrasOf = (req: string): string[] => /^[^[;]*\[([^\]]*)\]/.exec(req)?.[1].split(',').map(e => e.trim()).filter(Boolean) ?? []
+    const queue = requirementsWithOverrides(doc).filter(r => !isTorchFamily(r)).map(r => ({ name: requirementName(r), extras: extrasOf(r) }))
+    const seen = new Set<string>()
     while (queue.length) {
-      const name = queue.pop()!
-      if (reached.has(name) || TORCH_FAMILY.includes(name)) continue
+      const { name, extras } = queue.pop()!
+      const key = `${name}[${extras.join(',')}]`
+      if (seen.has(key) || TORCH_FAMILY.includes(name)) continue
+      seen.add(key)
       const dist = dists.get(name)
       if (!dist) continue
       reached.add(name)
-      for (const dep of await requiredNames(dist)) queue.push(dep)
+      for (const dep of await requiredNames(dist, extras)) queue.push({ name: dep, extras: [] })
     }
     const hashes = new Map<string, string[]>()
     for (const item of report) {
