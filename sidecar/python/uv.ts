@@ -125,15 +125,16 @@ export class UvBackend implements PythonBackend {
       const outcome: SyncOutcome = keep ? { lock: state.uvLock === undefined ? 'converted' : 'kept' } : { lock: state.text === undefined && state.uvLock === undefined ? 'new' : 'resolved' }
       if (opts.locked && !state.matches) outcome.note = state.text === undefined ? 'no lock to install from: resolved the requirements afresh' : 'the lock did not match the manifest: resolved the requirements afresh'
       const files = await this.inProject(doc, async dir => {
-        if (!keep || seed.length) {
-          task.advance(0, 'uv lock')
-          await this.lock(dir, doc, opts.signal)
-        }
-        task.advance(0, 'uv sync')
-        const res = await run(this.uv, ['sync', '--frozen', '--inexact', '--all-groups', '--no-install-project'], {
+        // One uv run: `uv sync` without --frozen locks first and installs nothing unless that succeeds.
+        const relock = !keep || seed.length > 0
+        task.advance(0, relock ? 'uv lock + sync' : 'uv sync --frozen')
+        const res = await run(this.uv, ['sync', ...(relock ? [] : ['--frozen']), '--inexact', '--all-groups', '--no-install-project'], {
           cwd: dir, env: this.uvEnv(), signal: opts.signal, allowFailure: true, onLine: line => { if (/^\s*[+-]\s/.test(line)) task.advance(0, line.trim()) },
         })
-        if (res.code !== 0) throw syncError(res.stderr)
+        if (res.code !== 0) {
+          if (relock && /No solution found|was not found in the|unsatisfiable/.test(res.stderr)) await this.lock(dir, doc, opts.signal)
+          throw syncError(res.stderr)
+        }
         const exported = await run(this.uv, ['export', '--frozen', '--all-groups', '--no-emit-project', '--format', 'requirements-txt', '--no-header'], { cwd: dir, env: this.uvEnv(), signal: opts.signal })
         return { uvLock: await readFile(join(dir, 'uv.lock'), 'utf8'), requirements: withLockHeader(doc, exported.stdout, 'uv lock') }
       }, { uvLock: state.uvLock, constraints: seed })
