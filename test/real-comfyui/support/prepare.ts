@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { TestProject } from 'vitest/node'
+import { pathWithoutUv } from '../../support/venv'
 
 export const REPO = resolve(import.meta.dirname, '..', '..', '..')
 const HERE = resolve(import.meta.dirname, '..')
@@ -136,7 +137,9 @@ export default function setup (project: TestProject): () => void {
   symlinkSync(join(CACHE, 'pip'), join(workspace, 'cache', 'pip'))
 
   const envs: Record<string, string> = {}
-  const pythonEnv = { PIP_CONSTRAINT: constraints, UV_CONSTRAINT: constraints }
+  // venv + pip, which resolves ComfyUI's requirements against Debian's torch (PIP_CONSTRAINT); uv leaves the
+  // torch family out of its resolution (machine-local), so these environments are made without uv on PATH.
+  const pythonEnv = { PIP_CONSTRAINT: constraints, UV_CONSTRAINT: constraints, PATH: pathWithoutUv() }
   for (const tag of backends) {
     cli(workspace, ['config', 'comfyui_source', sourceRepo(tag)])
     const name = `env-${tag.replace(/\W/g, '')}`
