@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportEnvironment, importBundle } from '../../sidecar/bundle'
 import { commitEnvironment, createEnvironment } from '../../sidecar/env'
 import { addNodes } from '../../sidecar/nodes'
-import { REQUIREMENTS_LOCK } from '../../sidecar/python'
+import { PYTHON_SETTINGS, REQUIREMENTS_LOCK } from '../../sidecar/python'
 import { Workspace, type EnvPaths } from '../../sidecar/workspace'
 import { sharedInstallerCaches } from '../contract/caches'
 import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
@@ -47,7 +47,7 @@ async function machine (name: string): Promise<Workspace> {
   const ws = (await Workspace.init(join(dir, name))).workspace
   await ws.setConfig('comfyui_source', `file://${repo.url}`)
   await ws.setConfig('registry_url', registry.url)
-  await ws.setConfig('torch_index_url', `${torchIndex.url}/whl`)
+  await ws.setConfig('torch_index_url', `${torchIndex.url}/whl`, PYTHON_SETTINGS)
   return ws
 }
 
