@@ -68,7 +68,7 @@ nodes = []
 }
 
 describe('bundles of the original tool (1.0.x)', () => {
-  it('imports the flat layout without manifest.json: packs, dev node, workflows and lock', async () => {
+  it('imports the flat layout without manifest.json: packs, dev node, workflows, and says it resolved Python afresh', async () => {
     const dir = makeTempDir('legacy')
     const ws = await world.newWorkspace('ws-legacy')
     const res = await importBundle(ws, originalToolBundle(dir), { models: 'skip' })
@@ -80,7 +80,10 @@ describe('bundles of the original tool (1.0.x)', () => {
     expect(readFileSync(join(env.customNodes, 'ComfyUI-Impact-Pack', '__init__.py'), 'utf8')).toBe('V = "8.1.0"\n')
     expect(readFileSync(join(env.customNodes, 'my-dev-node', '__init__.py'), 'utf8')).toBe('NODE_CLASS_MAPPINGS = {}\n')
     expect(readFileSync(join(env.userWorkflows, 'default.json')).equals(readFileSync(join(CORPUS, 'workflows', 'default.json')))).toBe(true)
-    expect(readFileSync(env.uvLock, 'utf8')).toContain('version = 1')
+    // its uv.lock pins the exporter's machine (torch wheels included): the requirements are resolved afresh, and it says so
+    expect(res.python.lock).not.toBe('kept')
+    expect(res.python.note).toMatch(/no lock to install from/)
+    expect(readFileSync(join(env.cec, 'requirements.lock.txt'), 'utf8')).toMatch(/^# requirements-digest: /m)
     const doc = await readManifest(env.pyproject)
     expect(doc.tool.comfydock.comfyui_commit_sha).toBe(world.comfyui.tags['v0.3.7'])
     expect(doc.tool.comfydock.nodes?.['my-git-pack']?.version).toBe(world.gitPack.commits[0])

@@ -84,7 +84,7 @@ describe('import round trip', () => {
     const third = await importBundle(ws, bundle, { name: 'again', models: 'required' })
     expect(third.models.local.sort()).toEqual(['control_canny.safetensors', 'sd_xl_base_1.0.safetensors'])
     expect(third.models.downloaded).toEqual([])
-  })
+  }, 180_000)
 
   it('completes with a correct summary when a pack 404s and a model answers 500', async () => {
     const root = makeTempDir('partial')
