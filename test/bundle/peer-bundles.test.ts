@@ -50,7 +50,9 @@ describe('a comfydock-cli 1.0.11 bundle', () => {
     expect(c.nodes?.[GIT_PACK]).toMatchObject({ source: 'git', version: world.git[GIT_PACK].commits[0], ref: 'v1.0.0' })
     expect(execFileSync('git', ['-C', join(env.customNodes, GIT_PACK), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()).toBe(world.git[GIT_PACK].commits[0])
     expect(readFileSync(join(env.customNodes, 'my-dev-node', '__init__.py'), 'utf8')).toContain('MyDevNode')
-    expect(readFileSync(env.uvLock, 'utf8')).toContain('[[package]]')
+    // the environment's own lock (the bundle's pins the exporter's machine): requirements.lock.txt, and uv.lock where uv runs
+    expect(readFileSync(join(env.cec, 'requirements.lock.txt'), 'utf8')).toMatch(/^# requirements-digest: /m)
+    if (res.python.backend === 'uv') expect(readFileSync(env.uvLock, 'utf8')).toContain('[[package]]')
     expect(readFileSync(join(env.userWorkflows, 'portrait.json'), 'utf8')).toContain('FixtureRegistryNode')
   }, 240_000)
 })
