@@ -145,7 +145,8 @@ export async function pinPips (ws: Workspace, env: EnvPaths, pins: string[], ctl
     try {
       await (await openPythonBackend(ws, env)).check(doc)
     } catch (err) {
-      if (!(err instanceof ComfydockError) || err.code !== 'DEPENDENCY_CONFLICT') throw err
+      // a conflict, or pins no index has (named all at once): either way the group cannot be installed
+      if (!(err instanceof ComfydockError) || (err.code !== 'DEPENDENCY_CONFLICT' && err.code !== 'PYTHON_SYNC_FAILED')) throw err
       return { pinned: [], error: err.message }
     }
     await writeManifest(env.pyproject, doc)
