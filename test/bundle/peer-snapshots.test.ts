@@ -12,6 +12,7 @@ import { readManifest } from '../../sidecar/manifest'
 import { runCliAsync } from '../support/cli'
 import { DISABLED_PACK, FIXTURE_GITHUB, GIT_PACK, makePeerWorld, MODELS_PACK, REGISTRY_PACK, useWorldEnv, type PeerWorld } from '../support/peer-world'
 import { makeTempDir } from '../support/temp-dir'
+import { venvVersions } from '../support/venv'
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'peers')
 const MANAGER_JSON = join(FIXTURES, 'comfyui-manager-4.3', 'snapshot.json')
@@ -29,9 +30,8 @@ afterAll(async () => { restoreEnv?.(); await world?.close() })
 
 
 const git = (dir: string, args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
-const pipList = (venv: string): Record<string, string> => Object.fromEntries(
-  (JSON.parse(execFileSync(join(venv, 'bin', 'python'), ['-m', 'pip', 'list', '--format=json'], { encoding: 'utf8' })) as Array<{ name: string, version: string }>)
-    .map(p => [p.name.toLowerCase(), p.version]))
+// asked of the venv's own Python: uv makes venvs without pip
+const pipList = (venv: string): Record<string, string> => venvVersions(venv)
 
 describe('what cm-cli 4.3 writes', () => {
   it('reads the JSON and the YAML alike, including what the docs do not say', async () => {
