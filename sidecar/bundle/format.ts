@@ -7,7 +7,7 @@
  */
 import { z } from 'zod'
 import { ComfydockError } from '../errors'
-import { parseManifest, type Pyproject } from '../manifest'
+import { parseManifest, safeNameSchema, safeRelativePathSchema, type Pyproject } from '../manifest'
 
 export const BUNDLE_FORMAT = 'comfydock-bundle'
 export const BUNDLE_FORMAT_VERSION = 1
@@ -40,9 +40,12 @@ export const bundleManifestSchema = z.object({
   /** The time of the exported commit, so the same commit always gives the same bytes. */
   timestamp: z.string(),
   comfydock_version: z.string(),
+  /** Only a suggestion: the import checks it as an environment name before using it. */
   environment_name: z.string().min(1),
-  workflows: z.array(z.string()),
-  dev_nodes: z.array(z.string()).default([]),
+  /** Files under workflows/, relative to it. */
+  workflows: z.array(safeRelativePathSchema('workflow file')),
+  /** Folder names under dev_nodes/ (each becomes a folder in custom_nodes). */
+  dev_nodes: z.array(safeNameSchema('development node folder')).default([]),
   python_version: z.string().nullable(),
   comfyui_version: z.string().nullable(),
   platform: z.string(),
@@ -84,11 +87,15 @@ export function parseBundleManifest (text: string): BundleManifest {
   return parsed.data
 }
 
-/** Parses the bundled pyproject.toml; a TOML error becomes a corrupt-bundle error with line and column. */
+/**
+ * Parses the bundled pyproject.toml with the manifest schema; a TOML error or a refused value becomes a
+ * corrupt-bundle error naming the field. A newer schema keeps its own error: it says which comfydock to get.
+ */
 export function parseBundlePyproject (text: string): Pyproject {
   try {
     return parseManifest(text, 'pyproject.toml')
   } catch (err) {
+    if (err instanceof ComfydockError && err.code === 'MANIFEST_UNSUPPORTED_VERSION') throw err
     throw bundleCorrupt((err as Error).message, err)
   }
 }

@@ -7,7 +7,57 @@ import { readFile } from 'node:fs/promises'
 import { TomlError, parse, stringify } from 'smol-toml'
 import { ComfydockError } from '../errors'
 import { writeFileAtomic } from '../fs'
+import { VERSION } from '../version'
+import { MANIFEST_SCHEMA_VERSION, pyprojectSchema } from './schema'
 import type { ComfydockTable, Pyproject } from './types'
+
+/** A dotted TOML key path for messages: `tool.comfydock.nodes."../x".name`. */
+function tomlPath (path: Array<string | number>): string {
+  return path.map(p => typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? p : JSON.stringify(p)).join('.').replace(/\.\[/g, '[') || '(root)'
+}
+
+/** The same data with every object's keys in the order `before` had them (a round-trip keeps the file's own order). */
+function keepKeyOrder<T> (before: unknown, after: T): T {
+  if (Array.isArray(after)) return (Array.isArray(before) ? after.map((v, i) => keepKeyOrder(before[i], v)) : after) as T
+  if (!after || typeof after !== 'object' || after instanceof Date) return after
+  const src = before && typeof before === 'object' && !Array.isArray(before) ? before as Record<string, unknown> : {}
+  const out: Record<string, unknown> = {}
+  const a = after as Record<string, unknown>
+  for (const k of Object.keys(src)) if (k in a) out[k] = keepKeyOrder(src[k], a[k])
+  for (const k of Object.keys(a)) if (!(k in out)) out[k] = keepKeyOrder(undefined, a[k])
+  return out as T
+}
+
+function checkSchemaVersion (data: Record<string, unknown>, file: string): void {
+  const tool = data.tool as { comfydock?: { schema_version?: unknown } } | undefined
+  const version = tool?.comfydock?.schema_version
+  if (typeof version === 'number' && Number.isInteger(version) && version > MANIFEST_SCHEMA_VERSION) {
+    throw new ComfydockError('MANIFEST_UNSUPPORTED_VERSION',
+      `${file} uses manifest schema version ${version}; comfydock ${VERSION} reads up to version ${MANIFEST_SCHEMA_VERSION}, so a newer comfydock wrote it`, {
+        hint: `Upgrade to a comfydock that reads schema version ${version} (newer than ${VERSION}): \`npm install -g comfydock@latest\`, then run the command again.`,
+      })
+  }
+}
+
+/**
+ * Checks parsed TOML data against the manifest schema: the one way in for a pyproject, ours or a
+ * stranger's. Unknown keys are kept; nothing is cast.
+ */
+export function validateManifest (data: unknown, file = 'pyproject.toml'): Pyproject {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ComfydockError('MANIFEST_INVALID', `${file}: not a TOML table`)
+  }
+  checkSchemaVersion(data as Record<string, unknown>, file)
+  const parsed = pyprojectSchema.safeParse(data)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map(i => `${tomlPath(i.path)}: ${i.message}`)
+    const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : ''
+    throw new ComfydockError('MANIFEST_INVALID', `${file} is not a valid comfydock manifest: ${issues.join('; ')}${more}`, {
+      hint: 'Fix the file by hand, or restore the last committed version with `comfydock rollback HEAD --force`.',
+    })
+  }
+  return keepKeyOrder(data, parsed.data)
+}
 
 export function parseManifest (text: string, file = 'pyproject.toml'): Pyproject {
   let data: Record<string, unknown>
@@ -23,11 +73,7 @@ export function parseManifest (text: string, file = 'pyproject.toml'): Pyproject
     }
     throw err
   }
-  const project = (data.project ?? {}) as Pyproject['project']
-  project.dependencies ??= []
-  const tool = (data.tool ?? {}) as Pyproject['tool']
-  tool.comfydock ??= {}
-  return { ...data, project, tool } as Pyproject
+  return validateManifest(data, file)
 }
 
 export async function readManifest (file: string): Promise<Pyproject> {
@@ -78,7 +124,9 @@ export function serializeManifest (doc: Pyproject): string {
   return stringify(clean(ordered) as Record<string, unknown>) + '\n'
 }
 
+/** Writes `doc` atomically, after checking it against the schema: comfydock never writes a manifest it would refuse to read. */
 export async function writeManifest (file: string, doc: Pyproject): Promise<void> {
+  validateManifest(doc, file)
   await writeFileAtomic(file, serializeManifest(doc))
 }
 
