@@ -3,6 +3,7 @@
  * credentials.json (mode 0600), which no git repository ever contains, and are never shown in full.
  */
 import { chmod, readFile } from 'node:fs/promises'
+import { z } from 'zod'
 import { ComfydockError } from '../errors'
 import { writeJsonAtomic } from '../fs'
 
@@ -50,9 +51,11 @@ export function maskSecret (value: string | undefined): string {
   return `${value.slice(0, 4)}…${value.slice(-4)}`
 }
 
+const credentialsSchema = z.record(z.string())
+
 export async function readCredentials (file: string): Promise<Credentials> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Credentials
+    return credentialsSchema.parse(JSON.parse(await readFile(file, 'utf8'))) as Credentials
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new ComfydockError('WORKSPACE_INVALID', `cannot read ${file}: ${(err as Error).message}`, { cause: err })

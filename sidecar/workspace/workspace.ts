@@ -5,12 +5,21 @@
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ComfydockError } from '../errors'
-import { pathExists, writeJsonAtomic } from '../fs'
+import { z } from 'zod'
+import { pathComponentProblem, pathExists, writeJsonAtomic } from '../fs'
 import {
   DEFAULT_CONFIG, WORKSPACE_SETTINGS, findSetting, readCredentials, writeCredentials,
   type Credentials, type PlainConfigKey, type SettingSpec,
 } from './config'
 import { WORKSPACE_FORMAT_VERSION, cachePaths, defaultWorkspaceRoot, envPaths, workspacePaths, type EnvPaths, type WorkspacePaths } from './layout'
+
+/** workspace.json; keys a newer comfydock adds are kept. */
+const workspaceFileSchema = z.object({
+  version: z.number().int().positive(),
+  created_at: z.string().default(''),
+  active_environment: z.string().nullable().default(null),
+  config: z.record(z.string()).default({}),
+}).passthrough()
 
 export interface WorkspaceFile {
   version: number
@@ -18,6 +27,7 @@ export interface WorkspaceFile {
   active_environment: string | null
   /** Plain settings: the workspace's own and those other concerns declare (model hosts…). */
   config: Record<string, string>
+  [key: string]: unknown
 }
 
 export type WorkspaceConfig = Record<PlainConfigKey, string>
@@ -33,7 +43,7 @@ export interface EnvironmentEntry {
 const RESERVED_ENV_NAMES = new Set(['workspace', 'logs', 'models', 'cache', '.metadata', 'environments'])
 
 export function validateEnvName (name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || RESERVED_ENV_NAMES.has(name) || name.includes('..')) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || RESERVED_ENV_NAMES.has(name) || name.includes('..') || pathComponentProblem(name)) {
     throw new ComfydockError('ENV_INVALID_NAME', `"${name}" is not a valid environment name`, {
       hint: 'Use letters, digits, ".", "_" and "-" (up to 64 characters), starting with a letter or digit.',
     })
@@ -63,19 +73,26 @@ export class Workspace {
         hint: `Run \`comfydock init ${paths.root}\`, or point --workspace / COMFYDOCK_HOME at an existing one.`,
       })
     }
-    let file: WorkspaceFile
+    let raw: unknown
     try {
-      file = JSON.parse(text) as WorkspaceFile
+      raw = JSON.parse(text)
     } catch (err) {
       throw new ComfydockError('WORKSPACE_INVALID', `${paths.workspaceFile} is not valid JSON: ${(err as Error).message}`, { cause: err })
     }
-    if (typeof file.version !== 'number' || file.version > WORKSPACE_FORMAT_VERSION) {
-      throw new ComfydockError('WORKSPACE_INVALID', `${paths.workspaceFile} has format version ${String(file.version)}, this comfydock reads up to ${WORKSPACE_FORMAT_VERSION}`, {
+    const version = (raw as { version?: unknown } | null)?.version
+    if (typeof version === 'number' && version > WORKSPACE_FORMAT_VERSION) {
+      throw new ComfydockError('WORKSPACE_INVALID', `${paths.workspaceFile} has format version ${version}, this comfydock reads up to ${WORKSPACE_FORMAT_VERSION}`, {
         hint: 'Upgrade comfydock (`npm install -g comfydock@latest`).',
       })
     }
-    file.config ??= {}
-    file.active_environment ??= null
+    const parsed = workspaceFileSchema.safeParse(raw)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new ComfydockError('WORKSPACE_INVALID', `${paths.workspaceFile}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
+        hint: `Fix the file by hand (it holds the settings shown by \`comfydock config --show\`), or move it away and run \`comfydock init ${paths.root}\`.`,
+      })
+    }
+    const file = parsed.data as WorkspaceFile
     return new Workspace(paths, file)
   }
 
