@@ -7,3 +7,4 @@ export { filenameFromContentDisposition, filenameFromUrl, safeBaseName } from '.
 export { ensureFreeSpace, freeBytes } from './disk-space'
 export { Sha256Worker } from './sha256-worker'
 export { StreamHasher } from './stream-hasher'
+export * from './parse-answer'

@@ -6,7 +6,12 @@
 import { ComfydockError } from '../../errors'
 import { cachedGetJson, type CachedGetResult } from './cached-get'
 import type { ResponseCache } from './response-cache'
-import type { RegistryComfyNode, RegistryComfyNodesPage, RegistryNode, RegistryNodeVersion, RegistryPage } from './types'
+import type { z } from 'zod'
+import { parseAnswer } from '../../net'
+import {
+  registryComfyNodesPageSchema, registryNodeSchema, registryNodeVersionSchema, registryPageSchema,
+  type RegistryComfyNode, type RegistryNode, type RegistryNodeVersion,
+} from './types'
 
 export const REGISTRY_TTL_MS = 24 * 60 * 60 * 1000
 
@@ -38,43 +43,45 @@ export interface RegistryClient {
 export function createRegistryClient (opts: RegistryClientOptions): RegistryClient {
   const base = opts.baseUrl.replace(/\/+$/, '')
   let servedStale = false
-  const get = async <T> (path: string, query: Record<string, string | number> = {}): Promise<CachedGetResult<T>> => {
+  /** Every answer is checked against its schema before anything reads it. */
+  const get = async <T> (schema: z.ZodType<T, z.ZodTypeDef, unknown>, path: string, query: Record<string, string | number> = {}): Promise<CachedGetResult<T>> => {
     const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString()
-    const res = await cachedGetJson<T>(`${base}${path}${qs ? `?${qs}` : ''}`, {
+    const url = `${base}${path}${qs ? `?${qs}` : ''}`
+    const res = await cachedGetJson<unknown>(url, {
       cache: opts.cache, ttlMs: opts.ttlMs ?? REGISTRY_TTL_MS, fetch: opts.fetch, signal: opts.signal, refresh: opts.refresh, service: 'the Comfy Registry',
     })
     if (res.origin === 'stale') servedStale = true
-    return res
+    return { ...res, data: res.data === undefined ? undefined : parseAnswer(schema, res.data, 'the Comfy Registry', url) }
   }
   const seg = encodeURIComponent
   return {
     baseUrl: base,
     get servedStale () { return servedStale },
     async getNode (id) {
-      return (await get<RegistryNode>(`/nodes/${seg(id)}`)).data
+      return (await get(registryNodeSchema, `/nodes/${seg(id)}`)).data
     },
     async listVersions (id) {
-      return (await get<RegistryNodeVersion[]>(`/nodes/${seg(id)}/versions`)).data ?? []
+      return (await get(registryNodeVersionSchema.array(), `/nodes/${seg(id)}/versions`)).data ?? []
     },
     async getVersion (id, version) {
-      return (await get<RegistryNodeVersion>(`/nodes/${seg(id)}/versions/${seg(version)}`)).data
+      return (await get(registryNodeVersionSchema, `/nodes/${seg(id)}/versions/${seg(version)}`)).data
     },
     async search (text, limit = 20) {
-      return (await get<RegistryPage>('/nodes/search', { search: text, limit })).data?.nodes ?? []
+      return (await get(registryPageSchema, '/nodes/search', { search: text, limit })).data?.nodes ?? []
     },
     async searchByClass (className, limit = 20) {
-      return (await get<RegistryPage>('/nodes/search', { comfy_node_search: className, limit })).data?.nodes ?? []
+      return (await get(registryPageSchema, '/nodes/search', { comfy_node_search: className, limit })).data?.nodes ?? []
     },
     async searchByRepository (url, limit = 5) {
-      return (await get<RegistryPage>('/nodes/search', { repository_url_search: url, limit })).data?.nodes ?? []
+      return (await get(registryPageSchema, '/nodes/search', { repository_url_search: url, limit })).data?.nodes ?? []
     },
     async nodeForClass (className) {
-      return (await get<RegistryNode>(`/comfy-nodes/${seg(className)}/node`)).data
+      return (await get(registryNodeSchema, `/comfy-nodes/${seg(className)}/node`)).data
     },
     async versionClasses (id, version) {
       const out: RegistryComfyNode[] = []
       for (let page = 1; page <= 50; page++) {
-        const res = (await get<RegistryComfyNodesPage>(`/nodes/${seg(id)}/versions/${seg(version)}/comfy-nodes`, { page, limit: 100 })).data
+        const res = (await get(registryComfyNodesPageSchema, `/nodes/${seg(id)}/versions/${seg(version)}/comfy-nodes`, { page, limit: 100 })).data
         out.push(...(res?.comfy_nodes ?? []))
         if (!res || page >= (res.totalNumberOfPages ?? 1)) break
       }
