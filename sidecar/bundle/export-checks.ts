@@ -52,7 +52,7 @@ export async function assertCommitted (env: EnvPaths): Promise<string> {
   }
   const dirty = await git.status()
   if (dirty.length > 0) {
-    const files = dirty.slice(0, 10).map(l => l.slice(3)).join(', ')
+    const files = dirty.slice(0, 10).map(e => e.path).join(', ')
     throw new ComfydockError('UNCOMMITTED_CHANGES', `cannot export "${env.name}" with uncommitted changes (${files}${dirty.length > 10 ? ', …' : ''})`, {
       hint: `Commit first: \`comfydock -e ${env.name} commit -m "Pre-export checkpoint"\`.`,
     })

@@ -5,7 +5,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ComfydockError, redactSecrets } from '../errors'
-import { run } from '../exec'
+import { GitError, lsRemote, type RemoteRef } from '../git'
 
 export interface RemoteRefs {
   /** tag -> commit (peeled for annotated tags) */
@@ -38,18 +38,17 @@ export function refNotFound (source: string, ref: string, known: string[] = []):
 }
 
 export async function listRemoteRefs (source: string, opts: { signal?: AbortSignal } = {}): Promise<RemoteRefs> {
-  const res = await run('git', ['ls-remote', '--tags', '--heads', sourceUrl(source)], {
-    allowFailure: true, signal: opts.signal, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
-  })
-  if (res.code !== 0) {
-    const why = res.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `git ls-remote exited ${res.code}`
-    throw sourceUnavailable(source, why)
+  let listed: RemoteRef[]
+  try {
+    // the source is the user's own setting, so a local path is fine
+    listed = await lsRemote(sourceUrl(source), { heads: true, tags: true, policy: { allowLocal: true }, signal: opts.signal })
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err
+    throw sourceUnavailable(source, err.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `git ls-remote exited ${err.exitCode}`)
   }
   const refs: RemoteRefs = { tags: {}, branches: {} }
   const peeled: Record<string, string> = {}
-  for (const line of res.stdout.split('\n')) {
-    const [sha, ref] = line.trim().split(/\s+/)
-    if (!sha || !ref) continue
+  for (const { commit: sha, ref } of listed) {
     if (ref.startsWith('refs/heads/')) refs.branches[ref.slice('refs/heads/'.length)] = sha
     else if (ref.startsWith('refs/tags/') && ref.endsWith('^{}')) peeled[ref.slice('refs/tags/'.length, -3)] = sha
     else if (ref.startsWith('refs/tags/')) refs.tags[ref.slice('refs/tags/'.length)] = sha

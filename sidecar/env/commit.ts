@@ -5,7 +5,7 @@
  * and the panel's commit of the same environment run one after the other.
  */
 import { ComfydockError } from '../errors'
-import { openGit } from '../git'
+import { isUntracked, openGit, statusCode } from '../git'
 import { withManifestTransaction } from '../manifest'
 import type { OnProgress } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
@@ -54,12 +54,13 @@ async function commitSteps (ws: Workspace, env: EnvPaths, message: string, opts:
     signal: opts.signal,
   })
   const git = openGit(env.cec)
-  const changes = (await git.status()).map(line => ({ status: line.slice(0, 2).trim(), path: line.slice(3) }))
+  const status = await git.status()
+  const changes = status.map(e => ({ status: statusCode(e), path: e.path }))
   const nothing = (): ComfydockError => new ComfydockError('NOTHING_TO_COMMIT', `nothing changed in environment "${env.name}" since the last commit`, {
     hint: 'Change something first (e.g. `comfydock node add ...`), or see `comfydock log`.',
   })
   if (changes.length === 0) throw nothing()
-  const commit = await git.commit(message, { trackedOnly: !changes.some(c => c.status === '??') })
+  const commit = await git.commit(message, { trackedOnly: !status.some(isUntracked) })
   if (!commit) throw nothing()
   return { commit, short: commit.slice(0, 7), message, changes, workflows }
 }

@@ -7,10 +7,9 @@
 import { rm } from 'node:fs/promises'
 import { ensureCached } from '../comfyui'
 import { ComfydockError } from '../errors'
-import { run } from '../exec'
 import { safeJoin } from '../fs'
-import { openGit } from '../git'
-import { readManifest, type Pyproject } from '../manifest'
+import { isUntracked, openGit } from '../git'
+import { parseManifest, readManifest, type Pyproject } from '../manifest'
 import { startTask } from '../progress'
 import type { OnProgress } from '../protocol'
 import { openPythonBackend } from '../python'
@@ -35,12 +34,12 @@ export interface RollbackResult {
 async function checkoutComfyui (ws: Workspace, env: EnvPaths, doc: Pyproject, signal?: AbortSignal): Promise<boolean> {
   const t = doc.tool.comfydock
   if (!t.comfyui_commit_sha) return false
-  const head = await run('git', ['-C', env.comfyui, 'rev-parse', 'HEAD'], { allowFailure: true })
-  if (head.code === 0 && head.stdout.trim() === t.comfyui_commit_sha) return false
+  const repo = openGit(env.comfyui)
+  if (await repo.head() === t.comfyui_commit_sha) return false
   const cached = await ensureCached(ws, ws.config().comfyui_source, { version: t.comfyui_version ?? t.comfyui_commit_sha, type: t.comfyui_version_type ?? 'commit', commit: t.comfyui_commit_sha }, { signal })
-  // Fetch the commit from the cached tree, then check it out; untracked files (custom_nodes, models, user) stay.
-  await run('git', ['-C', env.comfyui, 'fetch', '-q', cached.dir, cached.commit])
-  await run('git', ['-C', env.comfyui, 'checkout', '-q', '--detach', cached.commit])
+  // Fetch the commit from our own cached tree (a local path we made), then check it out; untracked files (custom_nodes, models, user) stay.
+  await repo.fetch(cached.dir, [cached.commit], { policy: { allowLocal: true }, signal })
+  await repo.checkoutDetached(cached.commit)
   return true
 }
 
@@ -48,28 +47,32 @@ async function checkoutComfyui (ws: Workspace, env: EnvPaths, doc: Pyproject, si
 async function restoreCec (env: EnvPaths, target: string, opts: RollbackOptions): Promise<string | null> {
   const git = openGit(env.cec)
   const status = await git.status()
-  const dirty = status.filter(line => !line.startsWith('??'))
+  const dirty = status.filter(e => !isUntracked(e))
   // An untracked file where the target has a tracked one would be overwritten: that is user work too.
-  const targetFiles = new Set((await git.raw(['ls-tree', '-r', '--name-only', '-z', target])).split('\0').filter(Boolean))
-  dirty.push(...status.filter(line => line.startsWith('??') && targetFiles.has(line.slice(3))))
+  const targetFiles = new Set(await git.listFiles(target))
+  dirty.push(...status.filter(e => isUntracked(e) && targetFiles.has(e.path)))
   if (dirty.length && !opts.force) {
-    throw new ComfydockError('UNCOMMITTED_CHANGES', `environment "${env.name}" has uncommitted changes (${dirty.map(l => l.slice(3)).slice(0, 3).join(', ')}${dirty.length > 3 ? ', …' : ''})`, {
+    throw new ComfydockError('UNCOMMITTED_CHANGES', `environment "${env.name}" has uncommitted changes (${dirty.map(e => e.path).slice(0, 3).join(', ')}${dirty.length > 3 ? ', …' : ''})`, {
       hint: 'Commit them with `comfydock commit -m "..."`, or discard them with `comfydock rollback REF --force`.',
     })
   }
   // Tracked files the target does not have are removed; everything else is restored from the target.
-  const added = (await git.raw(['diff', '--name-only', '--diff-filter=A', '-z', target, 'HEAD'])).split('\0').filter(Boolean)
-  await git.raw(['checkout', target, '--', '.'])
+  const added = await git.diffNames(target, 'HEAD', 'A')
+  await git.checkoutFiles(target)
   for (const path of added) await rm(safeJoin(env.cec, path), { force: true })
-  await git.raw(['add', '-u', '--', '.'])
+  await git.addTracked()
   return git.commit(`Rollback to ${target.slice(0, 7)}`, { all: false })
 }
 
 export async function rollbackEnvironment (ws: Workspace, env: EnvPaths, ref: string, opts: RollbackOptions = {}): Promise<RollbackResult> {
-  const target = await openGit(env.cec).revParse(ref)
+  const cec = openGit(env.cec)
+  const target = await cec.revParse(ref)
   if (!target) {
     throw new ComfydockError('REF_NOT_FOUND', `"${ref}" is not a commit of environment "${env.name}"`, { hint: 'Run `comfydock log` to see commit ids.' })
   }
+  // The target's manifest passes the schema before anything changes: a commit pulled from elsewhere is a stranger's file.
+  const manifest = await cec.show(target, 'pyproject.toml')
+  if (manifest !== null) parseManifest(manifest, `pyproject.toml of commit ${target.slice(0, 7)}`)
   const task = startTask(opts.onProgress, `roll back to ${target.slice(0, 7)}`)
   try {
     const commit = await withEnvLock(env, 'comfydock rollback', () => restoreCec(env, target, opts), { signal: opts.signal })

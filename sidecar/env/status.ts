@@ -6,9 +6,8 @@
 import { realpath } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { readManifest, type Pyproject } from '../manifest'
-import { openGit } from '../git'
+import { openGit, statusCode } from '../git'
 import { pathExists } from '../fs'
-import { run } from '../exec'
 import { openPythonBackend, readLockState, recordCleanCheck, REQUIREMENTS_LOCK, venvUnchangedSinceCheck, type LockState, type PythonBackend } from '../python'
 import type { ComfydockError } from '../errors'
 import { getNodeStatusSection } from '../nodes'
@@ -42,7 +41,13 @@ function recreateAdvice (env: EnvPaths): string {
   return `Recreate the environment: \`comfydock export\` then \`comfydock import <file>\`, or \`comfydock delete ${env.name}\` then \`comfydock create ${env.name}\`.`
 }
 
-export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<StatusSection> {
+/** The `git` section: what `.cec` has that is not committed, and its last commit. */
+export interface GitStatusSection extends StatusSection {
+  head: { commit: string, short: string, subject: string } | null
+  changes: Array<{ status: string, path: string }>
+}
+
+export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<GitStatusSection> {
   // Without its own .git, git would report on an enclosing repository (a workspace inside the user's own).
   if (!(await pathExists(join(env.cec, '.git')))) {
     return {
@@ -54,7 +59,7 @@ export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<Stat
     }
   }
   const git = openGit(env.cec)
-  const changes = (await git.status()).map(line => ({ status: line.slice(0, 2).trim(), path: line.slice(3) }))
+  const changes = (await git.status()).map(e => ({ status: statusCode(e), path: e.path }))
   const head = (await git.log({ limit: 1 }))[0]
   return {
     ok: changes.length === 0,
@@ -70,11 +75,10 @@ export async function getGitStatus (_ws: Workspace, env: EnvPaths): Promise<Stat
  * (git would otherwise answer for an enclosing repository, e.g. a workspace kept inside the user's own).
  */
 async function comfyuiHead (comfyuiDir: string): Promise<string | null> {
-  const res = await run('git', ['-C', comfyuiDir, 'rev-parse', '--show-toplevel', 'HEAD'], { allowFailure: true })
-  if (res.code !== 0) return null
-  const [top, head] = res.stdout.trim().split('\n')
+  const found = await openGit(comfyuiDir).ownHead()
+  if (!found) return null
   const own = await realpath(comfyuiDir).catch(() => comfyuiDir)
-  return top && head && resolve(top) === own ? head.trim() : null
+  return resolve(found.top) === own ? found.head : null
 }
 
 export async function getComfyuiStatus (_ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {

@@ -1,11 +1,17 @@
 /**
- * @module A thin wrapper over the git CLI. Every call is `git -C <dir> ...`; commits fall back to a
- * comfydock identity when the user has none, so a fresh machine can still record history.
+ * @module A repository handle over the git CLI, the only git boundary of the sidecar: `.cec` history,
+ * ComfyUI checkouts, pack clones and mirrors. Every call goes through runGit (one environment, no
+ * prompts, protocol allow-list); results are typed, never raw lines. Revisions are validated and passed
+ * after `--end-of-options`, paths after `--`. Commits fall back to a comfydock identity when the user has
+ * none, so a fresh machine can still record history.
  */
 import { ComfydockError } from '../errors'
-import { run, type RunOptions, type RunResult } from '../exec'
+import { runGit, type GitRunOptions } from './run-git'
+import { parsePorcelainZ, type StatusEntry } from './status'
+import { assertCommitId, assertRefName, assertRemoteUrl, assertRevision, gitUrlKind, type RemoteUrlPolicy } from './validate'
+import type { RunResult } from '../exec'
 
-const FALLBACK_IDENTITY = ['-c', 'user.name=ComfyDock User', '-c', 'user.email=user@comfydock.local']
+const FALLBACK_IDENTITY = ['user.name=ComfyDock User', 'user.email=user@comfydock.local']
 
 export interface LogEntry {
   commit: string
@@ -14,33 +20,82 @@ export interface LogEntry {
   subject: string
 }
 
+export interface RemoteOptions {
+  /** Who named the URL decides whether a local path may be used (see RemoteUrlPolicy). */
+  policy: RemoteUrlPolicy
+  signal?: AbortSignal
+}
+
+export interface FetchOptions extends RemoteOptions {
+  depth?: number
+  prune?: boolean
+  tags?: boolean
+  force?: boolean
+}
+
 export interface Git {
   readonly dir: string
-  raw (args: string[], opts?: RunOptions): Promise<string>
   init (): Promise<void>
+  /** Stages `paths` (default: everything, `add -A`). */
   add (paths?: string[]): Promise<void>
+  /** Stages changes to tracked files only (`add -u`). */
+  addTracked (): Promise<void>
   /**
    * Stages everything (`all`, the default) and commits. Returns the new commit id, or null when nothing
    * changed. `trackedOnly`: the caller's status shows no untracked files, so `commit -a` stages the same
    * in one git process less.
    */
   commit (message: string, opts?: { all?: boolean, trackedOnly?: boolean }): Promise<string | null>
-  /** Porcelain v1 lines, e.g. ` M pyproject.toml`. */
-  status (): Promise<string[]>
+  /** Changed paths, from `status --porcelain=v1 -z --untracked-files=all`: any file name round-trips. */
+  status (): Promise<StatusEntry[]>
   isClean (): Promise<boolean>
   log (opts?: { limit?: number, paths?: string[] }): Promise<LogEntry[]>
-  revParse (ref: string): Promise<string | null>
-  show (ref: string, path: string): Promise<string | null>
+  /** The full commit id `rev` names, or null. */
+  revParse (rev: string): Promise<string | null>
+  /** The commit HEAD is at, or null (no commits, or not a repository). */
+  head (): Promise<string | null>
+  /**
+   * HEAD of the repository whose top folder is `dir` itself, or null: git would otherwise answer for an
+   * enclosing repository (a workspace kept inside the user's own).
+   */
+  ownHead (): Promise<{ top: string, head: string } | null>
+  /** True when the repository has the commit. */
+  hasCommit (commit: string): Promise<boolean>
+  /** A file's text at `rev`, or null when it is not there. */
+  show (rev: string, path: string): Promise<string | null>
   hasCommits (): Promise<boolean>
+  /** The commit a submodule at `path` is pinned to in HEAD, or undefined. */
+  gitlink (path: string): Promise<string | undefined>
+  /** Every file path in the tree of `rev`. */
+  listFiles (rev: string): Promise<string[]>
+  /** Paths that `diff from to` shows with the given status letters (e.g. "A"). */
+  diffNames (from: string, to: string, filter?: string): Promise<string[]>
+  /** Puts the files of `rev` into the work tree and index under `pathspec` (default: everything). */
+  checkoutFiles (rev: string, pathspec?: string): Promise<void>
+  /** Detaches HEAD at a commit id (or FETCH_HEAD). */
+  checkoutDetached (commit: string): Promise<void>
+  tag (name: string, commit?: string): Promise<void>
+  configGet (key: string, opts?: { file?: string }): Promise<string | undefined>
+  /** Every `key value` whose key matches the regular expression. */
+  configGetAll (keyPattern: string): Promise<Array<{ key: string, value: string }>>
+  configSet (key: string, value: string): Promise<void>
+  remoteSetUrl (name: string, url: string): Promise<void>
+  /** Fetches `refspecs` from a URL (checked against its policy) or a remote name. */
+  fetch (from: string, refspecs: string[], opts: FetchOptions): Promise<void>
+  /** `submodule init`, then `submodule update` (optionally `--init --recursive`). */
+  submoduleInit (): Promise<void>
+  submoduleUpdate (opts: RemoteOptions & { recursive?: boolean }): Promise<void>
+  /** Pushes `refspecs` to a remote name or a URL checked against its policy (for teams' push). */
+  push (to: string, refspecs: string[], opts: RemoteOptions): Promise<void>
 }
 
-/** Identity flags per repository, looked up once per process (one `git config` instead of two per commit). */
+/** Identity settings per repository, looked up once per process (one `git config` instead of two per commit). */
 const identityCache = new Map<string, Promise<string[]>>()
 
-function identityArgs (dir: string): Promise<string[]> {
+function identityConfig (dir: string): Promise<string[]> {
   let cached = identityCache.get(dir)
   if (!cached) {
-    cached = run('git', ['-C', dir, 'config', '--get-regexp', '^user\\.(name|email)$'], { allowFailure: true }).then(res => {
+    cached = runGit(['config', '--get-regexp', '^user\\.(name|email)$'], { dir, allowFailure: true }).then(res => {
       const keys = new Set(res.stdout.split('\n').map(line => line.split(' ')[0]))
       return keys.has('user.name') && keys.has('user.email') ? [] : FALLBACK_IDENTITY
     })
@@ -60,75 +115,170 @@ function commitFailure (dir: string, res: RunResult): ComfydockError {
   return new ComfydockError('GIT_FAILED', `git commit failed in ${dir} (exit ${res.code})${tail ? `:\n${tail}` : ''}`)
 }
 
-export function openGit (dir: string): Git {
-  const raw = async (args: string[], opts: RunOptions = {}): Promise<string> => {
-    try {
-      return (await run('git', ['-C', dir, ...args], opts)).stdout
-    } catch (err) {
-      if (err instanceof ComfydockError && err.code === 'COMMAND_FAILED') {
-        throw new ComfydockError('GIT_FAILED', err.message, { hint: opts.hint, cause: err })
-      }
-      throw err
-    }
+/** The runGit switches for talking to `url`: which transports its policy lets through. */
+export function remoteRunOptions (url: string, opts: RemoteOptions, what = 'git URL'): GitRunOptions {
+  assertRemoteUrl(url, opts.policy, what)
+  const r = gitUrlKind(url)
+  const kind = 'kind' in r ? r.kind : undefined
+  return { remote: true, signal: opts.signal, allowLocal: kind === 'file' || kind === 'local', allowHttp: kind === 'http-loopback' }
+}
+
+/** A remote given by name (`origin`) uses the URL configured for it; anything else is a URL and is checked. */
+const isRemoteName = (s: string): boolean => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s) && !s.includes('..')
+
+/** A refspec we pass on: `[+]src[:dst]` of ref names or commit ids, never an option. */
+function assertRefspec (spec: string): string {
+  const body = spec.startsWith('+') ? spec.slice(1) : spec
+  for (const side of body.split(':')) {
+    if (side === '' && body.includes(':')) continue
+    if (/^[0-9a-f]{7,64}$/i.test(side) || side === 'HEAD') continue
+    assertRefName(side.replace(/\*/g, 'x'), 'refspec')
   }
-  return {
+  return spec
+}
+
+export function openGit (dir: string): Git {
+  const git = (args: string[], opts: GitRunOptions = {}) => runGit(args, { dir, ...opts })
+  const ok = async (args: string[], opts: GitRunOptions = {}): Promise<RunResult | null> => {
+    const res = await git(args, { ...opts, allowFailure: true })
+    return res.code === 0 ? res : null
+  }
+  /** A remote name is checked by the URL configured for it: the policy holds whichever way it is named. */
+  const remoteOptionsFor = async (remote: string, opts: RemoteOptions): Promise<GitRunOptions> => {
+    if (!isRemoteName(remote)) return remoteRunOptions(remote, opts)
+    const url = await handle.configGet(`remote.${remote}.url`)
+    if (url === undefined) throw new ComfydockError('GIT_FAILED', `${dir} has no remote "${remote}"`)
+    return remoteRunOptions(url, opts)
+  }
+  const handle: Git = {
     dir,
-    raw,
     async init () {
-      await raw(['init', '-q', '-b', 'main'])
+      await git(['init', '-q', '-b', 'main'])
     },
-    async add (paths = ['-A']) {
-      await raw(['add', ...paths])
+    async add (paths) {
+      await git(paths ? ['add', '--', ...paths] : ['add', '-A'])
+    },
+    async addTracked () {
+      await git(['add', '-u', '--', '.'])
     },
     async commit (message, opts = {}) {
       const all = opts.all !== false
       const stage = all && opts.trackedOnly ? ['-a'] : []
-      if (all && !opts.trackedOnly) await raw(['add', '-A'])
+      if (all && !opts.trackedOnly) await git(['add', '-A'])
       // One `git commit`: its summary line carries the id, and its refusal tells "nothing to commit".
       const attempt = async (extra: string[]): Promise<RunResult> =>
-        run('git', ['-C', dir, ...await identityArgs(dir), '-c', 'core.abbrev=no', 'commit', ...stage, ...extra, '-m', message], { allowFailure: true })
+        git(['commit', ...stage, ...extra, '-m', message], { config: [...await identityConfig(dir), 'core.abbrev=no'], allowFailure: true })
       let res = await attempt([])
       if (res.code !== 0) {
-        const quiet = async (args: string[]): Promise<boolean> => (await run('git', ['-C', dir, ...args, '--quiet'], { allowFailure: true })).code === 0
+        const quiet = async (args: string[]): Promise<boolean> => (await ok([...args, '--quiet'])) !== null
         // Nothing to record: the index matches HEAD and, with -a, tracked files match the index. Else a real failure (a hook...).
         const nothing = await quiet(['diff', '--cached']) && (stage.length === 0 || await quiet(['diff']))
         if (!nothing) throw commitFailure(dir, res)
-        if (await this.hasCommits()) return null
+        if (await handle.hasCommits()) return null
         // A repository without commits gets its first one even when empty: history always has a root.
         res = await attempt(['--allow-empty'])
         if (res.code !== 0) throw commitFailure(dir, res)
       }
-      return summaryCommitId(res.stdout) ?? (await raw(['rev-parse', 'HEAD'])).trim()
+      return summaryCommitId(res.stdout) ?? (await handle.head()) ?? ''
     },
     async status () {
-      const out = await raw(['status', '--porcelain', '--untracked-files=all'])
-      return out.split('\n').filter(Boolean)
+      return parsePorcelainZ((await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'])).stdout)
     },
     async isClean () {
-      return (await this.status()).length === 0
+      return (await handle.status()).length === 0
     },
     async log (opts = {}) {
-      if (!(await this.hasCommits())) return []
-      const args = ['log', '--pretty=format:%H%x1f%h%x1f%aI%x1f%s']
-      if (opts.limit) args.push(`-n${opts.limit}`)
-      if (opts.paths) args.push('--', ...opts.paths)
-      const out = await raw(args)
-      return out.split('\n').filter(Boolean).map(line => {
-        const [commit, short, date, subject] = line.split('\x1f')
+      if (!(await handle.hasCommits())) return []
+      const args = ['log', '--pretty=format:%H%x1f%h%x1f%aI%x1f%s%x1e']
+      if (opts.limit) args.push(`-n${Math.max(1, Math.floor(opts.limit))}`)
+      args.push('--', ...(opts.paths ?? []))
+      const out = (await git(args)).stdout
+      return out.split('\x1e').map(r => r.replace(/^\n/, '')).filter(Boolean).map(record => {
+        const [commit, short, date, subject] = record.split('\x1f')
         return { commit, short, date, subject }
       })
     },
-    async revParse (ref) {
-      const res = await run('git', ['-C', dir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { allowFailure: true })
-      return res.code === 0 ? res.stdout.trim() : null
+    async revParse (rev) {
+      const res = await ok(['rev-parse', '--verify', '--quiet', '--end-of-options', `${assertRevision(rev)}^{commit}`])
+      return res ? res.stdout.trim() : null
     },
-    async show (ref, path) {
-      const res = await run('git', ['-C', dir, 'show', `${ref}:${path}`], { allowFailure: true })
-      return res.code === 0 ? res.stdout : null
+    async head () {
+      const res = await ok(['rev-parse', '--verify', '--quiet', 'HEAD'])
+      return res ? res.stdout.trim() : null
+    },
+    async ownHead () {
+      const res = await ok(['rev-parse', '--show-toplevel', 'HEAD'])
+      if (!res) return null
+      const [top, head] = res.stdout.trim().split('\n')
+      return top && head ? { top, head: head.trim() } : null
+    },
+    async hasCommit (commit) {
+      return (await ok(['cat-file', '-e', '--end-of-options', `${assertCommitId(commit)}^{commit}`])) !== null
+    },
+    async show (rev, path) {
+      const res = await ok(['show', '--end-of-options', `${assertRevision(rev)}:${path}`])
+      return res ? res.stdout : null
     },
     async hasCommits () {
-      const res = await run('git', ['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD'], { allowFailure: true })
-      return res.code === 0
+      return (await handle.head()) !== null
+    },
+    async gitlink (path) {
+      const res = await ok(['ls-tree', '-z', 'HEAD', '--', path])
+      const m = res ? /^160000 commit ([0-9a-f]{40,64})\t/.exec(res.stdout) : null
+      return m ? m[1] : undefined
+    },
+    async listFiles (rev) {
+      return (await git(['ls-tree', '-r', '--name-only', '-z', '--end-of-options', assertRevision(rev)])).stdout.split('\0').filter(Boolean)
+    },
+    async diffNames (from, to, filter) {
+      const args = ['diff', '--name-only', '-z', ...(filter ? [`--diff-filter=${filter}`] : []), '--end-of-options', assertRevision(from), assertRevision(to), '--']
+      return (await git(args)).stdout.split('\0').filter(Boolean)
+    },
+    async checkoutFiles (rev, pathspec = '.') {
+      // `checkout` takes no --end-of-options (git 2.39); a validated revision never starts with "-"
+      await git(['checkout', assertRevision(rev), '--', pathspec])
+    },
+    async checkoutDetached (commit) {
+      // a commit id is hex (never an option); `checkout --detach` takes no --end-of-options
+      await git(['checkout', '-q', '--detach', commit === 'FETCH_HEAD' ? commit : assertCommitId(commit)])
+    },
+    async tag (name, commit = 'HEAD') {
+      await git(['tag', assertRefName(name, 'tag'), commit === 'HEAD' ? commit : assertCommitId(commit)])
+    },
+    async configGet (key, opts = {}) {
+      const res = await ok(['config', ...(opts.file ? ['-f', opts.file] : []), '--get', key])
+      return res ? res.stdout.replace(/\n$/, '') : undefined
+    },
+    async configGetAll (keyPattern) {
+      const res = await ok(['config', '-z', '--get-regexp', keyPattern])
+      if (!res) return []
+      return res.stdout.split('\0').filter(Boolean).map(rec => {
+        const nl = rec.indexOf('\n')
+        return nl < 0 ? { key: rec, value: '' } : { key: rec.slice(0, nl), value: rec.slice(nl + 1) }
+      })
+    },
+    async configSet (key, value) {
+      await git(['config', key, value])
+    },
+    async remoteSetUrl (name, url) {
+      await git(['remote', 'set-url', name, url])
+    },
+    async fetch (from, refspecs, opts) {
+      const run = await remoteOptionsFor(from, opts)
+      const flags = ['-q', ...(opts.depth ? ['--depth', String(Math.floor(opts.depth))] : []), ...(opts.prune ? ['--prune'] : []), ...(opts.tags ? ['--tags'] : []), ...(opts.force ? ['--force'] : [])]
+      await git(['fetch', ...flags, '--end-of-options', from, ...refspecs.map(assertRefspec)], run)
+    },
+    async submoduleInit () {
+      await git(['submodule', '--quiet', 'init'])
+    },
+    async submoduleUpdate (opts) {
+      const allowLocal = opts.policy.allowLocal === true
+      await git(['submodule', 'update', '--quiet', ...(opts.recursive ? ['--init', '--recursive'] : [])], { remote: true, signal: opts.signal, allowLocal })
+    },
+    async push (to, refspecs, opts) {
+      const run = await remoteOptionsFor(to, opts)
+      await git(['push', '-q', '--end-of-options', to, ...refspecs.map(assertRefspec)], run)
     },
   }
+  return handle
 }

@@ -1,2 +1,5 @@
 export * from './git'
+export * from './remote'
+export * from './run-git'
+export * from './status'
 export * from './validate'

@@ -112,7 +112,8 @@ const nodeIdSchema = plainString('pack id').pipe(z.string().min(1))
 
 export const comfydockTableSchema = z.object({
   schema_version: z.number().int().positive().optional(),
-  comfyui_version: plainString('ComfyUI version').optional(),
+  /** A tag, branch or commit of the ComfyUI source: a ref name either way. */
+  comfyui_version: refNameSchema.optional(),
   comfyui_version_type: z.enum(['release', 'branch', 'commit']).optional(),
   comfyui_commit_sha: commitIdSchema.optional(),
   python_version: z.string().regex(/^[0-9][0-9A-Za-z.+]*$/, 'not a Python version such as "3.11"').optional(),

@@ -5,21 +5,21 @@
  */
 import { join } from 'node:path'
 import { ComfydockError } from '../errors'
-import { run } from '../exec'
 import { pathExists } from '../fs'
+import { openGit } from '../git'
 import type { GitStore } from './store'
 
 export async function localWork (dir: string, git: GitStore, repository?: string): Promise<string | undefined> {
   if (!(await pathExists(join(dir, '.git')))) return undefined
-  const status = await run('git', ['-C', dir, 'status', '--porcelain'], { allowFailure: true })
-  if (status.code === 0 && status.stdout.trim()) return `uncommitted changes (${status.stdout.trim().split('\n').length} files)`
+  const repo = openGit(dir)
+  const changed = await repo.status().catch(() => [])
+  if (changed.length) return `uncommitted changes (${changed.length} file${changed.length === 1 ? '' : 's'})`
   if (!repository) return undefined
-  const head = (await run('git', ['-C', dir, 'rev-parse', 'HEAD'], { allowFailure: true })).stdout.trim()
+  const head = await repo.head()
   if (!head) return undefined
   const mirror = git.mirrorOf(repository)
   if (!(await pathExists(mirror))) return undefined
-  const known = await run('git', ['-C', mirror, 'cat-file', '-e', `${head}^{commit}`], { allowFailure: true })
-  return known.code === 0 ? undefined : `local commit ${head.slice(0, 12)} that ${repository} does not have`
+  return await openGit(mirror).hasCommit(head) ? undefined : `local commit ${head.slice(0, 12)} that ${repository} does not have`
 }
 
 export async function assertNoLocalWork (dir: string, git: GitStore, repository: string | undefined, what: string, hint: string): Promise<void> {

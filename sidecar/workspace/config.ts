@@ -3,6 +3,7 @@
  * credentials.json (mode 0600), which no git repository ever contains, and are never shown in full.
  */
 import { chmod, readFile } from 'node:fs/promises'
+import { delimiter } from 'node:path'
 import { z } from 'zod'
 import { ComfydockError } from '../errors'
 import { writeJsonAtomic } from '../fs'
@@ -25,6 +26,7 @@ export const WORKSPACE_SETTINGS = [
   { key: 'comfyui_source', default: 'https://github.com/comfyanonymous/ComfyUI.git', description: 'where ComfyUI is cloned from: a git URL, a local path or a file:// URL' },
   { key: 'registry_url', default: 'https://api.comfy.org', description: 'Comfy Registry API base URL' },
   { key: 'node_mappings_url', default: 'https://raw.githubusercontent.com/ComfyDock/ComfyDock-Registry-Data/main/data/node_mappings.json', description: 'URL of a node_mappings.json (node class -> pack), as the original tool publishes it' },
+  { key: 'trusted_local_sources', default: '', description: `local folders whose git repositories manifests and bundles may name (separated by "${delimiter}"); comfyui_source and paths given to \`node add\` are trusted already` },
 ] as const satisfies readonly SettingSpec[]
 
 export type PlainConfigKey = typeof WORKSPACE_SETTINGS[number]['key']

@@ -3,10 +3,12 @@
  * Every write of workspace.json is atomic.
  */
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { delimiter, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ComfydockError } from '../errors'
 import { z } from 'zod'
-import { pathComponentProblem, pathExists, writeJsonAtomic } from '../fs'
+import { isInside, pathComponentProblem, pathExists, writeJsonAtomic } from '../fs'
+import { gitUrlKind, type RemoteUrlPolicy } from '../git'
 import {
   DEFAULT_CONFIG, WORKSPACE_SETTINGS, findSetting, readCredentials, writeCredentials,
   type Credentials, type PlainConfigKey, type SettingSpec,
@@ -48,6 +50,18 @@ export function validateEnvName (name: string): void {
       hint: 'Use letters, digits, ".", "_" and "-" (up to 64 characters), starting with a letter or digit.',
     })
   }
+}
+
+/** The folder a local git source names (a path or a file:// URL), or undefined for a network URL. */
+function localPathOf (url: string): string | undefined {
+  if (!url) return undefined
+  const r = gitUrlKind(url)
+  if (!('kind' in r)) return undefined
+  try {
+    if (r.kind === 'file') return fileURLToPath(url)
+    if (r.kind === 'local') return resolve(url)
+  } catch { /* file://host/… is not a local path */ }
+  return undefined
 }
 
 export class Workspace {
@@ -171,6 +185,31 @@ export class Workspace {
 
   async getConfig (key: string, catalog: readonly SettingSpec[] = WORKSPACE_SETTINGS): Promise<string> {
     return this.setting(findSetting(key, catalog))
+  }
+
+  /**
+   * Where git may read a local path or file:// URL from: the configured ComfyUI source and the folders in
+   * `trusted_local_sources` (paths given to `node add` are added there). A manifest or bundle naming any
+   * other local repository is refused: it could pull the user's private repositories into a pack folder.
+   */
+  localSourcePolicy (): RemoteUrlPolicy {
+    return { allowLocal: url => this.trustsLocalSource(url) }
+  }
+
+  trustsLocalSource (url: string): boolean {
+    const path = localPathOf(url)
+    if (!path) return false
+    const cfg = this.config()
+    const roots = [cfg.comfyui_source, ...cfg.trusted_local_sources.split(delimiter)].map(localPathOf).filter((p): p is string => Boolean(p))
+    return roots.some(root => isInside(root, path))
+  }
+
+  /** Records a local repository the user named (`node add <path>`), so later updates and repairs of it may read it. */
+  async trustLocalSource (url: string): Promise<void> {
+    const path = localPathOf(url)
+    if (!path || this.trustsLocalSource(url)) return
+    const list = this.config().trusted_local_sources.split(delimiter).filter(Boolean)
+    await this.setConfig('trusted_local_sources', [...list, path].join(delimiter))
   }
 
   /** The models directory in use: the configured one, or <workspace>/models. */

@@ -15,7 +15,7 @@ import { withTask } from '../../progress'
 import type { EnvPaths, Workspace } from '../../workspace'
 import { findPackId, setPack } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
-import { materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
+import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
 import { parseNodeSpec } from '../spec'
 import { moveIntoPlace, openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
 
@@ -67,6 +67,8 @@ function parseRequirementOrThrow (req: string): void {
 
 async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: string[]): Promise<NodeItemResult> {
   const parsed = parseNodeSpec(spec, { dev })
+  // A local repository the user typed is theirs to trust; recorded so `node update` and `repair` may read it later.
+  if (parsed.kind === 'git') await ctx.ws.trustLocalSource(localGitUrl(parsed.url))
   const pin = await resolveSpec(parsed, { env: ctx.env, registry: ctx.registry, git: ctx.stores.git, warn: m => ctx.warn(m) })
   const id = pinnedId(pin)
   const before = await readManifest(ctx.env.pyproject)

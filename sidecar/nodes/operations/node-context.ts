@@ -39,7 +39,7 @@ export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperati
     ws,
     env,
     registry: openRegistry(ws, { fetch: opts.fetch, signal: opts.signal, refresh }),
-    stores: { archives: createArchiveStore(ws.cache.nodes), git: createGitStore(ws.cache.nodes) },
+    stores: { archives: createArchiveStore(ws.cache.nodes), git: createGitStore(ws.cache.nodes, ws.localSourcePolicy()) },
     opts,
     warnings,
     warn (message) {

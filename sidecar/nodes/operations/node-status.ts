@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse } from 'smol-toml'
-import { run } from '../../exec'
+import { openGit } from '../../git'
 import { pathExists } from '../../fs'
 import { readManifest } from '../../manifest'
 import type { EnvPaths, Workspace } from '../../workspace'
@@ -31,8 +31,8 @@ export interface NodeStatus {
 /** What is installed in a pack folder: the git commit, else the version in its own pyproject.toml. */
 export async function installedVersion (dir: string): Promise<string | undefined> {
   if (await pathExists(join(dir, '.git'))) {
-    const res = await run('git', ['-C', dir, 'rev-parse', 'HEAD'], { allowFailure: true })
-    if (res.code === 0) return res.stdout.trim()
+    const head = await openGit(dir).head()
+    if (head) return head
   }
   try {
     const doc = parse(await readFile(join(dir, 'pyproject.toml'), 'utf8')) as { project?: { version?: unknown } }

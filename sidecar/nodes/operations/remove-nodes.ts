@@ -76,7 +76,7 @@ export interface RemoveNodesOptions extends NodeOperationOptions {
  * removed and the warning says how to finish (`repair`).
  */
 export async function removeNodes (ws: Workspace, env: EnvPaths, ids: string[], opts: RemoveNodesOptions = {}): Promise<RemovedBatch> {
-  const git = createGitStore(ws.cache.nodes)
+  const git = createGitStore(ws.cache.nodes, ws.localSourcePolicy())
   const results: RemovedNode[] = []
   const warnings: string[] = []
   for (const q of ids) {

@@ -21,7 +21,7 @@ export interface ResolveContext {
 }
 
 /** Local paths become absolute so the pin means the same thing from any working directory. */
-function gitUrl (url: string): string {
+export function localGitUrl (url: string): string {
   return /^[a-z+]+:\/\/|^git@/.test(url) ? url : resolve(url)
 }
 
@@ -51,7 +51,7 @@ export async function resolveSpec (spec: NodeSpec, ctx: ResolveContext): Promise
     return { kind: 'dev', name: basename(dir) }
   }
   if (spec.kind === 'git') {
-    const url = gitUrl(spec.url)
+    const url = localGitUrl(spec.url)
     const { commit, offline } = await ctx.git.resolve(url, spec.ref)
     if (offline) ctx.warn?.(`${url} is unreachable; using the cached mirror's ${spec.ref ?? 'HEAD'} (${commit.slice(0, 12)})`)
     const registryId = await registryIdOf(url, ctx)

@@ -10,7 +10,7 @@ export const envMethods: MethodTable = {
       const doc = await readManifest(ctx.env.pyproject)
       // the panel refreshes often: git state by default, every section (Python, nodes...) only when asked
       const git = await getGitStatus(ctx.workspace, ctx.env)
-      const changes = ((git.changes ?? []) as Array<{ path: string }>).map(c => c.path)
+      const changes = git.changes.map(c => c.path)
       const out = {
         env: ctx.env.name,
         comfyuiVersion: doc.tool.comfydock.comfyui_version ?? null,

@@ -82,6 +82,8 @@ export async function makeWorld (root: string): Promise<World> {
     const { workspace } = await Workspace.init(join(root, name))
     await workspace.setConfig('comfyui_source', comfyui.url)
     await workspace.setConfig('registry_url', registry.url)
+    // the git pack is a local repository: bundles may name it only because this user trusts the folder
+    await workspace.setConfig('trusted_local_sources', join(root, 'repos'))
     return workspace
   }
 
