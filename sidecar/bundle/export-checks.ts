@@ -9,8 +9,7 @@ import { pathExists } from '../fs'
 import { openGit } from '../git'
 import type { NodeEntry, Pyproject } from '../manifest'
 import { listWorkflows } from '../workflows'
-import type { EnvPaths } from '../workspace'
-import { join } from 'node:path'
+import { packDir, type EnvPaths } from '../workspace'
 import { listDevNodeFiles, type DevNodeFiles } from './dev-node-files'
 import { localOnlySourceWarnings } from './portability'
 
@@ -110,7 +109,7 @@ export async function checkExportable (env: EnvPaths, doc: Pyproject, opts: Chec
   const tooLarge: string[] = []
   const devEntries = Object.values(doc.tool.comfydock.nodes ?? {}).filter((n: NodeEntry) => n.source === 'development')
   for (const node of devEntries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const dir = join(env.customNodes, node.name)
+    const dir = packDir(env, node.name)
     if (!(await pathExists(dir))) { missing.push(node.name); continue }
     const files = await listDevNodeFiles(dir)
     if (files.bytes > DEV_NODE_MAX_BYTES && !opts.allowLargeDevNodes) tooLarge.push(`${node.name} is ${mb(files.bytes)}`)

@@ -10,12 +10,12 @@ import { join } from 'node:path'
 import { ComfydockError } from '../errors'
 import { createEnvironment } from '../env'
 import { downloadModelNeeds, installPinnedPacks, type ModelDownloadOutcome, type ModelNeed, type ModelStrategy, type PackOutcome } from '../env'
-import { isDirectory, pathExists } from '../fs'
+import { isDirectory, pathExists, safeDescendant } from '../fs'
 import { ensureFreeSpace } from '../net'
 import type { OnProgress } from '../protocol'
 import { note, withTask } from '../progress'
 import { requirementsLockPath, type SyncOutcome } from '../python'
-import type { EnvPaths, Workspace } from '../workspace'
+import { packDir, type EnvPaths, type Workspace } from '../workspace'
 import { BUNDLE_FILES } from './format'
 import { bundleModelNeeds, chooseDownloads, previewImport, type ImportPreview } from './import-preview'
 import { readExtractedBundle, withOpenedBundle, type OpenedBundle } from './open-bundle'
@@ -61,7 +61,7 @@ async function copyBundleContent (bundle: OpenedBundle, env: EnvPaths): Promise<
   const workflows = join(bundle.dir, BUNDLE_FILES.workflows)
   if (await isDirectory(workflows)) await cp(workflows, env.cecWorkflows, { recursive: true })
   for (const node of bundle.devNodes) {
-    const dest = join(env.customNodes, node)
+    const dest = packDir(env, node)
     if (await pathExists(dest)) {
       throw new ComfydockError('NODE_INSTALL_FAILED', `development node "${node}" clashes with ${dest}, which ComfyUI already has`)
     }
@@ -72,9 +72,9 @@ async function copyBundleContent (bundle: OpenedBundle, env: EnvPaths): Promise<
 async function copyWorkflowsToUser (bundle: OpenedBundle, env: EnvPaths): Promise<void> {
   await mkdir(env.userWorkflows, { recursive: true })
   for (const wf of bundle.workflows) {
-    const dest = join(env.userWorkflows, wf)
+    const dest = safeDescendant(env.userWorkflows, wf, 'workflow file')
     await mkdir(join(dest, '..'), { recursive: true })
-    await copyFile(join(env.cecWorkflows, wf), dest)
+    await copyFile(safeDescendant(env.cecWorkflows, wf, 'workflow file'), dest)
   }
 }
 

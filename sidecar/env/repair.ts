@@ -8,16 +8,16 @@
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { toErrorPayload } from '../errors'
-import { pathExists, safeJoin } from '../fs'
+import { pathExists, safeDescendant } from '../fs'
 import { readManifest, type Pyproject } from '../manifest'
 import { downloadModel, ModelIndex } from '../models'
 import { getNodeStatus, installMissingNodes } from '../nodes'
 import type { ErrorPayload, OnProgress } from '../protocol'
 import { startTask, withTask } from '../progress'
 import { openPythonBackend, readLockState } from '../python'
-import { strongest } from '../workflows'
+import { strongest, userWorkflowFile } from '../workflows'
 import type { Criticality } from '../manifest'
-import type { EnvPaths, Workspace } from '../workspace'
+import { packDir, type EnvPaths, type Workspace } from '../workspace'
 import { neededFor } from './needed-for'
 import type { StatusSection } from './status'
 
@@ -88,7 +88,7 @@ export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Pro
         need.present = false
         for (const l of locs) if (await pathExists(join(l.baseDir, l.relPath))) { need.present = true; break }
       } else {
-        need.present = need.relativePath ? await pathExists(join(ws.modelsDir, need.relativePath)) : false
+        need.present = need.relativePath ? await pathExists(safeDescendant(ws.modelsDir, need.relativePath, 'model path')) : false
       }
     }
   } finally {
@@ -201,7 +201,7 @@ async function planFiles (ws: Workspace, env: EnvPaths, doc: Pyproject, opts: Re
   const live = await liveWorkflowNames(env)
   const restore: string[] = []
   for (const [name, wf] of tracked) {
-    if (!live.includes(name) && await pathExists(safeJoin(env.cec, wf.path, 'workflow path'))) restore.push(name)
+    if (!live.includes(name) && await pathExists(safeDescendant(env.cec, wf.path, 'workflow path'))) restore.push(name)
   }
   const untracked = live.filter(n => !(c.workflows ?? {})[n])
   const extra = [...status.extra].sort()
@@ -292,16 +292,16 @@ export async function applyRepair (ws: Workspace, env: EnvPaths, plan: RepairPla
     const wf = doc.tool.comfydock.workflows?.[name]
     if (!wf) continue
     // names and paths come from a manifest that may have been pulled: never outside their folders
-    await copyFile(safeJoin(env.cec, wf.path, 'workflow path'), safeJoin(env.userWorkflows, `${name}.json`, 'workflow name'))
+    await copyFile(safeDescendant(env.cec, wf.path, 'workflow path'), userWorkflowFile(env, name))
     result.workflows.restored.push(name)
   }
   result.models = await downloadModelNeeds(ws, plan.models.download, opts)
   for (const name of plan.remove.nodes) {
-    await rm(join(env.customNodes, name), { recursive: true, force: true })
+    await rm(packDir(env, name), { recursive: true, force: true })
     result.removed.nodes.push(name)
   }
   for (const name of plan.remove.workflows) {
-    await rm(join(env.userWorkflows, `${name}.json`), { force: true })
+    await rm(userWorkflowFile(env, name), { force: true })
     result.removed.workflows.push(name)
   }
   result.ok = !result.python.error && result.nodes.failed.length === 0 && result.models.failed.length === 0

@@ -15,5 +15,5 @@ export { getWorkflowStatus, getWorkflowStatusSection, type WorkflowStatus, type 
 export { resolveWorkflow, type ResolveWorkflowOptions, type ResolveWorkflowResult } from './resolve-workflow'
 export { restoreWorkflow, type RestoreOptions, type RestoreResult } from './restore'
 export { setModelImportance } from './importance'
-export { assertWorkflowName } from './store'
+export { assertWorkflowName, snapshotFile, userWorkflowFile } from './store'
 export { analyzeBrowserWorkflows, type BrowserAnalysisInput } from './browser-analysis'

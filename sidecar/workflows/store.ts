@@ -4,13 +4,13 @@
  * in `.cec/workflows/<name>.json`.
  */
 import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { ComfydockError } from '../errors'
+import { pathComponentProblem, safeChild } from '../fs'
 import type { EnvPaths } from '../workspace'
 
 export function assertWorkflowName (name: string): string {
   const n = name.endsWith('.json') ? name.slice(0, -5) : name
-  if (!n || n.startsWith('.') || /[/\\\0]/.test(n)) {
+  if (!n || n.startsWith('.') || pathComponentProblem(`${n}.json`)) {
     throw new ComfydockError('INVALID_ARGUMENT', `"${name}" is not a workflow name`, {
       hint: 'Use the file name without folder, e.g. `portrait` for user/default/workflows/portrait.json (see `comfydock workflow list`).',
     })
@@ -41,7 +41,8 @@ async function readIfExists (file: string): Promise<Buffer | undefined> {
   }
 }
 
-export const userWorkflowFile = (env: EnvPaths, name: string): string => join(env.userWorkflows, `${name}.json`)
-export const snapshotFile = (env: EnvPaths, name: string): string => join(env.cecWorkflows, `${name}.json`)
+/** A tracked name comes from a manifest that may be a stranger's: it is checked where it becomes a file, too. */
+export const userWorkflowFile = (env: EnvPaths, name: string): string => safeChild(env.userWorkflows, `${name}.json`, 'workflow file')
+export const snapshotFile = (env: EnvPaths, name: string): string => safeChild(env.cecWorkflows, `${name}.json`, 'workflow file')
 export const readUserWorkflow = (env: EnvPaths, name: string): Promise<Buffer | undefined> => readIfExists(userWorkflowFile(env, name))
 export const readSnapshot = (env: EnvPaths, name: string): Promise<Buffer | undefined> => readIfExists(snapshotFile(env, name))

@@ -13,6 +13,7 @@
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { safeChild } from '../fs'
 
 export const WORKSPACE_FORMAT_VERSION = 1
 
@@ -101,6 +102,15 @@ export function envPaths (workspaceRoot: string, name: string): EnvPaths {
     userWorkflows: join(comfyui, 'user', 'default', 'workflows'),
     extraModelPaths: join(comfyui, 'extra_model_paths.yaml'),
   }
+}
+
+/**
+ * A pack's folder in custom_nodes. Every caller goes through here, never a raw join: the name comes from
+ * a manifest, a registry answer or a bundle, so it must be one safe folder name (checked by the schema
+ * already; again here, where it becomes a path).
+ */
+export function packDir (env: EnvPaths, name: string): string {
+  return safeChild(env.customNodes, name, 'pack folder')
 }
 
 /** The interpreter inside a venv, per platform. */

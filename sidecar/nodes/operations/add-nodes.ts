@@ -5,14 +5,13 @@
  * next spec still runs.
  */
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { pathExists } from '../../fs'
 import { readManifest, withManifestTransaction, writeManifest, type NodeEntry, type Pyproject } from '../../manifest'
 import { requirementName } from '../../python'
 import type { ErrorPayload } from '../../protocol'
 import { withTask } from '../../progress'
-import type { EnvPaths, Workspace } from '../../workspace'
+import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { findPackId, setPack } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
 import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
@@ -78,7 +77,7 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
       hint: `Run \`comfydock node update ${existing}\` to change its version.`,
     })
   }
-  const dest = join(ctx.env.customNodes, pin.name)
+  const dest = packDir(ctx.env, pin.name)
   if (pin.kind !== 'dev' && await pathExists(dest)) {
     throw new ComfydockError('NODE_INSTALL_FAILED', `${dest} already exists and is not tracked`, {
       hint: `Track it as your own node with \`comfydock node add --dev ${pin.name}\`, or move it away first.`,

@@ -4,11 +4,10 @@
  * changed and Python is not synced here: callers (bundle import, repair) sync once afterwards.
  */
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { readManifest } from '../../manifest'
 import { withTask } from '../../progress'
-import type { EnvPaths, Workspace } from '../../workspace'
+import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { assertNoLocalWork } from '../local-work'
 import { trackedPacks } from '../pack-manifest'
 import { materializePin, pinFromEntry } from '../sources'
@@ -28,10 +27,10 @@ export async function installMissingNodes (ws: Workspace, env: EnvPaths, opts: N
       const pin = pinFromEntry(id, entry)
       if (pin.kind === 'dev') {
         throw new ComfydockError('NODE_INSTALL_FAILED', `development node ${id} is not in ${env.customNodes}`, {
-          hint: `Copy its folder to ${join(env.customNodes, entry.name)}, or stop tracking it with \`comfydock node remove ${id}\`.`,
+          hint: `Copy its folder to ${packDir(env, entry.name)}, or stop tracking it with \`comfydock node remove ${id}\`.`,
         })
       }
-      const dest = join(env.customNodes, entry.name)
+      const dest = packDir(env, entry.name)
       const staging = await stagingDir(env, entry.name, 'new')
       await rm(staging, { recursive: true, force: true })
       await assertNoLocalWork(dest, ctx.stores.git, entry.repository, 'replacing',

@@ -3,6 +3,7 @@
  * stores, and the Python step (conflict check, then sync) that names the packs a conflict is between.
  */
 import { ComfydockError } from '../../errors'
+import { safePathComponent } from '../../fs'
 import type { Pyproject } from '../../manifest'
 import type { OnProgress } from '../../protocol'
 import { openPythonBackend, requirementName, restoreLock, snapshotLock } from '../../python'
@@ -125,7 +126,7 @@ function namePacks (err: ComfydockError, doc: Pyproject, packId: string): Comfyd
 export async function stagingDir (env: EnvPaths, name: string, purpose: 'new' | 'old'): Promise<string> {
   const parent = join(env.root, '.comfydock-staging')
   await mkdir(parent, { recursive: true })
-  return join(parent, `${name}.${purpose}`)
+  return join(parent, `${safePathComponent(name, 'pack folder')}.${purpose}`)
 }
 
 /** Moves a prepared pack into place; custom_nodes itself may be missing (trees without it, or deleted by hand). */

@@ -9,7 +9,7 @@ import { parse } from 'smol-toml'
 import { openGit } from '../../git'
 import { pathExists } from '../../fs'
 import { readManifest } from '../../manifest'
-import type { EnvPaths, Workspace } from '../../workspace'
+import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { trackedPacks } from '../pack-manifest'
 import { scanCustomNodes } from '../scan-custom-nodes'
 
@@ -55,7 +55,7 @@ export async function getNodeStatus (_ws: Workspace, env: EnvPaths): Promise<Nod
       continue
     }
     if (entry.source === 'development') continue
-    const actual = await installedVersion(join(env.customNodes, entry.name))
+    const actual = await installedVersion(packDir(env, entry.name))
     if (actual !== undefined && actual.replace(/^v/, '') !== entry.version.replace(/^v/, '')) status.mismatched.push({ id, expected: entry.version, actual })
   }
   status.extra = scan.enabled.filter(f => !tracked.has(f))

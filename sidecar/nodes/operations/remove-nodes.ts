@@ -4,12 +4,11 @@
  * The folder is moved aside first and only deleted once pyproject.toml is written.
  */
 import { rename, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { pathExists } from '../../fs'
 import { readManifest, withManifestTransaction, writeManifest } from '../../manifest'
 import { openPythonBackend } from '../../python'
-import { venvPython, type EnvPaths, type Workspace } from '../../workspace'
+import { packDir, venvPython, type EnvPaths, type Workspace } from '../../workspace'
 import { assertNoLocalWork } from '../local-work'
 import { removePack, requirePackId } from '../pack-manifest'
 import { createGitStore, type GitStore } from '../store'
@@ -40,7 +39,7 @@ async function removeOne (env: EnvPaths, git: GitStore, query: string, force: bo
   return withManifestTransaction(env.pyproject, async doc => {
     const id = requirePackId(doc, query)
     const entry = removePack(doc, id)!
-    const dir = join(env.customNodes, entry.name)
+    const dir = packDir(env, entry.name)
     if (!(await pathExists(dir))) {
       await writeManifest(env.pyproject, doc)
       return { spec: query, ok: true, id, entry, folder: 'absent' as const }

@@ -4,12 +4,11 @@
  * re-scanned. Atomic: the old folder is moved aside and put back, and pyproject.toml restored, on any failure.
  */
 import { rename, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { ComfydockError } from '../../errors'
 import { pathExists } from '../../fs'
 import { readManifest, withManifestTransaction, writeManifest, type NodeEntry } from '../../manifest'
 import { withTask } from '../../progress'
-import type { EnvPaths, Workspace } from '../../workspace'
+import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { assertNoLocalWork } from '../local-work'
 import { requirePackId, setPack, trackedPacks } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
@@ -47,7 +46,7 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
   const old = trackedPacks(doc)[id]
   const pin = await newPin(ctx, id, old, target)
   const entry = toNodeEntry(pin)
-  const dest = join(env.customNodes, old.name)
+  const dest = packDir(env, old.name)
   if (pin.kind !== 'dev' && entry.version === old.version && await pathExists(dest)) {
     return { spec: query, ok: true, id, entry: old, from: old.version, to: old.version, changed: false, warnings: ctx.warnings }
   }
