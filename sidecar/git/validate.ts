@@ -35,8 +35,8 @@ export function refNameProblem (value: unknown): string | undefined {
   if (value.includes('..')) return 'contains ".."'
   if (value.includes('@{') || value === '@') return 'contains "@{" or is "@"'
   if (value.includes('//') || value.startsWith('/') || value.endsWith('/')) return 'has an empty path component'
-  if (value.endsWith('.') || value.endsWith('.lock')) return 'ends with "." or ".lock"'
-  if (value.split('/').some(part => part.startsWith('.'))) return 'has a component starting with "."'
+  if (value.endsWith('.')) return 'ends with "."'
+  if (value.split('/').some(part => part.startsWith('.') || part.endsWith('.lock'))) return 'has a component starting with "." or ending with ".lock"'
   return undefined
 }
 
