@@ -11,7 +11,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import YAML from 'yaml'
 import { ComfydockError } from '../errors'
-import { run } from '../exec'
+import { parsePorcelainZ, runGit } from '../git'
 import { isDirectory, pathExists } from '../fs'
 import { isLocalOnlySource } from '../bundle/foreign-snapshot'
 
@@ -55,13 +55,14 @@ const NOT_PACKS = new Set(['__pycache__', 'example_node.py.example', 'websocket_
 
 /** Read-only git: `--no-optional-locks` keeps `status` from refreshing (writing) the user's index. */
 async function git (dir: string, args: string[]): Promise<string | null> {
-  const res = await run('git', ['--no-optional-locks', '-C', dir, ...args], { allowFailure: true, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })
+  const res = await runGit(['--no-optional-locks', ...args], { dir, allowFailure: true })
   return res.code === 0 ? res.stdout.trim() : null
 }
 
+/** Changed tracked files, read with -z so any file name comes back as it is. */
 async function gitChanges (dir: string): Promise<string[]> {
-  const out = await git(dir, ['status', '--porcelain', '--untracked-files=no'])
-  return (out ?? '').split('\n').filter(Boolean).map(l => l.slice(3))
+  const res = await runGit(['--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=no'], { dir, allowFailure: true })
+  return res.code === 0 ? parsePorcelainZ(res.stdout).map(e => e.path) : []
 }
 
 async function readComfyuiVersion (root: string): Promise<string | null> {
