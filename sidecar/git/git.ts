@@ -116,11 +116,30 @@ function commitFailure (dir: string, res: RunResult): ComfydockError {
 }
 
 /** The runGit switches for talking to `url`: which transports its policy lets through. */
-export function remoteRunOptions (url: string, opts: RemoteOptions, what = 'git URL'): GitRunOptions {
+export async function remoteRunOptions (url: string, opts: RemoteOptions, what = 'git URL'): Promise<GitRunOptions> {
   assertRemoteUrl(url, opts.policy, what)
   const r = gitUrlKind(url)
   const kind = 'kind' in r ? r.kind : undefined
-  return { remote: true, signal: opts.signal, allowLocal: kind === 'file' || kind === 'local', allowHttp: kind === 'http-loopback' }
+  const local = kind === 'file' || kind === 'local' || await rewrittenToLocal(url)
+  return { remote: true, signal: opts.signal, allowLocal: local, allowHttp: kind === 'http-loopback' }
+}
+
+/**
+ * True when the user's own git config rewrites `url` to a local path (`url.<path>.insteadOf`, e.g. an
+ * offline mirror of GitHub): a source the user configured, so git may read it.
+ */
+async function rewrittenToLocal (url: string): Promise<boolean> {
+  const res = await runGit(['config', '-z', '--get-regexp', '^url\\..*\\.insteadof$'], { allowFailure: true })
+  if (res.code !== 0) return false
+  for (const rec of res.stdout.split('\0').filter(Boolean)) {
+    const nl = rec.indexOf('\n')
+    const key = rec.slice(0, nl)
+    const prefix = rec.slice(nl + 1)
+    const base = key.slice('url.'.length, -'.insteadof'.length)
+    const k = gitUrlKind(base)
+    if (prefix && url.startsWith(prefix) && 'kind' in k && (k.kind === 'file' || k.kind === 'local')) return true
+  }
+  return false
 }
 
 /** A remote given by name (`origin`) uses the URL configured for it; anything else is a URL and is checked. */
@@ -145,10 +164,10 @@ export function openGit (dir: string): Git {
   }
   /** A remote name is checked by the URL configured for it: the policy holds whichever way it is named. */
   const remoteOptionsFor = async (remote: string, opts: RemoteOptions): Promise<GitRunOptions> => {
-    if (!isRemoteName(remote)) return remoteRunOptions(remote, opts)
+    if (!isRemoteName(remote)) return await remoteRunOptions(remote, opts)
     const url = await handle.configGet(`remote.${remote}.url`)
     if (url === undefined) throw new ComfydockError('GIT_FAILED', `${dir} has no remote "${remote}"`)
-    return remoteRunOptions(url, opts)
+    return await remoteRunOptions(url, opts)
   }
   const handle: Git = {
     dir,

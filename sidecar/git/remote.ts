@@ -16,7 +16,7 @@ export interface CloneOptions extends RemoteOptions {
 /** Clones `url` into `dest`, which must not exist. */
 export async function cloneRepo (url: string, dest: string, opts: CloneOptions): Promise<void> {
   const flags = ['--quiet', ...(opts.mirror ? ['--mirror'] : []), ...(opts.noCheckout ? ['--no-checkout'] : [])]
-  await runGit(['clone', ...flags, '--', url, dest], remoteRunOptions(url, opts))
+  await runGit(['clone', ...flags, '--', url, dest], await remoteRunOptions(url, opts))
 }
 
 export interface RemoteRef {
@@ -28,7 +28,7 @@ export interface RemoteRef {
 /** The refs a remote advertises (`ls-remote`), optionally only branches and tags. */
 export async function lsRemote (url: string, opts: RemoteOptions & { heads?: boolean, tags?: boolean }): Promise<RemoteRef[]> {
   const flags = [...(opts.heads ? ['--heads'] : []), ...(opts.tags ? ['--tags'] : [])]
-  const res = await runGit(['ls-remote', ...flags, '--end-of-options', url], remoteRunOptions(url, opts))
+  const res = await runGit(['ls-remote', ...flags, '--end-of-options', url], await remoteRunOptions(url, opts))
   const refs: RemoteRef[] = []
   for (const line of res.stdout.split('\n')) {
     const [commit, ref] = line.trim().split('\t')
