@@ -15,7 +15,7 @@ import { getNodeStatus, installMissingNodes } from '../nodes'
 import type { ErrorPayload, OnProgress } from '../protocol'
 import { startTask, withTask } from '../progress'
 import { openPythonBackend, readLockState } from '../python'
-import { strongest, userWorkflowFile } from '../workflows'
+import { readBrowserWorkflows, strongest, userWorkflowFile } from '../workflows'
 import type { Criticality } from '../manifest'
 import { packDir, type EnvPaths, type Workspace } from '../workspace'
 import { neededFor } from './needed-for'
@@ -200,8 +200,10 @@ async function planFiles (ws: Workspace, env: EnvPaths, doc: Pyproject, opts: Re
   const tracked = Object.entries(c.workflows ?? {})
   const live = await liveWorkflowNames(env)
   const restore: string[] = []
+  // a workflow that lives in a browser tab (committed from the panel of another ComfyUI) is not missing
+  const inBrowser = await readBrowserWorkflows(env)
   for (const [name, wf] of tracked) {
-    if (!live.includes(name) && await pathExists(safeDescendant(env.cec, wf.path, 'workflow path'))) restore.push(name)
+    if (!live.includes(name) && !inBrowser.has(name) && await pathExists(safeDescendant(env.cec, wf.path, 'workflow path'))) restore.push(name)
   }
   const untracked = live.filter(n => !(c.workflows ?? {})[n])
   const extra = [...status.extra].sort()

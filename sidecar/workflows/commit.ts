@@ -16,6 +16,7 @@ import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { resolveAnalysis, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
 import { mergeGlobalModels, pruneUnusedModels, workflowEntry } from './manifest-entry'
+import { currentContent, readBrowserWorkflows, writeBrowserWorkflows } from './live-copy'
 import { assertWorkflowName, readSnapshot, readUserWorkflow, snapshotFile } from './store'
 import { sameWorkflow, type SyncState } from './tracking'
 
@@ -63,6 +64,10 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
   if (names.length === 0) return result
   const snapshots = new Map<string, Buffer>()
   const resolutions = new Map<string, WorkflowResolution>()
+  // Where each workflow lives after this commit: handed in without a copy in the user folder = in the browser.
+  const inBrowser = await readBrowserWorkflows(env)
+  const nextInBrowser = new Set<string>()
+  const unchanged = new Set<string>()
   const index = opts.modelIndex ?? ModelIndex.open(ws)
   // pyproject is only written after the loop, so one resolver's view of it holds for every workflow
   const nodeResolver = opts.nodeResolver ?? createNodeResolver(ws, env, { objectInfo: opts.objectInfo, network: opts.network, onProgress: opts.onProgress, signal: opts.signal })
@@ -70,9 +75,21 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
     await withTask(opts.onProgress, 'Analysing workflows', { total: names.length, unit: 'items' }, async (task) => {
       let done = 0
       for (const name of names) {
-        const bytes = given.get(name) ?? await readUserWorkflow(env, name)
+        const handed = given.get(name)
+        const current = handed ? undefined : await currentContent(env, name, inBrowser)
+        const bytes = handed ?? current?.bytes
+        if (handed ? !(await readUserWorkflow(env, name)) : current?.home === 'browser') nextInBrowser.add(name)
         if (!bytes) {
-          (opts.keepMissing ? result.kept : result.removed).push(name)
+          // a browser commit keeps it: it lives in some browser tab (committed before this machine knew where)
+          if (opts.keepMissing && await readSnapshot(env, name)) nextInBrowser.add(name)
+          ;(opts.keepMissing ? result.kept : result.removed).push(name)
+          task.advance(++done)
+          continue
+        }
+        if (current?.home === 'browser') {
+          // its content is its last commit: nothing new to analyse, its entry stands as committed
+          unchanged.add(name)
+          result.workflows.push({ name, state: 'synced', issues: [] })
           task.advance(++done)
           continue
         }
@@ -105,13 +122,14 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
     for (const name of names) {
       const r = resolutions.get(name)
       if (r) workflows[name] = workflowEntry(name, r, table[name])
-      else if (result.kept.includes(name)) workflows[name] = table[name]
+      else if (result.kept.includes(name) || unchanged.has(name)) workflows[name] = table[name]
     }
     doc.tool.comfydock.workflows = workflows
     const kept = pruneUnusedModels(models, workflows)
     if (Object.keys(kept).length) doc.tool.comfydock.models = kept
     else delete doc.tool.comfydock.models
     await writeManifest(env.pyproject, doc)
+    await writeBrowserWorkflows(env, [...nextInBrowser].filter(n => workflows[n]))
     return result
   } finally {
     if (!opts.modelIndex) index.close()

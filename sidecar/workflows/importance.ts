@@ -7,7 +7,8 @@ import { withManifestTransaction, writeManifest, type Criticality } from '../man
 import type { EnvPaths } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { baseName } from './model-refs'
-import { assertWorkflowName, readUserWorkflow } from './store'
+import { currentContent, readBrowserWorkflows } from './live-copy'
+import { assertWorkflowName } from './store'
 
 const LEVELS: Criticality[] = ['required', 'flexible', 'optional']
 
@@ -17,7 +18,7 @@ export async function setModelImportance (env: EnvPaths, workflowArg: string, mo
     throw new ComfydockError('INVALID_ARGUMENT', `"${level}" is not an importance level`, { hint: `Use one of: ${LEVELS.join(', ')}.` })
   }
   const filename = baseName(model)
-  const live = await readUserWorkflow(env, workflow)
+  const live = (await currentContent(env, workflow, await readBrowserWorkflows(env)))?.bytes
   return withManifestTransaction(env.pyproject, async (doc) => {
     const entry = doc.tool.comfydock.workflows?.[workflow]
     if (!entry) throw new ComfydockError('WORKFLOW_NOT_TRACKED', `workflow "${workflow}" is not tracked`, { hint: `Run \`comfydock workflow track ${workflow}\` first.` })

@@ -17,3 +17,4 @@ export { restoreWorkflow, type RestoreOptions, type RestoreResult } from './rest
 export { setModelImportance } from './importance'
 export { assertWorkflowName, snapshotFile, userWorkflowFile } from './store'
 export { analyzeBrowserWorkflows, type BrowserAnalysisInput } from './browser-analysis'
+export { currentContent, readBrowserWorkflows, type WorkflowHome } from './live-copy'

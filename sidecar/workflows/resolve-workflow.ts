@@ -11,7 +11,8 @@ import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { mergeGlobalModels, workflowEntry } from './manifest-entry'
 import { previousEntry, resolveAnalysis, type ResolveOptions, type WorkflowResolution } from './resolve'
-import { assertWorkflowName, readUserWorkflow } from './store'
+import { currentContent, readBrowserWorkflows } from './live-copy'
+import { assertWorkflowName } from './store'
 
 export interface ResolveWorkflowOptions extends ResolveOptions {
   /** Install missing packs and download missing models with a known source. */
@@ -30,7 +31,8 @@ export interface ResolveWorkflowResult extends WorkflowResolution {
 
 async function loadBytes (env: EnvPaths, name: string, content: unknown): Promise<Buffer> {
   if (content !== undefined) return Buffer.isBuffer(content) ? content : Buffer.from(typeof content === 'string' ? content : JSON.stringify(content))
-  const bytes = await readUserWorkflow(env, name)
+  // a tracked workflow that lives in the browser is resolved from its last commit
+  const bytes = (await currentContent(env, name, await readBrowserWorkflows(env)))?.bytes
   if (!bytes) {
     throw new ComfydockError('WORKFLOW_NOT_FOUND', `no workflow "${name}" in ${env.userWorkflows}`, { hint: 'Run `comfydock workflow list` to see the workflows.' })
   }

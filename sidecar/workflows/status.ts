@@ -11,13 +11,15 @@ import { analyzeWorkflow } from './analyze'
 import { AnalysisCache, resolutionContext } from './cache'
 import { previousEntry, resolveAnalysis, type NodeTypeState, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
 import type { ModelResolution } from './resolve-models'
-import { readUserWorkflow } from './store'
+import { currentContent, readBrowserWorkflows, type WorkflowHome } from './live-copy'
 import { listWorkflows, type SyncState } from './tracking'
 
 export interface WorkflowStatusEntry {
   name: string
   tracked: boolean
   state: SyncState
+  /** Where its current content lives (see live-copy.ts); null when deleted. */
+  location: WorkflowHome | null
   missing_nodes: NodeTypeState[]
   missing_models: ModelResolution[]
   issues: WorkflowIssue[]
@@ -56,10 +58,11 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
   // read-only: one resolver (installed packs, mappings, registry answers read once) serves every workflow
   const resolver = createNodeResolver(ws, env, { objectInfo: opts.objectInfo, network: opts.network, onProgress: opts.onProgress, signal: opts.signal })
   try {
-    for (const { name, tracked, state } of list) {
-      const entry: WorkflowStatusEntry = { name, tracked, state, missing_nodes: [], missing_models: [], issues: [] }
+    const inBrowser = await readBrowserWorkflows(env)
+    for (const { name, tracked, state, location } of list) {
+      const entry: WorkflowStatusEntry = { name, tracked, state, location, missing_nodes: [], missing_models: [], issues: [] }
       workflows.push(entry)
-      const bytes = state === 'deleted' ? undefined : await readUserWorkflow(env, name)
+      const bytes = state === 'deleted' ? undefined : (await currentContent(env, name, tracked ? inBrowser : new Set()))?.bytes
       if (!bytes) {
         entry.fix = 'comfydock commit -m "remove deleted workflow"'
         continue

@@ -8,6 +8,7 @@ import { readManifest, withManifestTransaction, writeManifest, type WorkflowEntr
 import type { EnvPaths, Workspace } from '../workspace'
 import { parseLenientJson } from './lenient-json'
 import { comparableWorkflow } from './normalize'
+import { currentContent, readBrowserWorkflows, writeBrowserWorkflows, type WorkflowHome } from './live-copy'
 import { assertWorkflowName, listSnapshotNames, listUserWorkflowNames, readSnapshot, readUserWorkflow, snapshotFile } from './store'
 
 export type SyncState = 'new' | 'modified' | 'deleted' | 'synced' | 'untracked'
@@ -16,6 +17,8 @@ export interface WorkflowListEntry {
   name: string
   tracked: boolean
   state: SyncState
+  /** Where its current content lives: ComfyUI's user folder, a browser tab (committed from the panel), or nowhere (deleted). */
+  location: WorkflowHome | null
 }
 
 function comparable (bytes: Buffer): string {
@@ -27,13 +30,15 @@ export function sameWorkflow (a: Buffer, b: Buffer): boolean {
   return a.equals(b) || comparable(a) === comparable(b)
 }
 
-export async function syncState (env: EnvPaths, name: string, tracked: boolean): Promise<SyncState> {
-  const live = await readUserWorkflow(env, name)
+/** A workflow that lives in the browser is as its last commit on this machine: synced. */
+export async function syncState (env: EnvPaths, name: string, tracked: boolean, inBrowser?: Set<string>): Promise<SyncState> {
   if (!tracked) return 'untracked'
+  const current = await currentContent(env, name, inBrowser ?? await readBrowserWorkflows(env))
+  if (!current) return 'deleted'
+  if (current.home === 'browser') return 'synced'
   const snap = await readSnapshot(env, name)
-  if (!live) return 'deleted'
   if (!snap) return 'new'
-  return sameWorkflow(live, snap) ? 'synced' : 'modified'
+  return sameWorkflow(current.bytes, snap) ? 'synced' : 'modified'
 }
 
 export async function trackedNames (env: EnvPaths): Promise<string[]> {
@@ -43,9 +48,15 @@ export async function trackedNames (env: EnvPaths): Promise<string[]> {
 
 export async function listWorkflows (_ws: Workspace | undefined, env: EnvPaths): Promise<WorkflowListEntry[]> {
   const tracked = new Set(await trackedNames(env))
-  const names = new Set([...await listUserWorkflowNames(env), ...await listSnapshotNames(env), ...tracked])
+  const user = new Set(await listUserWorkflowNames(env))
+  const inBrowser = await readBrowserWorkflows(env)
+  const names = new Set([...user, ...await listSnapshotNames(env), ...tracked])
   const out: WorkflowListEntry[] = []
-  for (const name of [...names].sort()) out.push({ name, tracked: tracked.has(name), state: await syncState(env, name, tracked.has(name)) })
+  for (const name of [...names].sort()) {
+    const state = await syncState(env, name, tracked.has(name), inBrowser)
+    const location: WorkflowHome | null = user.has(name) ? 'user-folder' : tracked.has(name) && state !== 'deleted' ? 'browser' : null
+    out.push({ name, tracked: tracked.has(name), state, location })
+  }
   return out
 }
 
@@ -89,6 +100,8 @@ export async function untrackWorkflows (env: EnvPaths, names: string[]): Promise
     for (const n of wanted) delete table[n]
     await writeManifest(env.pyproject, doc)
     for (const n of wanted) await rm(snapshotFile(env, n), { force: true })
+    const inBrowser = await readBrowserWorkflows(env)
+    await writeBrowserWorkflows(env, [...inBrowser].filter(n => !wanted.includes(n)))
     return wanted
   })
 }

@@ -78,6 +78,11 @@ export interface EnvPaths {
   comfyui: string
   customNodes: string
   userWorkflows: string
+  /**
+   * Tracked workflows whose current content lives in a browser tab, not in userWorkflows (committed from the
+   * panel of another ComfyUI, or from an unsaved tab). Machine-local, so outside .cec.
+   */
+  browserWorkflows: string
   extraModelPaths: string
 }
 
@@ -100,6 +105,7 @@ export function envPaths (workspaceRoot: string, name: string): EnvPaths {
     comfyui,
     customNodes: join(comfyui, 'custom_nodes'),
     userWorkflows: join(comfyui, 'user', 'default', 'workflows'),
+    browserWorkflows: join(root, '.browser-workflows.json'),
     extraModelPaths: join(comfyui, 'extra_model_paths.yaml'),
   }
 }

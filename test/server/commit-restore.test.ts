@@ -193,7 +193,7 @@ describe('commit and restore of browser workflows', () => {
     expect(answered).toBe(false)
     await other.release()
     const res = await pending
-    expect(res.ok).toBe(true)
+    expect(res.ok, JSON.stringify(res)).toBe(true)
     expect((await openGit(env.cec).log({ limit: 1 }))[0].subject).toBe('after the CLI')
   })
 })

@@ -170,7 +170,9 @@ describe('prepareWorkflowCommit', () => {
     const entry = (await readManifest(f.env.pyproject)).tool.comfydock.workflows!.first
     await trackWorkflows(f.env, ['second'], { given: ['second'] })
     const res = await prepareWorkflowCommit(f.ws, f.env, { contents: { second: wf([]) }, keepMissing: true })
-    expect([res.kept, res.removed]).toEqual([['first'], []])
+    // 'first' was handed in without a saved copy, so it lives in the browser: its last commit stands for it
+    expect([res.kept, res.removed]).toEqual([[], []])
+    expect(res.workflows.find(w => w.name === 'first')?.state).toBe('synced')
     expect((await readManifest(f.env.pyproject)).tool.comfydock.workflows!.first).toEqual(entry)
     expect(existsSync(`${f.env.cecWorkflows}/first.json`)).toBe(true)
   })

@@ -134,7 +134,7 @@ export function registerWorkflowCommands (program: Command): void {
       const env = await ctx.env()
       const list = await listWorkflows(await ctx.workspace(), env)
       ctx.print({ environment: env.name, workflows: list }, () => list.length
-        ? list.map(w => `${STATE_STYLE[w.state](w.state.padEnd(9))} ${w.name}`).join('\n')
+        ? list.map(w => `${STATE_STYLE[w.state](w.state.padEnd(9))} ${w.name}${w.location === 'browser' ? ' (lives in the browser; its last commit stands for it)' : ''}`).join('\n')
         : `No workflows in ${env.userWorkflows} yet. Save one in ComfyUI, then \`comfydock workflow track NAME\`.`)
     }))
 
