@@ -60,8 +60,9 @@ export const nodeEntrySchema = z.object({
   ref: refNameSchema.optional(),
   dependency_sources: z.array(z.string()).optional(),
 }).passthrough().superRefine((e, ctx) => {
-  if (e.source === 'git' && !isCommitId(e.version)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['version'], message: `a git pack's version must be a commit id (7 to 64 hex digits), not ${JSON.stringify(e.version)}` })
+  // a commit id (ours), or the tag the original tool 1.0.x recorded for a git pack; never an option
+  if (e.source === 'git' && !isCommitId(e.version) && refNameProblem(e.version)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['version'], message: `a git pack's version must be a commit id (7 to 64 hex digits) or a tag, not ${JSON.stringify(e.version)}` })
   }
 })
 
