@@ -66,7 +66,7 @@ function expectRefused (res: { code: number, stdout: string, stderr: string }): 
   expect(out).not.toMatch(/\n\s+at /)
 }
 
-const cli = (ws: Workspace, args: string[]) => runCliAsync(['-e', 'e', ...args, '--yes'], { workspace: ws.root, env: comfyui.pipEnv })
+const cli = (ws: Workspace, args: string[]) => runCliAsync(['-e', 'e', ...args, '--yes'], { workspace: ws.root })
 
 describe('a pack folder name that climbs out of custom_nodes', () => {
   it('import refuses the bundle; nothing outside the workspace changes and no environment is made', async () => {
@@ -76,7 +76,7 @@ describe('a pack folder name that climbs out of custom_nodes', () => {
       'pyproject.toml': manifest('../../../../../victim'),
       '.python-version': '3.11\n',
     })
-    const res = await runCliAsync(['import', bundle, '--yes', '--models', 'skip'], { workspace: ws.root, env: comfyui.pipEnv })
+    const res = await runCliAsync(['import', bundle, '--yes', '--models', 'skip'], { workspace: ws.root })
     expectUntouched(victim, fresh)
     expect(existsSync(join(ws.root, 'environments', 'evil'))).toBe(false)
     expectRefused(res)
