@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { toErrorPayload } from '../errors'
 import { pathExists, safeDescendant } from '../fs'
 import { readManifest, type Pyproject } from '../manifest'
-import { downloadModel, ModelIndex } from '../models'
+import { downloadModel, hostContext, ModelIndex, putStoreFirst, transferLimit } from '../models'
 import { getNodeStatus, installMissingNodes } from '../nodes'
 import type { ErrorPayload, OnProgress } from '../protocol'
 import { startTask, withTask } from '../progress'
@@ -27,6 +27,8 @@ export interface ModelNeed {
   /** Short hash, or `path:<relative path>` for a download intent without a hash. */
   key: string
   hash?: string
+  /** Full SHA-256 when the manifest records it: the key of the model in a team store. */
+  sha256?: string
   filename: string
   relativePath?: string
   category?: string
@@ -60,7 +62,7 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
         continue
       }
       byKey.set(key, {
-        key, hash: m.hash, filename: global?.filename ?? m.filename, relativePath, category: global?.category ?? m.category,
+        key, hash: m.hash, ...(global?.sha256 ? { sha256: global.sha256 } : {}), filename: global?.filename ?? m.filename, relativePath, category: global?.category ?? m.category,
         size: global?.size, criticality: m.criticality, workflows: [wfName], sources, present: false,
       })
     }
@@ -71,15 +73,19 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
     const seen = byKey.get(hash)
     if (seen) { seen.criticality = strongest(seen.criticality, own); continue }
     byKey.set(hash, {
-      key: hash, hash, filename: g.filename, relativePath: g.relative_path ?? (g.category ? `${g.category}/${g.filename}` : undefined),
+      key: hash, hash, ...(g.sha256 ? { sha256: g.sha256 } : {}), filename: g.filename, relativePath: g.relative_path ?? (g.category ? `${g.category}/${g.filename}` : undefined),
       category: g.category, size: g.size, criticality: own, workflows: [], sources: [...new Set(g.sources ?? [])], present: false,
     })
   }
   return [...byKey.values()]
 }
 
-/** Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path. */
+/**
+ * Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path; and
+ * orders the sources of the others, the team's model store first.
+ */
 export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Promise<ModelNeed[]> {
+  await putStoreFirst(ws, needs)
   const index = ModelIndex.open(ws)
   try {
     for (const need of needs) {
@@ -120,27 +126,37 @@ export interface ModelDownloadOutcome {
   failed: Array<{ filename: string, error: ErrorPayload }>
 }
 
-/** Downloads each need from its sources in turn (the next source when one fails); failures are collected. */
+/**
+ * Downloads each need from its sources in turn (the next source when one fails), several needs at once
+ * (`model_transfers`); failures are collected.
+ */
 export async function downloadModelNeeds (ws: Workspace, needs: ModelNeed[], opts: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<ModelDownloadOutcome> {
   const out: ModelDownloadOutcome = { downloaded: [], failed: [] }
   if (needs.length === 0) return out
   const task = startTask(opts.onProgress, `download ${needs.length} model${needs.length === 1 ? '' : 's'}`, { total: needs.length, unit: 'items' })
-  for (const [i, need] of needs.entries()) {
-    let lastError: unknown
-    for (const url of need.sources) {
-      try {
-        const m = await downloadModel(ws, { url, relPath: need.relativePath, folder: need.category, expectedHash: need.hash }, { onProgress: opts.onProgress, parent: task.id, signal: opts.signal })
-        out.downloaded.push({ filename: need.filename, hash: m.hash, relPath: m.relPath })
-        lastError = undefined
-        break
-      } catch (err) {
-        lastError = err
-        if ((err as { code?: string }).code === 'CANCELLED') throw err
+  const limit = transferLimit(await hostContext(ws))
+  let next = 0
+  let done = 0
+  const lane = async (): Promise<void> => {
+    while (next < needs.length) {
+      const need = needs[next++]
+      let lastError: unknown
+      for (const url of need.sources) {
+        try {
+          const m = await downloadModel(ws, { url, relPath: need.relativePath, folder: need.category, expectedHash: need.hash }, { onProgress: opts.onProgress, parent: task.id, signal: opts.signal })
+          out.downloaded.push({ filename: need.filename, hash: m.hash, relPath: m.relPath })
+          lastError = undefined
+          break
+        } catch (err) {
+          lastError = err
+          if ((err as { code?: string }).code === 'CANCELLED') throw err
+        }
       }
+      if (lastError !== undefined) out.failed.push({ filename: need.filename, error: toErrorPayload(lastError) })
+      task.advance(++done)
     }
-    if (lastError !== undefined) out.failed.push({ filename: need.filename, error: toErrorPayload(lastError) })
-    task.advance(i + 1)
   }
+  await Promise.all(Array.from({ length: Math.min(limit, needs.length) }, lane))
   task.end(out.failed.length ? 'failed' : 'ok')
   return out
 }

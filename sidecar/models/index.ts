@@ -17,3 +17,8 @@ export {
   type ManifestModel, type ModelState, type ModelStatus, type AddModelOptions,
 } from './manifest-models'
 export { MODEL_SETTINGS } from './settings'
+export { pushModels, type PushOptions, type PushOutcome, type PushedModel } from './store/push-models'
+export { openStore, type OpenedStore } from './store/open-store'
+export { objectKey, parseStoreUrl, storeSourceUrl, type StoreLocation } from './store/store-config'
+export { transferLimit } from './store/transfer-limit'
+export { putStoreFirst } from './store/store-first'

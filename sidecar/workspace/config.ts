@@ -15,6 +15,8 @@ export interface SettingSpec {
   /** Value when unset. */
   default: string
   secret?: boolean
+  /** Throws CONFIG_INVALID_VALUE (with the form to use) for a value that cannot work. */
+  check?: (value: string) => void
 }
 
 /**

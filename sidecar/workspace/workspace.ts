@@ -171,6 +171,7 @@ export class Workspace {
    */
   async setConfig (key: string, value: string, catalog: readonly SettingSpec[] = WORKSPACE_SETTINGS): Promise<void> {
     const spec = findSetting(key, catalog)
+    if (value) spec.check?.(value)
     if (spec.secret) {
       const creds = await this.credentials()
       if (value) creds[key] = value

@@ -38,16 +38,23 @@ describe('model hosts: one chain decides who fetches a URL', () => {
     for (const host of MODEL_HOSTS) for (const form of host.forms) expect(err.hint).toContain(form)
   })
 
-  it('`config` knows every host\'s settings and masks their credentials', () => {
+  it('`config` knows every host\'s settings, masks their credentials and refuses values that cannot work', () => {
     const root = ws.root
+    const valid: Record<string, string> = { model_store: 's3://team-bucket/models', s3_endpoint: 'http://127.0.0.1:9000' }
+    const value = (key: string): string => valid[key] ?? 'value-1234567890-abcd'
     for (const host of MODEL_HOSTS) {
       for (const s of host.settings) {
-        const set = runCli(['config', s.key, 'value-1234567890-abcd'], { workspace: root })
+        if (s.check) {
+          const bad = runCli(['config', s.key, 'ftp:nonsense value'], { workspace: root })
+          expect(bad.code, s.key).toBe(1)
+          expect(bad.stderr).toContain('error[CONFIG_INVALID_VALUE]')
+        }
+        const set = runCli(['config', s.key, value(s.key)], { workspace: root })
         expect(set.code, set.stderr).toBe(0)
-        expect(set.stdout).toContain(s.secret ? 'valu…abcd' : 'value-1234567890-abcd')
+        expect(set.stdout).toContain(s.secret ? 'valu…abcd' : value(s.key))
       }
     }
     const shown = runCli(['config', '--show', '--json'], { workspace: root }).json().config
-    for (const s of MODEL_HOSTS.flatMap(h => h.settings)) expect(shown[s.key]).toBe(s.secret ? 'valu…abcd' : 'value-1234567890-abcd')
+    for (const s of MODEL_HOSTS.flatMap(h => h.settings)) expect(shown[s.key]).toBe(s.secret ? 'valu…abcd' : value(s.key))
   })
 })

@@ -181,6 +181,25 @@ export function registerModelCommands (program: Command): void {
         : `${r.asked.join(' and ')} ${r.asked.length > 1 ? 'do' : 'does'} not know ${m.hash}. Add a source by downloading it with \`comfydock model download URL\`.`)
     }))
 
+  model.command('push [model]').description('upload models to the team\'s store (`config model_store`), keyed by SHA-256; what it has is skipped')
+    .option('--all-needed', 'every model the environment needs that is on this machine')
+    .action(withContext<{ allNeeded?: boolean }>(async (ctx, [spec], opts) => {
+      const { pushEnvironmentModels } = await import('../../env')
+      if (spec && opts.allNeeded) throw new ComfydockError('USAGE', 'name one model or pass --all-needed, not both', { hint: 'Run `comfydock model push --all-needed`.' })
+      const ws = await ctx.workspace()
+      const env = await ctx.lockedEnv('model push')
+      const r = await pushEnvironmentModels(ws, env, { model: spec, allNeeded: opts.allNeeded }, { onProgress: ctx.onProgress })
+      ctx.print(r, () => [
+        ...r.uploaded.map(m => `uploaded ${m.filename}  (${m.hash}, ${formatBytes(m.size)})`),
+        ...r.present.map(m => `already in the store: ${m.filename}  (${m.hash})`),
+        ...r.failed.map(f => `FAILED ${f.filename}: ${f.error.message}`),
+        ...(r.notHere.length ? [`not on this machine (nothing to upload): ${r.notHere.join(', ')}`] : []),
+        `${r.store}: ${r.uploaded.length} uploaded, ${r.present.length} already there${r.failed.length ? `, ${r.failed.length} failed` : ''}.` +
+          (r.recorded.length ? ` Commit to share the store as their source: \`comfydock commit -m "models in the store"\`.` : ''),
+      ].join('\n'))
+      if (r.failed.length > 0) process.exitCode = 1
+    }))
+
   model.command('add <model>').description('add a model (hash, name or URL) to the environment\'s manifest')
     .option('--optional', 'mark it optional (not needed to run)')
     .option('--criticality <level>', `required, flexible or optional (default by folder)`)

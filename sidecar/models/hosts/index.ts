@@ -9,16 +9,18 @@ import type { SettingSpec, Workspace } from '../../workspace'
 import { civitaiHost } from './civitai'
 import { huggingfaceHost } from './huggingface'
 import { plainUrlHost } from './plain-url'
+import { storeHost } from './store'
+import { TRANSFER_SETTING } from '../store/transfer-limit'
 import type { HostClaim, HostContext, ModelHost } from './types'
 
-export const MODEL_HOSTS: readonly ModelHost[] = [huggingfaceHost, civitaiHost, plainUrlHost]
+export const MODEL_HOSTS: readonly ModelHost[] = [storeHost, huggingfaceHost, civitaiHost, plainUrlHost]
 
 export const MODEL_HOST_SETTINGS: readonly SettingSpec[] = MODEL_HOSTS.flatMap(h => h.settings)
 
 /** Settings and credentials of every host, read once; `signal` is the operation's. */
 export async function hostContext (ws: Workspace, opts: { signal?: AbortSignal, environment?: Record<string, string | undefined> } = {}): Promise<HostContext> {
   const values = new Map<string, string>()
-  for (const spec of MODEL_HOST_SETTINGS) values.set(spec.key, await ws.setting(spec))
+  for (const spec of [...MODEL_HOST_SETTINGS, TRANSFER_SETTING]) values.set(spec.key, await ws.setting(spec))
   const setting = (key: string): string => {
     if (!values.has(key)) throw new Error(`model hosts declare no setting "${key}"`)
     return values.get(key)!
