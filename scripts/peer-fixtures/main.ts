@@ -9,8 +9,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { EXISTING_WORKFLOW, FIXTURE_GITHUB, GIT_PACK, makeExistingInstall, makePeerWorld, MODEL_FILES, REGISTRY_PACK, type PeerWorld } from '../../test/support/peer-world'
-import { startStandIn } from './https-stand-in'
-import { peerVenv, peerVersion, scratchDir } from './tools'
+import { startStandIn } from '../../test/support/https-stand-in'
+import { peerVenv, peerVersion, scratchDir } from '../../test/support/peer-tools'
 
 export const FIXTURES = resolve('test/fixtures/peers')
 

@@ -1,6 +1,7 @@
 /**
  * The peer tools at pinned versions, each in its own scratch venv (never a dependency of comfydock).
- * Used by the fixture script and by `npm run bench -- peers`. PyPI is reachable; nothing else is.
+ * Used by the fixture script, the cm-cli restore test and `npm run bench -- peers`. PyPI is reachable;
+ * nothing else is. CI installs them from PyPI on first use (cached in $PEERS_SCRATCH, default .peers/).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
@@ -41,7 +42,9 @@ export function peerVenv (tool: PeerTool): { venv: string, bin: string, python: 
   if (!existsSync(marker)) {
     const uv = uvBinary()
     if (uv) {
-      execFileSync(uv, ['venv', '-q', '--allow-existing', '-p', 'python3.11', venv], { stdio: 'inherit' })
+      // The machine's python3: cm-cli's code runs inside a ComfyUI venv made from it (same compiled modules).
+      const python3 = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim()
+      execFileSync(uv, ['venv', '-q', '--allow-existing', '-p', python3, venv], { stdio: 'inherit' })
       execFileSync(uv, ['pip', 'install', '-q', '--python', python, spec.pkg, ...spec.extra], { stdio: 'inherit' })
     } else {
       execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' })
