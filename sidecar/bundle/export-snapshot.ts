@@ -18,6 +18,12 @@ import { venvPython, type EnvPaths, type Workspace } from '../workspace'
 import { assertCommitted } from './export-checks'
 import { localOnlySourceWarnings } from './portability'
 
+/**
+ * What `pip freeze` (which cm-cli's snapshot is) leaves out: the installers themselves. cm-cli restores
+ * every pin in one `pip install`, so a `pip==` pin that the other machine's index lacks would fail them all.
+ */
+const FREEZE_LEAVES_OUT = new Set(['pip', 'setuptools', 'wheel', 'distribute'])
+
 export interface SnapshotExportOptions {
   /** A file path (.json, .yaml, .yml), or an existing folder. Default: ./<env>_snapshot_<date>.json. */
   output?: string
@@ -73,7 +79,9 @@ export async function exportManagerSnapshot (ws: Workspace, env: EnvPaths, opts:
   if (dev.length) warnings.push(`development nodes are not in the snapshot (the format has no way to carry their files): ${dev.join(', ')}; share them with a comfydock bundle (\`comfydock export\`)`)
   if (await pathExists(venvPython(env.venv))) {
     const installed = await (await openPythonBackend(ws, env)).installed()
-    snapshot.pips = Object.fromEntries(Object.entries(installed).sort(([a], [b]) => a.localeCompare(b)).map(([name, version]) => [`${name}==${version}`, '']))
+    snapshot.pips = Object.fromEntries(Object.entries(installed)
+      .filter(([name]) => !FREEZE_LEAVES_OUT.has(name.toLowerCase()))
+      .sort(([a], [b]) => a.localeCompare(b)).map(([name, version]) => [`${name}==${version}`, '']))
   } else {
     warnings.push(`the environment has no venv, so the snapshot has no pips; run \`comfydock -e ${env.name} repair\` first to include them`)
   }

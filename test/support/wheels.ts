@@ -15,6 +15,8 @@ export interface WheelSpec {
   requires?: string[]
   /** Extra module source; defaults to a module exposing __version__. */
   source?: string
+  /** More files of the package, by path inside it (`datasets/utils.py`). */
+  files?: Record<string, string>
 }
 
 function recordHash (data: Buffer): string {
@@ -29,6 +31,7 @@ export async function buildWheel (dir: string, spec: WheelSpec): Promise<string>
   const info = `${dist}-${spec.version}.dist-info`
   const entries: Array<[string, Buffer]> = [
     [`${dist}/__init__.py`, Buffer.from(spec.source ?? `__version__ = "${spec.version}"\n`)],
+    ...Object.entries(spec.files ?? {}).map(([rel, text]): [string, Buffer] => [`${dist}/${rel}`, Buffer.from(text)]),
     [`${info}/METADATA`, Buffer.from([
       'Metadata-Version: 2.1', `Name: ${spec.name}`, `Version: ${spec.version}`,
       ...(spec.requires ?? []).map(r => `Requires-Dist: ${r}`), '', '',

@@ -34,7 +34,12 @@ function snapshotExportText (res: SnapshotExportResult): string {
     `ComfyUI-Manager snapshot written: ${res.path}`,
     `  ComfyUI ${s.comfyui ?? '(no commit)'}, ${plural(Object.keys(s.cnr_custom_nodes).length, 'registry pack')}, ${plural(Object.keys(s.git_custom_nodes).length, 'git pack')}, ${s.pips ? plural(Object.keys(s.pips).length, 'pip pin') : 'no pips'}`,
     '',
-    'Anyone can restore it with ComfyUI-Manager (`cm-cli restore-snapshot <file>`), comfy-cli, or `comfydock import <file>`.',
+    'Anyone can restore it with ComfyUI-Manager (`cm-cli restore-snapshot <file> --pip-non-url`; without that flag the pips',
+    'are not installed), comfy-cli, or `comfydock import <file>`.',
+    ...(Object.keys(s.git_custom_nodes).length
+      ? ['cm-cli 4.3 clones a git pack it does not have at its newest commit: run restore-snapshot a second time, from ComfyUI\'s',
+          'custom_nodes folder, to check out the commits the snapshot records.']
+      : []),
   ].join('\n')
 }
 
