@@ -1,13 +1,16 @@
 /**
  * @module `adoptInstall`: a new environment made from a ComfyUI the user already has, which is only read:
  * the same ComfyUI commit (cloned from the user's own clone, so no network is needed), registry packs at
- * their versions and git packs at their commits (fetched from their sources, as an importer would),
- * development nodes copied (their source is what the user asked to adopt; `.gitignore`d files and links
- * stay behind), the venv's packages pinned, the model folders indexed where they are and named in the
- * environment's extra_model_paths.yaml (referenced, never copied), and the saved workflows tracked and
- * committed. Whatever could not be identified or carried over is listed with the reason.
+ * their versions and git packs at their commits (fetched from their sources, as an importer would), the
+ * venv's packages pinned, and the model folders indexed where they are and named in the environment's
+ * extra_model_paths.yaml (referenced, never copied).
+ *
+ * Only two things are the user's own files, and for each the user chooses (`AdoptChoices`), seeing what
+ * it means in the preview: saved workflows are copied and tracked, or left out; development nodes are
+ * copied (`.gitignore`d files and links stay behind), linked (the environment uses the user's folder, so
+ * there is one working copy), or left out. Whatever is not carried over is listed with the reason.
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, stat, symlink } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import YAML from 'yaml'
 import { freeEnvName, parsePipLine, pinPips, planPips, type SnapshotItem, type SnapshotPip } from '../bundle'
@@ -27,6 +30,24 @@ import { scanInstall, type InstallScan, type ScanNote } from './scan-install'
 /** The dependency group that holds the adopted venv's packages. */
 export const ADOPTED_PIPS_GROUP = 'adopted-pips'
 
+/** What happens to the user's own files: their saved workflows and their development nodes. */
+export interface AdoptChoices {
+  /** copy: into the environment's user folder, tracked and committed; skip: left out. */
+  workflows: 'copy' | 'skip'
+  /** copy: the shareable files into the environment; link: the environment's folder is a link to the user's; skip: left out. */
+  devNodes: 'copy' | 'link' | 'skip'
+}
+
+export const DEFAULT_ADOPT_CHOICES: AdoptChoices = { workflows: 'copy', devNodes: 'copy' }
+
+/** A development node as the preview shows it: what copying it would take. */
+export interface DevNodePreview {
+  dir: string
+  why: string
+  files: number
+  bytes: number
+}
+
 export interface AdoptPreview {
   source: string
   target: string
@@ -36,6 +57,13 @@ export interface AdoptPreview {
   python: string | null
   model_dirs: string[]
   workflows: string[]
+  /** The user's files and what happens to them. */
+  choices: AdoptChoices
+  dev_nodes: DevNodePreview[]
+  /** Copied into the new environment (its own files from then on). */
+  copied: { workflows: string[], dev_nodes: string[], files: number, bytes: number }
+  /** Used where they are: never copied, never changed by comfydock. */
+  referenced: { model_dirs: string[], dev_nodes: string[] }
   /** Everything that will not be carried over, with the reason. */
   not_adopted: ScanNote[]
 }
@@ -44,6 +72,10 @@ export interface AdoptOptions {
   name?: string
   /** The interpreter whose packages are adopted; default: the venv found next to ComfyUI. */
   python?: string
+  /** What to do with the user's workflows and development nodes; unset ones come from `choose`, then the defaults. */
+  choices?: Partial<AdoptChoices>
+  /** Asked with the preview when `choices` leaves something open (the CLI prompts on a terminal). */
+  choose?: (preview: AdoptPreview) => Promise<Partial<AdoptChoices>>
   confirm?: (preview: AdoptPreview) => Promise<boolean>
   torchBackend?: string
   onProgress?: OnProgress
@@ -55,7 +87,10 @@ export interface AdoptResult {
   path: string
   commit: string
   preview: AdoptPreview
+  /** `development`: copied or linked, as chosen. */
   nodes: PackOutcome & { development: string[] }
+  copied: AdoptPreview['copied']
+  referenced: AdoptPreview['referenced']
   pips: { pinned: string[], skipped: SnapshotItem[], error?: string }
   models: { dirs: string[], indexed: number }
   workflows: { tracked: string[], issues: string[] }
@@ -109,7 +144,25 @@ function defaultName (root: string): string {
   return 'adopted'
 }
 
-function previewOf (scan: InstallScan, target: string, requested: string): AdoptPreview {
+async function devNodePreviews (scan: InstallScan): Promise<DevNodePreview[]> {
+  const out: DevNodePreview[] = []
+  for (const p of scan.packs) {
+    if (p.kind !== 'development') continue
+    const files = await listDevNodeFiles(join(scan.root, 'custom_nodes', p.dir))
+    out.push({ dir: p.dir, why: p.why, files: files.files.length, bytes: files.bytes })
+  }
+  return out
+}
+
+async function workflowBytes (scan: InstallScan): Promise<number> {
+  let total = 0
+  for (const wf of scan.workflows) total += (await stat(join(scan.root, 'user', 'default', 'workflows', wf)).catch(() => ({ size: 0 }))).size
+  return total
+}
+
+function previewOf (scan: InstallScan, target: string, requested: string, choices: AdoptChoices, devNodes: DevNodePreview[], wfBytes: number): AdoptPreview {
+  const copiedDev = choices.devNodes === 'copy' ? devNodes : []
+  const workflows = choices.workflows === 'copy' ? scan.workflows : []
   return {
     source: scan.root,
     target,
@@ -118,15 +171,26 @@ function previewOf (scan: InstallScan, target: string, requested: string): Adopt
     packs: {
       registry: scan.packs.flatMap(p => p.kind === 'registry' ? [p.spec] : []),
       git: scan.packs.flatMap(p => p.kind === 'git' ? [p.spec] : []),
-      development: scan.packs.flatMap(p => p.kind === 'development' ? [`${p.dir} (${p.why})`] : []),
+      development: choices.devNodes === 'skip' ? [] : devNodes.map(d => `${d.dir} (${d.why})`),
     },
     python: scan.python,
     model_dirs: scan.modelDirs,
-    workflows: scan.workflows,
+    workflows,
+    choices,
+    dev_nodes: devNodes,
+    copied: {
+      workflows,
+      dev_nodes: copiedDev.map(d => d.dir),
+      files: workflows.length + copiedDev.reduce((n, d) => n + d.files, 0),
+      bytes: (workflows.length ? wfBytes : 0) + copiedDev.reduce((n, d) => n + d.bytes, 0),
+    },
+    referenced: { model_dirs: scan.modelDirs, dev_nodes: choices.devNodes === 'link' ? devNodes.map(d => d.dir) : [] },
     not_adopted: [
       ...scan.skipped,
       ...scan.notes,
       ...scan.packs.flatMap(p => p.kind === 'git' && p.localChanges.length ? [{ item: p.dir, reason: `uncommitted changes are not carried over: ${p.localChanges.slice(0, 3).join(', ')}` }] : []),
+      ...(choices.devNodes === 'skip' ? devNodes.map(d => ({ item: d.dir, reason: 'a development node, left out as chosen (--dev-nodes copy or link adopts it)' })) : []),
+      ...(choices.workflows === 'skip' && scan.workflows.length ? [{ item: `${scan.workflows.length} saved workflow(s)`, reason: 'left out as chosen (--workflows copy adopts them)' }] : []),
     ],
   }
 }
@@ -140,6 +204,12 @@ async function copyDevNode (from: string, to: string): Promise<void> {
     await copyFile(f.abs, dest)
   }
   await mkdir(to, { recursive: true })
+}
+
+/** The environment's folder of a development node is a link to the user's own: one working copy for both. */
+async function linkDevNode (from: string, to: string): Promise<void> {
+  await mkdir(join(to, '..'), { recursive: true })
+  await symlink(from, to, 'dir')
 }
 
 /**
@@ -164,7 +234,12 @@ export async function adoptInstall (ws: Workspace, folder: string, opts: AdoptOp
   const scan = await withTask(opts.onProgress, `read ${folder}`, {}, () => scanInstall(folder))
   const requested = opts.name ?? defaultName(scan.root)
   const target = await freeEnvName(ws, requested)
-  const preview = previewOf(scan, target, requested)
+  const devNodes = await devNodePreviews(scan)
+  const wfBytes = await workflowBytes(scan)
+  let choices: AdoptChoices = { ...DEFAULT_ADOPT_CHOICES, ...opts.choices }
+  const open = (opts.choices?.workflows === undefined && scan.workflows.length > 0) || (opts.choices?.devNodes === undefined && devNodes.length > 0)
+  if (opts.choose && open) choices = { ...choices, ...await opts.choose(previewOf(scan, target, requested, choices, devNodes, wfBytes)), ...opts.choices }
+  const preview = previewOf(scan, target, requested, choices, devNodes, wfBytes)
   for (const n of preview.not_adopted) note(opts.onProgress, 'warn', `not adopted: ${n.item} (${n.reason})`)
   if (opts.confirm && !(await opts.confirm(preview))) throw new ComfydockError('CANCELLED', 'adopt cancelled; nothing was changed')
 
@@ -184,8 +259,12 @@ export async function adoptInstall (ws: Workspace, folder: string, opts: AdoptOp
     beforeCommit: async (env, ctl) => {
       const specs = scan.packs.flatMap(p => p.kind === 'development' ? [] : [p.spec])
       const batch = await addNodes(ws, env, specs, ctl)
-      const dev = scan.packs.flatMap(p => p.kind === 'development' ? [p.dir] : [])
-      for (const d of dev) await copyDevNode(join(scan.root, 'custom_nodes', d), join(env.customNodes, d))
+      const dev = choices.devNodes === 'skip' ? [] : devNodes.map(d => d.dir)
+      for (const d of dev) {
+        const from = join(scan.root, 'custom_nodes', d)
+        if (choices.devNodes === 'link') await linkDevNode(from, join(env.customNodes, d))
+        else await copyDevNode(from, join(env.customNodes, d))
+      }
       const devBatch = dev.length ? await addNodes(ws, env, dev, { ...ctl, dev: true }) : { results: [] }
       const all = [...batch.results, ...devBatch.results]
       nodes = {
@@ -208,14 +287,14 @@ export async function adoptInstall (ws: Workspace, folder: string, opts: AdoptOp
   const tracked: string[] = []
   const issues: string[] = []
   let commit = created.commit
-  if (scan.workflows.length) {
+  if (preview.copied.workflows.length) {
     await mkdir(env.userWorkflows, { recursive: true })
-    for (const wf of scan.workflows) {
+    for (const wf of preview.copied.workflows) {
       const dest = join(env.userWorkflows, wf)
       await mkdir(join(dest, '..'), { recursive: true })
       if (!(await pathExists(dest))) await copyFile(join(scan.root, 'user', 'default', 'workflows', wf), dest)
     }
-    const names = scan.workflows.map(w => w.replace(/\.json$/, ''))
+    const names = preview.copied.workflows.map(w => w.replace(/\.json$/, ''))
     tracked.push(...await trackWorkflows(env, names))
     const res = await commitEnvironment(ws, env, { message: `Track ${names.length} workflow(s) from ${scan.root}`, allowIssues: true, onProgress: opts.onProgress, signal: opts.signal })
     commit = res.commit
@@ -232,6 +311,8 @@ export async function adoptInstall (ws: Workspace, folder: string, opts: AdoptOp
     commit,
     preview,
     nodes,
+    copied: preview.copied,
+    referenced: preview.referenced,
     pips: { pinned: pinned.pinned, skipped: pipsSkipped, ...(pinned.error ? { error: pinned.error } : {}) },
     models: { dirs, indexed: scanned.models },
     workflows: { tracked, issues },

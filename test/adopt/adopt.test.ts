@@ -4,13 +4,13 @@
  * workflows, a venv) becomes an environment whose status is clean and whose export imports elsewhere,
  * while the user's folder is only read.
  */
-import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readManifest } from '../../sidecar/manifest'
 import { ModelIndex } from '../../sidecar/models'
-import { runCliAsync } from '../support/cli'
+import { CLI, runCliAsync } from '../support/cli'
 import {
   DISABLED_PACK, GIT_PACK, makeExistingInstall, makePeerWorld, MODELS_PACK, REGISTRY_PACK, useWorldEnv,
   type ExistingInstall, type PeerWorld,
@@ -36,6 +36,22 @@ function fingerprint (dir: string): string[] {
   return out.sort()
 }
 
+/** The CLI on a real terminal (a pty from util-linux `script`), answering each prompt once it shows. */
+function runOnTty (args: string[], answers: Array<[RegExp, string]>): Promise<string> {
+  const cmd = [process.execPath, CLI, ...args].map(a => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' } })
+  let out = ''
+  let next = 0
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (next < answers.length && answers[next][0].test(out)) child.stdin.write(answers[next++][1])
+    })
+    child.on('error', reject)
+    child.on('close', () => resolve(out))
+  })
+}
+
 beforeAll(async () => {
   const root = makeTempDir('adopt')
   world = await makePeerWorld(join(root, 'world'))
@@ -53,6 +69,9 @@ describe('comfydock adopt', () => {
     expect(res.code, res.stderr).toBe(0)
     const out = res.json()
     expect(fingerprint(install.comfyui)).toEqual(before)
+    // By default the user's workflows and development nodes are copied, and the summary says so.
+    expect(out.copied).toMatchObject({ workflows: ['portrait.json'], dev_nodes: ['my-dev-node'], files: 3 })
+    expect(out.referenced).toEqual({ model_dirs: [join(install.comfyui, 'models'), install.extraModels], dev_nodes: [] })
 
     const env = ws.env('mine')
     const doc = await readManifest(env.pyproject)
@@ -107,6 +126,44 @@ describe('comfydock adopt', () => {
     const theirs = (await readManifest(other.env('theirs').pyproject)).tool.comfydock.nodes ?? {}
     expect(Object.keys(theirs).sort()).toEqual(Object.keys(c.nodes ?? {}).sort())
   }, 300_000)
+
+  it('links development nodes and leaves workflows out when asked, and the linked node still exports', async () => {
+    const ws = await world.newWorkspace()
+    const res = await runCliAsync(['adopt', install.comfyui, 'linked', '--workflows', 'skip', '--dev-nodes', 'link', '--yes', '--json'], { workspace: ws.root })
+    expect(res.code, res.stderr).toBe(0)
+    const out = res.json()
+    expect(out.copied).toEqual({ workflows: [], dev_nodes: [], files: 0, bytes: 0 })
+    expect(out.referenced.dev_nodes).toEqual(['my-dev-node'])
+    expect(out.not_adopted).toEqual(expect.arrayContaining([{ item: '1 saved workflow(s)', reason: expect.stringContaining('left out as chosen') }]))
+    const env = ws.env('linked')
+    expect(lstatSync(join(env.customNodes, 'my-dev-node')).isSymbolicLink()).toBe(true)
+    expect(realpathSync(join(env.customNodes, 'my-dev-node'))).toBe(join(install.comfyui, 'custom_nodes', 'my-dev-node'))
+    const doc = await readManifest(env.pyproject)
+    expect(doc.tool.comfydock.nodes?.['my-dev-node']).toMatchObject({ source: 'development' })
+    expect(doc.tool.comfydock.workflows ?? {}).toEqual({})
+    expect(existsSync(join(env.userWorkflows, 'portrait.json'))).toBe(false)
+    // The bundle carries the linked node's files, as it would a copied one.
+    const bundle = join(makeTempDir('adopt-linked'), 'linked.tar.gz')
+    const exp = await runCliAsync(['-e', 'linked', 'export', bundle, '--json'], { workspace: ws.root })
+    expect(exp.code, exp.stderr).toBe(0)
+    expect(execFileSync('tar', ['tzf', bundle], { encoding: 'utf8' })).toMatch(/my-dev-node\/__init__\.py/)
+  }, 300_000)
+
+  it('asks on a terminal what to do with workflows and development nodes, and shows what is copied and what is used in place', async () => {
+    const ws = await world.newWorkspace()
+    // workflows: leave out (down, enter); development nodes: link (down, enter); create: no
+    const out = await runOnTty(['--workspace', ws.root, 'adopt', install.comfyui, 'asked'], [
+      [/saved workflow\(s\) \(portrait\.json\):/, '\u001b[B\r'],
+      [/Your development nodes \(my-dev-node, /, '\u001b[B\r'],
+      [/Create this environment\?/, 'n\r'],
+    ])
+    expect(out).toContain('Copied into the new environment: nothing')
+    expect(out).toContain('development nodes, linked: my-dev-node')
+    expect(out).toContain(`models: ${join(install.comfyui, 'models')}, ${install.extraModels}`)
+    expect(out).toContain('not adopted: 1 saved workflow(s) (left out as chosen')
+    expect(out).toContain('adopt cancelled; nothing was changed')
+    expect(existsSync(ws.env('asked').root)).toBe(false)
+  }, 120_000)
 
   it('refuses a folder that is not a ComfyUI, saying which folder to pass', async () => {
     const ws = await world.newWorkspace()
