@@ -5,7 +5,7 @@
 import type { Command } from 'commander'
 import { ComfydockError } from '../errors'
 import type { OnProgress } from '../protocol'
-import { Workspace, type EnvPaths } from '../workspace'
+import type { EnvPaths, Workspace } from '../workspace'
 import { createProgressRenderer, type ProgressRenderer } from './render/progress'
 
 export interface GlobalOptions {
@@ -37,6 +37,8 @@ export class CliContext {
   get interactive (): boolean { return !this.opts.yes && !this.opts.json && Boolean(process.stdin.isTTY && process.stdout.isTTY) }
 
   async workspace (): Promise<Workspace> {
+    // loaded here, not at startup: `--help` and usage errors need no workspace (nor zod)
+    const { Workspace } = await import('../workspace')
     this.ws ??= await Workspace.open(this.opts.workspace)
     return this.ws
   }

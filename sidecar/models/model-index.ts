@@ -2,13 +2,16 @@
  * @module The workspace-wide model index (better-sqlite3): models by short hash, their locations
  * and download sources. WAL and a busy timeout let the CLI and the sidecar use the file at once.
  */
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ComfydockError } from '../errors'
+import { lazyRequire } from '../lazy-require'
 import type { Workspace } from '../workspace'
 import { migrate } from './index-schema'
 import { toRelPath, type IndexedModel, type ModelSource, type SourceType } from './types'
+
+const sqlite = lazyRequire<typeof Database>('better-sqlite3')
 
 interface ModelRow { hash: string, size: number, blake3: string | null, sha256: string | null }
 interface LocationRow { model_hash: string, base_dir: string, rel_path: string, mtime: number }
@@ -33,7 +36,7 @@ export class ModelIndex {
     mkdirSync(dirname(file), { recursive: true })
     let db: Database.Database
     try {
-      db = new Database(file)
+      db = new (sqlite())(file)
       db.pragma('busy_timeout = 5000')
       db.pragma('journal_mode = WAL')
       db.pragma('foreign_keys = ON')

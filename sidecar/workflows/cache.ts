@@ -3,11 +3,14 @@
  * (pyproject, model index files, installed packs), in SQLite at `cache/workflows-v1.db`. Anything that could
  * change an answer changes the key, so a hit is always current; the file is re-creatable.
  */
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { lazyRequire } from '../lazy-require'
 import type { EnvPaths, Workspace } from '../workspace'
+
+const sqlite = lazyRequire<typeof Database>('better-sqlite3')
 
 /** Bump when analysis or resolution output changes shape or meaning. */
 // Bump whenever resolution results change meaning, so stale entries are never served.
@@ -39,7 +42,7 @@ export class AnalysisCache {
   static open (ws: Workspace): AnalysisCache | undefined {
     try {
       mkdirSync(dirname(ws.cache.workflowsDb), { recursive: true })
-      const db = new Database(ws.cache.workflowsDb)
+      const db = new (sqlite())(ws.cache.workflowsDb)
       db.pragma('busy_timeout = 2000')
       db.pragma('journal_mode = WAL')
       db.exec('CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL, used INTEGER NOT NULL)')

@@ -1,7 +1,7 @@
 /** @module `init` and `config`. */
 import type { Command } from 'commander'
 import { resolve } from 'node:path'
-import { WORKSPACE_SETTINGS, Workspace, findSetting, maskSecret, type SettingSpec } from '../../workspace'
+import type { SettingSpec } from '../../workspace'
 import { withContext } from '../context'
 
 export function registerWorkspaceCommands (program: Command): void {
@@ -11,6 +11,7 @@ export function registerWorkspaceCommands (program: Command): void {
     .option('--models-dir <dir>', 'use an existing models folder instead of <workspace>/models')
     .action(withContext<{ modelsDir?: string }>(async (ctx, [path], opts) => {
       const root = path ?? ctx.opts.workspace
+      const { Workspace } = await import('../../workspace')
       const { workspace, created } = await Workspace.init(root, { modelsDir: opts.modelsDir ? resolve(opts.modelsDir) : undefined })
       const result = { workspace: workspace.root, created, models_dir: workspace.modelsDir }
       ctx.print(result, () => [
@@ -26,6 +27,7 @@ export function registerWorkspaceCommands (program: Command): void {
     .description('show or change workspace settings (`config --show` lists them); an empty value resets a key')
     .option('--show', 'list every setting (credentials masked)')
     .action(withContext<{ show?: boolean }>(async (ctx, [key, value], opts) => {
+      const { WORKSPACE_SETTINGS, findSetting, maskSecret } = await import('../../workspace')
       const { MODEL_SETTINGS } = await import('../../models')
       const { PYTHON_SETTINGS } = await import('../../python')
       const catalog = [...WORKSPACE_SETTINGS, ...MODEL_SETTINGS, ...PYTHON_SETTINGS]

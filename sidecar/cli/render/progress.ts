@@ -2,9 +2,14 @@
  * @module Renders progress events: bars on a TTY, plain lines otherwise, NDJSON with --json.
  * Everything goes to stderr so stdout carries only the command's result.
  */
-import { MultiBar, Presets, type SingleBar } from 'cli-progress'
+import type * as CliProgress from 'cli-progress'
+import type { SingleBar } from 'cli-progress'
+import { lazyRequire } from '../../lazy-require'
 import type { OnProgress, ProgressEvent } from '../../protocol'
 import { formatBytes, style } from './style'
+
+// Bars are drawn only on a TTY: scripts and --json never load cli-progress.
+const cliProgress = lazyRequire<typeof CliProgress>('cli-progress')
 
 export interface ProgressRenderer {
   onProgress: OnProgress
@@ -58,6 +63,7 @@ function plainRenderer (): ProgressRenderer {
 
 function ttyRenderer (): ProgressRenderer {
   const err = process.stderr
+  const { MultiBar, Presets } = cliProgress()
   const multi = new MultiBar({
     stream: err,
     clearOnComplete: true,

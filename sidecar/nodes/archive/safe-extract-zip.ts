@@ -7,9 +7,12 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, realpath, symlink } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import yauzl from 'yauzl'
+import type yauzl from 'yauzl'
 import { ComfydockError } from '../../errors'
 import { isInside } from '../../fs'
+import { lazyRequire } from '../../lazy-require'
+
+const zipReader = lazyRequire<typeof yauzl>('yauzl')
 
 interface PlannedEntry {
   entry: yauzl.Entry
@@ -41,7 +44,7 @@ function readAll (zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
 }
 
 function openZip (file: string): Promise<yauzl.ZipFile> {
-  return new Promise((res, rej) => yauzl.open(file, { lazyEntries: true, decodeStrings: false, autoClose: false }, (err, zip) => err || !zip ? rej(err) : res(zip)))
+  return new Promise((res, rej) => zipReader().open(file, { lazyEntries: true, decodeStrings: false, autoClose: false }, (err, zip) => err || !zip ? rej(err) : res(zip)))
 }
 
 async function listEntries (zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {

@@ -3,9 +3,12 @@
  * Fresh entries answer without the network; stale ones are refreshed, and serve when the server is down
  * (the caller is told, so the output can say the answer came from the cache).
  */
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { lazyRequire } from '../../lazy-require'
+
+const sqlite = lazyRequire<typeof Database>('better-sqlite3')
 
 export interface CachedResponse {
   status: number
@@ -20,7 +23,7 @@ export class ResponseCache {
 
   constructor (file: string) {
     mkdirSync(dirname(file), { recursive: true })
-    this.db = new Database(file)
+    this.db = new (sqlite())(file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('busy_timeout = 5000')
     if ((this.db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
