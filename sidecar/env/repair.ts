@@ -85,6 +85,7 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
  * orders the sources of the others, the team's model store first.
  */
 export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Promise<ModelNeed[]> {
+  if (needs.length === 0) return needs // no index to open (SQLite) for an environment without models
   await putStoreFirst(ws, needs)
   const index = ModelIndex.open(ws)
   try {

@@ -151,9 +151,9 @@ const SECTIONS: Array<[string, SectionFn]> = [
 
 export async function getEnvironmentStatus (ws: Workspace, env: EnvPaths): Promise<EnvironmentStatus> {
   const doc = await readManifest(env.pyproject)
-  const sections: Record<string, StatusSection> = {}
-  for (const [name, fn] of SECTIONS) sections[name] = await fn(ws, env, doc)
-  const complete = await pathExists(env.completeMarker)
+  // The sections only read (and each waits on its own git or file reads): run together, shown in order.
+  const [results, complete] = await Promise.all([Promise.all(SECTIONS.map(([, fn]) => fn(ws, env, doc))), pathExists(env.completeMarker)])
+  const sections: Record<string, StatusSection> = Object.fromEntries(SECTIONS.map(([name], i) => [name, results[i]]))
   return {
     name: env.name,
     path: env.root,

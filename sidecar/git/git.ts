@@ -5,6 +5,8 @@
  * after `--end-of-options`, paths after `--`. Commits fall back to a comfydock identity when the user has
  * none, so a fresh machine can still record history.
  */
+import { readFile, realpath } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ComfydockError } from '../errors'
 import { runGit, type GitRunOptions } from './run-git'
 import { parsePorcelainZ, type StatusEntry } from './status'
@@ -156,6 +158,16 @@ function assertRefspec (spec: string): string {
   return spec
 }
 
+/**
+ * The commit of a checkout whose HEAD is detached, read from `<dir>/.git/HEAD` without starting git (as
+ * ComfyUI checkouts and pack clones are: `status` reads many of them). Undefined when HEAD is a branch,
+ * `.git` is a file (worktree, submodule) or absent: git answers those.
+ */
+async function detachedHead (dir: string): Promise<string | undefined> {
+  const text = await readFile(join(dir, '.git', 'HEAD'), 'utf8').catch(() => '')
+  return /^[0-9a-f]{40}(?:[0-9a-f]{24})?\n?$/.exec(text)?.[0].trim()
+}
+
 export function openGit (dir: string): Git {
   const git = (args: string[], opts: GitRunOptions = {}) => runGit(args, { dir, ...opts })
   const ok = async (args: string[], opts: GitRunOptions = {}): Promise<RunResult | null> => {
@@ -207,11 +219,16 @@ export function openGit (dir: string): Git {
       return (await handle.status()).length === 0
     },
     async log (opts = {}) {
-      if (!(await handle.hasCommits())) return []
       const args = ['log', '--pretty=format:%H%x1f%h%x1f%aI%x1f%s%x1e']
       if (opts.limit) args.push(`-n${Math.max(1, Math.floor(opts.limit))}`)
       args.push('--', ...(opts.paths ?? []))
-      const out = (await git(args)).stdout
+      // One git process: only when `git log` fails is HEAD asked for, to tell "no commits yet" from an error.
+      let res = await git(args, { allowFailure: true })
+      if (res.code !== 0) {
+        if (!(await handle.hasCommits())) return []
+        res = await git(args)
+      }
+      const out = res.stdout
       return out.split('\x1e').map(r => r.replace(/^\n/, '')).filter(Boolean).map(record => {
         const [commit, short, date, subject] = record.split('\x1f')
         return { commit, short, date, subject }
@@ -222,10 +239,14 @@ export function openGit (dir: string): Git {
       return res ? res.stdout.trim() : null
     },
     async head () {
+      const detached = await detachedHead(dir)
+      if (detached) return detached
       const res = await ok(['rev-parse', '--verify', '--quiet', 'HEAD'])
       return res ? res.stdout.trim() : null
     },
     async ownHead () {
+      const detached = await detachedHead(dir)
+      if (detached) return { top: await realpath(dir), head: detached }
       const res = await ok(['rev-parse', '--show-toplevel', 'HEAD'])
       if (!res) return null
       const [top, head] = res.stdout.trim().split('\n')

@@ -50,6 +50,8 @@ export async function cachedResolution (ws: Workspace, env: EnvPaths, name: stri
 
 export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: StatusOptions = {}): Promise<WorkflowStatus> {
   const list = await listWorkflows(ws, env)
+  // nothing to resolve: no cache or index to open (they load SQLite)
+  if (list.length === 0) return { environment: env.name, workflows: [] }
   const cache = AnalysisCache.open(ws)
   const context = resolutionContext(ws, env)
   const workflows: WorkflowStatusEntry[] = []

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -131,5 +131,27 @@ describe('comfydock status', () => {
       writeFileSync(file, before)
     }
     expect(existsSync(file)).toBe(true)
+  })
+
+  /** The packages (node_modules names) a CLI run loads. */
+  function packagesLoaded (args: string[]): string[] {
+    const out = join(makeTempDir('modules'), 'loaded.txt')
+    const recorder = join(import.meta.dirname, '..', 'support', 'record-modules.mjs')
+    const res = spawnSync(process.execPath, ['--import', recorder, CLI, '--workspace', ws, ...args], {
+      env: { ...process.env, ...repo.indexEnv, NO_COLOR: '1', COMFYDOCK_RECORD_MODULES: out }, encoding: 'utf8',
+    })
+    expect(res.status, res.stderr).toBe(0)
+    const names = readFileSync(out, 'utf8').split('\n').map(l => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(decodeURIComponent(l))?.[1])
+    return [...new Set(names.filter((n): n is string => Boolean(n)))].sort()
+  }
+
+  // status answers often (the panel, scripts, prompts): it loads what it reads with, and no installer,
+  // archive, database, YAML, server, prompt or progress-bar package.
+  it('loads no package it does not use: --help only commander, status no archive, database or server code', () => {
+    expect(packagesLoaded(['--help'])).toEqual(['commander'])
+    const status = packagesLoaded(['status', '--json'])
+    for (const heavy of ['better-sqlite3', 'yauzl', 'yaml', 'tar', 'hono', '@hono/node-server', 'ws', '@inquirer/prompts', 'cli-progress']) {
+      expect(status).not.toContain(heavy)
+    }
   })
 })

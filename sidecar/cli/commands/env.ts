@@ -134,7 +134,8 @@ export function registerEnvCommands (program: Command): void {
     .command('status')
     .description('git state of .cec and whether ComfyUI and the Python packages match the manifest')
     .action(withContext(async (ctx) => {
-      const { getEnvironmentStatus } = await import('../../env')
+      // env/status alone, not the env barrel: status loads no installer, archive or bundle code.
+      const { getEnvironmentStatus } = await import('../../env/status')
       const ws = await ctx.workspace()
       const status = await getEnvironmentStatus(ws, await ctx.env())
       ctx.print(status, () => {
