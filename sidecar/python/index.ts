@@ -1,5 +1,7 @@
 export type { PythonBackend, SyncOptions, SyncOutcome } from './backend'
-export { REQUIREMENTS_LOCK, TORCH_FAMILY } from './lockfile'
+export { REQUIREMENTS_LOCK, TORCH_FAMILY, isTorchFamily } from './lockfile'
+export { DependencyConflictError } from './conflict'
+export { machineTorch, unsatisfiedRequirements, type MachinePackage } from './machine-torch'
 export { readLockState, requirementsLockPath, restoreLock, snapshotLock, type LockSnapshot, type LockState } from './lock-state'
 export { UV_ADVICE, chooseInstaller, findOnPath, openPythonBackend } from './open-backend'
 export { PipBackend } from './pip'

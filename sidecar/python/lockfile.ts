@@ -28,6 +28,12 @@ export function manifestOverrides (doc: Pyproject): string[] {
   return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []
 }
 
+/** The manifest's requirements with its overrides put in place of the requirements they override. */
+export function requirementsWithOverrides (doc: Pyproject): string[] {
+  const overrides = new Map(manifestOverrides(doc).map(o => [requirementName(o), o]))
+  return [...new Set(manifestRequirements(doc).map(r => overrides.get(requirementName(r)) ?? r))]
+}
+
 /** A digest of everything a resolution depends on in the manifest. */
 export function requirementsDigest (doc: Pyproject): string {
   const groups = Object.entries(doc['dependency-groups'] ?? {}).sort(([a], [b]) => a.localeCompare(b))

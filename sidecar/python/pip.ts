@@ -4,7 +4,9 @@
  * it installs anything, so a conflict changes nothing. The lock it leaves, `requirements.lock.txt`, pins
  * what is then installed with the hashes of the files pip used; it is resolved for this platform.
  * A locked install is `pip install --no-deps --require-hashes -r requirements.lock.txt`, then the
- * machine-local torch family, then packages the lock no longer has are removed.
+ * machine-local torch family, then packages the lock no longer has are removed. The torch family the
+ * venv already sees (its own, or the system's through --system-site-packages) is a constraint of every
+ * resolve (`torch==<installed>`): pip keeps it, and a pack asking for another torch is a conflict.
  * pip honours PIP_INDEX_URL / PIP_FIND_LINKS / PIP_NO_INDEX from the environment, so offline mirrors work.
  */
 import { rm, writeFile } from 'node:fs/promises'
@@ -18,22 +20,17 @@ import { startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import { venvPython, type EnvPaths, type Workspace } from '../workspace'
 import { conflictLines, missingPackagesError, type PythonBackend, type SyncOptions, type SyncOutcome } from './backend'
+import { assertMachineTorchHolds, DependencyConflictError, machineTorchConflict } from './conflict'
+import { machineConstraints, machineTorch, type MachinePackage } from './machine-torch'
 import { torchIndexUrl, type EnvLocalSettings } from './local-settings'
-import { extraneousPackages, missingFromLock, missingTorch, readLockState, requirementsLockPath } from './lock-state'
-import { formatRequirementsLock, isTorchFamily, manifestOverrides, torchRequirements, TORCH_FAMILY, type LockedPackage } from './lockfile'
+import { extraneousPackages, missingFromLock, missingTorch, readLockState, requirementsLockPath, venvPythonVersion } from './lock-state'
+import { formatRequirementsLock, isTorchFamily, requirementsWithOverrides, torchRequirements, TORCH_FAMILY, type LockedPackage } from './lockfile'
 import { collectMissing, manifestRequirements, normalizePackageName, requirementName } from './requirements'
 import { installedVersions, listDistributions, requiredNames, venvSitePackages } from './site-packages'
 
 const SYNC_HINT = 'Check the requirement and your package index (PIP_INDEX_URL / PIP_FIND_LINKS), then run `comfydock status`.'
 
 interface ReportItem { metadata: { name: string, version: string }, download_info?: { archive_info?: { hashes?: Record<string, string> } } }
-
-/** The manifest's requirements with its overrides put in place of the requirements they override. */
-function requirementsWithOverrides (doc: Pyproject): string[] {
-  const overrides = new Map(manifestOverrides(doc).map(o => [requirementName(o), o]))
-  const reqs = manifestRequirements(doc).map(r => overrides.get(requirementName(r)) ?? r)
-  return [...new Set(reqs)]
-}
 
 export class PipBackend implements PythonBackend {
   readonly kind = 'pip' as const
@@ -103,6 +100,7 @@ export class PipBackend implements PythonBackend {
     await this.ensureVenv(opts)
     const state = await readLockState(this.env, doc)
     const keep = Boolean(opts.locked && state.matches)
+    assertMachineTorchHolds(doc, await machineTorch(this.env.venv), await venvPythonVersion(this.env.venv))
     const task = startTask(opts.onProgress, keep ? 'install the locked Python packages (pip)' : 'resolve and install Python packages (pip)')
     try {
       let outcome: SyncOutcome
@@ -114,7 +112,7 @@ export class PipBackend implements PythonBackend {
         // With a torch index, the torch family comes from it alone (pip would take a newer CUDA build from
         // PyPI over it); the rest then resolves against the torch now installed.
         if (this.torchIndex) await this.installTorch(doc, opts)
-        const report = await this.resolveAndInstall(doc, state.packages, task, opts.signal)
+        const report = await this.resolveAndInstall(doc, state.packages, await machineTorch(this.env.venv), task, opts.signal)
         await this.writeLock(doc, report, state.packages, opts.signal)
         outcome = { lock: state.text === undefined ? 'new' : 'resolved' }
         if (opts.locked) outcome.note = state.text === undefined ? 'no lock to install from: resolved the requirements afresh' : 'the lock did not match the manifest: resolved the requirements afresh'
@@ -153,22 +151,34 @@ export class PipBackend implements PythonBackend {
   /**
    * One `pip install` of every requirement: pip resolves all of them before installing any. The old
    * lock's versions go in as constraints so unrelated packages keep their versions; when they no longer
-   * fit (the change needs another version), pip resolves without them.
+   * fit (the change needs another version), pip resolves without them. The machine's torch family is
+   * held at its installed versions in both tries.
    */
-  private async resolveAndInstall (doc: Pyproject, previous: LockedPackage[], task: Task, signal?: AbortSignal): Promise<ReportItem[]> {
-    const reqs = requirementsWithOverrides(doc).filter(r => !(this.torchIndex && isTorchFamily(r)))
+  private async resolveAndInstall (doc: Pyproject, previous: LockedPackage[], machine: MachinePackage[], task: Task, signal?: AbortSignal): Promise<ReportItem[]> {
+    const reqs = this.resolvable(doc, machine)
     if (reqs.length === 0) return []
     return withTempDir('comfydock-pip', async dir => {
       const report = join(dir, 'report.json')
-      const constraints = join(dir, 'constraints.txt')
+      const withOld = join(dir, 'constraints.txt')
+      const machineOnly = join(dir, 'machine-constraints.txt')
       const pinned = previous.filter(p => !reqs.some(r => requirementName(r) === p.name && /[=<>~!]/.test(r)))
-      await writeFile(constraints, pinned.map(p => `${p.name}==${p.version}`).join('\n') + '\n')
-      const attempt = (withConstraints: boolean) => this.pip(['install', '--report', report, ...this.indexArgs(), ...(withConstraints ? ['-c', constraints] : []), '--', ...reqs], { signal, task })
-      let res = await attempt(pinned.length > 0)
-      if (res.code !== 0 && pinned.length > 0 && !installedSomething(res)) res = await attempt(false)
-      if (res.code !== 0) throw await this.failure(res, reqs, signal)
+      await writeFile(withOld, [...pinned.map(p => `${p.name}==${p.version}`), ...machineConstraints(machine)].join('\n') + '\n')
+      await writeFile(machineOnly, machineConstraints(machine).join('\n') + '\n')
+      const attempt = (constraints: string) => this.pip(['install', '--report', report, ...this.indexArgs(), '-c', constraints, '--', ...reqs], { signal, task })
+      let res = await attempt(withOld)
+      if (res.code !== 0 && pinned.length > 0 && !installedSomething(res)) res = await attempt(machineOnly)
+      if (res.code !== 0) throw await this.failure(res, reqs, machine, signal)
       return (JSON.parse(await readFile(report, 'utf8')) as { install?: ReportItem[] }).install ?? []
     })
+  }
+
+  /**
+   * The requirements pip resolves: the manifest's with its overrides in place; the torch family stays in
+   * where the machine has it (held by a constraint, nothing is fetched) and is left to the torch step
+   * where it comes from the machine's torch index.
+   */
+  private resolvable (doc: Pyproject, machine: MachinePackage[]): string[] {
+    return requirementsWithOverrides(doc).filter(r => !(isTorchFamily(r) && this.torchIndex && !machine.some(p => p.name === requirementName(r))))
   }
 
   /**
@@ -227,19 +237,21 @@ export class PipBackend implements PythonBackend {
     const reqs = torchRequirements(doc)
     if (reqs.length === 0 || missingTorch(reqs, await installedVersions(this.env.venv)).length === 0) return
     const index = this.torchIndex
-    const res = await this.pip(['install', ...(index ? ['--index-url', index] : this.indexArgs()), '--', ...reqs], { signal: opts.signal })
-    if (res.code !== 0) throw await this.failure(res, reqs, opts.signal)
+    // what the machine has of the family stays as it is: a missing torchaudio is chosen to fit its torch
+    const machine = await machineTorch(this.env.venv)
+    const res = await this.holdingMachineTorch(machine, held => this.pip(['install', ...(index ? ['--index-url', index] : this.indexArgs()), ...held, '--', ...reqs], { signal: opts.signal }))
+    if (res.code !== 0) throw await this.failure(res, reqs, machine, opts.signal)
   }
 
   /** The error for a failed install; for missing packages, every one of them (pip stops at the first). */
-  private async failure (res: RunResult, reqs: string[], signal?: AbortSignal): Promise<ComfydockError> {
+  private async failure (res: RunResult, reqs: string[], machine: MachinePackage[], signal?: AbortSignal): Promise<ComfydockError> {
     const first = missingPackages(res.stderr + '\n' + res.stdout)
-    if (first.length === 0 || installedSomething(res)) return pipError(res)
+    if (first.length === 0 || installedSomething(res)) return pipError(res, machine)
     const names = first.map(requirementName)
     const all = await collectMissing(names, async without => {
       const rest = reqs.filter(r => !without.includes(requirementName(r)))
       if (rest.length === 0) return []
-      const again = await this.pip(['install', '--dry-run', ...this.indexArgs(), '--', ...rest], { signal })
+      const again = await this.holdingMachineTorch(machine, held => this.pip(['install', '--dry-run', ...this.indexArgs(), ...held, '--', ...rest], { signal }))
       return again.code === 0 ? [] : missingPackages(again.stderr + '\n' + again.stdout).map(requirementName)
     })
     const quoted = all.map(n => reqs.find(r => requirementName(r) === n) ?? n)
@@ -247,12 +259,24 @@ export class PipBackend implements PythonBackend {
   }
 
   async check (doc: Pyproject): Promise<void> {
-    // Nothing to resolve; pip would refuse an empty install ("You must give at least one requirement").
-    const reqs = requirementsWithOverrides(doc).filter(r => !(this.torchIndex && isTorchFamily(r)))
-    if (reqs.length === 0) return
     await this.ensureVenv()
-    const res = await this.pip(['install', '--dry-run', ...this.indexArgs(), '--', ...reqs])
-    if (res.code !== 0) throw await this.failure(res, reqs)
+    const machine = await machineTorch(this.env.venv)
+    assertMachineTorchHolds(doc, machine, await venvPythonVersion(this.env.venv))
+    // Nothing to resolve; pip would refuse an empty install ("You must give at least one requirement").
+    const reqs = this.resolvable(doc, machine)
+    if (reqs.length === 0) return
+    const res = await this.holdingMachineTorch(machine, held => this.pip(['install', '--dry-run', ...this.indexArgs(), ...held, '--', ...reqs]))
+    if (res.code !== 0) throw await this.failure(res, reqs, machine)
+  }
+
+  /** Runs `fn` with the arguments (`-c <file>`) that hold the machine's torch family at its installed versions. */
+  private async holdingMachineTorch<T> (machine: MachinePackage[], fn: (held: string[]) => Promise<T>): Promise<T> {
+    if (machine.length === 0) return fn([])
+    return withTempDir('comfydock-pip', async dir => {
+      const file = join(dir, 'machine-constraints.txt')
+      await writeFile(file, machineConstraints(machine).join('\n') + '\n')
+      return fn(['-c', file])
+    })
   }
 
   async installed (): Promise<Record<string, string>> {
@@ -268,7 +292,7 @@ export class PipBackend implements PythonBackend {
     if (reqs.length === 0) return []
     return withTempDir('comfydock-report', async dir => {
       const report = join(dir, 'report.json')
-      const res = await this.pip(['install', '--dry-run', '--quiet', '--report', report, ...this.indexArgs(), '--', ...reqs])
+      const res = await this.holdingMachineTorch(await machineTorch(this.env.venv), held => this.pip(['install', '--dry-run', '--quiet', '--report', report, ...this.indexArgs(), ...held, '--', ...reqs]))
       if (res.code !== 0) {
         const lines = conflictLines(res.stderr)
         throw new ComfydockError('PYTHON_SYNC_FAILED', `cannot tell whether the venv matches the manifest:\n${(lines.length ? lines : res.stderr.trim().split('\n').slice(-4)).join('\n')}`, { hint: SYNC_HINT })
@@ -289,15 +313,18 @@ function missingPackages (output: string): string[] {
   return [...new Set([...output.matchAll(/No matching distribution found for ([^\s]+)/g)].map(m => m[1]))]
 }
 
-/** A failed resolution or install: missing packages, a conflict, or another install failure. */
-export function pipError (res: RunResult): ComfydockError {
+/**
+ * A failed resolution or install: missing packages, a conflict, or another install failure. A conflict
+ * whose lines name the machine's torch held by a constraint is a conflict with the machine.
+ */
+export function pipError (res: RunResult, machine: MachinePackage[] = []): ComfydockError {
   const output = res.stderr + '\n' + res.stdout
   const lines = conflictLines(output)
   const detail = lines.length ? lines.join('\n') : (res.stderr.trim() || res.stdout.trim()).split('\n').slice(-8).join('\n')
   if (/ResolutionImpossible|conflicting dependencies|conflict is caused by/i.test(output)) {
-    return new ComfydockError('DEPENDENCY_CONFLICT', `the requirements cannot be installed together:\n${detail}`, {
-      hint: 'Change or remove the conflicting requirement, then try again.',
-    })
+    const held = machine.filter(p => new RegExp(`\\(constraint\\) ${p.name}==`, 'i').test(output))
+    if (held.length) return machineTorchConflict(lines.length ? lines : [detail], held)
+    return new DependencyConflictError(`the requirements cannot be installed together:\n${detail}`)
   }
   return new ComfydockError('PYTHON_SYNC_FAILED', `pip could not install the environment's requirements:\n${detail}`, { hint: SYNC_HINT })
 }

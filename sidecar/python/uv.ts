@@ -6,9 +6,15 @@
  * then installs exactly the lock into the environment's `.venv` (UV_PROJECT_ENVIRONMENT), the torch
  * family comes from the machine's torch index, and the lock goes back to `.cec` with its pip-readable
  * export `requirements.lock.txt`. The venv has no pip: uv does not need one.
+ *
+ * uv does not see what the base interpreter has (--system-site-packages), and the lock leaves torch out,
+ * so where the machine has torch a second, machine-only resolve checks the environment against it first:
+ * `uv pip compile` with each installed torch-family package stood in for by a metadata-only wheel at its
+ * version (machine-torch.ts). A pack asking for another torch is then a conflict, and nothing is fetched.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { ComfydockError } from '../errors'
 import { run } from '../exec'
 import { pathExists, withTempDir, writeFileAtomic } from '../fs'
@@ -17,10 +23,13 @@ import { startTask } from '../progress'
 import type { OnProgress } from '../protocol'
 import { venvPython, type EnvPaths, type Workspace } from '../workspace'
 import { conflictLines, missingPackagesError, type PythonBackend, type SyncOptions, type SyncOutcome } from './backend'
+import { assertMachineTorchHolds, DependencyConflictError, machineTorchConflict } from './conflict'
+import { machineTorch, writeStandIn, type MachinePackage } from './machine-torch'
 import { collectMissing, withoutPackages } from './requirements'
 import { torchIndexUrl, type EnvLocalSettings } from './local-settings'
-import { extraneousPackages, missingFromLock, missingTorch, readLockState, requirementsLockPath } from './lock-state'
+import { extraneousPackages, missingFromLock, missingTorch, readLockState, requirementsLockPath, venvPythonVersion } from './lock-state'
 import { isTorchFamily, manifestOverrides, torchRequirements, TORCH_FAMILY, withLockHeader } from './lockfile'
+import { manifestRequirements, requirementName } from './requirements'
 import { installedVersions } from './site-packages'
 
 /** A marker no interpreter satisfies: an override with it removes a package from the resolution. */
@@ -64,7 +73,7 @@ export class UvBackend implements PythonBackend {
     const uvTable = { ...(doc.tool.uv ?? {}) } as Record<string, unknown>
     delete uvTable.index
     delete uvTable.sources
-    const ownConstraints = Array.isArray(uvTable['constraint-dependencies']) ? (uvTable['constraint-dependencies'] as string[]).filter(c => !isTorchFamily(c)) : []
+    const ownConstraints = manifestConstraints(doc)
     const overrides = manifestOverrides(doc).filter(o => !isTorchFamily(o))
     uvTable['override-dependencies'] = [...overrides, ...TORCH_FAMILY.map(n => `${n} ; ${NEVER}`)]
     const allConstraints = [...ownConstraints, ...constraints]
@@ -118,8 +127,11 @@ export class UvBackend implements PythonBackend {
     await this.ensureVenv(opts)
     const state = await readLockState(this.env, doc)
     const keep = Boolean(opts.locked && state.matches)
+    const machine = await machineTorch(this.env.venv)
+    assertMachineTorchHolds(doc, machine, await venvPythonVersion(this.env.venv))
     const task = startTask(opts.onProgress, keep ? 'install the locked Python packages (uv)' : 'resolve and install Python packages (uv)')
     try {
+      if (!keep && machine.length) await this.checkAgainstMachine(doc, machine, opts.signal)
       // A matching pip lock without uv.lock (made where uv was absent): lock the same versions.
       const seed = keep && state.uvLock === undefined ? state.packages.map(p => `${p.name}==${p.version}`) : []
       const outcome: SyncOutcome = keep ? { lock: state.uvLock === undefined ? 'converted' : 'kept' } : { lock: state.text === undefined && state.uvLock === undefined ? 'new' : 'resolved' }
@@ -138,7 +150,7 @@ export class UvBackend implements PythonBackend {
         const exported = await run(this.uv, ['export', '--frozen', '--all-groups', '--no-emit-project', '--format', 'requirements-txt', '--no-header'], { cwd: dir, env: this.uvEnv(), signal: opts.signal })
         return { uvLock: await readFile(join(dir, 'uv.lock'), 'utf8'), requirements: withLockHeader(doc, exported.stdout, 'uv lock') }
       }, { uvLock: state.uvLock, constraints: seed })
-      await this.installTorch(doc, opts)
+      await this.installTorch(doc, opts, machine)
       await writeFileAtomic(this.env.uvLock, files.uvLock)
       await writeFileAtomic(requirementsLockPath(this.env), files.requirements)
       const extra = await extraneousPackages(this.env.venv, (await readLockState(this.env, doc)).packages)
@@ -151,21 +163,86 @@ export class UvBackend implements PythonBackend {
     }
   }
 
-  /** The torch family from this machine's torch index; never changes a torch already installed. */
-  private async installTorch (doc: Pyproject, opts: SyncOptions): Promise<void> {
+  /**
+   * The torch family members the manifest asks for and the venv lacks, from this machine's torch index;
+   * never changes one already installed. When the machine has part of the family (a system torch without
+   * torchaudio), the missing ones are resolved against it (stand-ins, as in checkAgainstMachine) and
+   * installed without dependencies, so uv never pulls another torch in beside them.
+   */
+  private async installTorch (doc: Pyproject, opts: SyncOptions, machine: MachinePackage[]): Promise<void> {
     const reqs = torchRequirements(doc)
     if (reqs.length === 0) return
     const installed = await installedVersions(this.env.venv)
-    if (missingTorch(reqs, installed).length === 0) return
+    const missing = missingTorch(reqs, installed)
+    if (missing.length === 0) return
     // `auto` (and mps) take the default index, as pip does: PyPI's torch is the CUDA build on Linux.
     const index = torchIndexUrl(this.settings.torch_backend, this.torchIndexBase)
-    const res = await run(this.uv, ['pip', 'install', '--python', venvPython(this.env.venv), ...(index ? ['--index', index] : []), '--', ...reqs], {
+    const indexArgs = index ? ['--index', index] : []
+    const python = venvPython(this.env.venv)
+    let install = missing
+    let noDeps: string[] = []
+    if (machine.length) {
+      install = await withTempDir('comfydock-uv', async dir => {
+        const input = join(dir, 'requirements.in')
+        await writeFile(input, [...missing, ...await this.standIns(dir, machine)].join('\n') + '\n')
+        const res = await run(this.uv, ['pip', 'compile', '--python', python, '--quiet', '--no-header', '--no-annotate', ...indexArgs, input], { env: this.uvEnv(), signal: opts.signal, allowFailure: true })
+        if (res.code !== 0) throw machineTorchConflict(conflictLines(res.stderr).length ? conflictLines(res.stderr) : res.stderr.trim().split('\n').slice(-4), machine)
+        // pins of what is not there yet; the stand-ins (`name @ file://...`) are the machine's own
+        return res.stdout.split('\n').map(l => l.trim()).filter(l => /^[A-Za-z0-9][A-Za-z0-9._-]*==\S+$/.test(l) && installed[requirementName(l)] !== l.split('==')[1])
+      })
+      noDeps = ['--no-deps']
+    }
+    if (install.length === 0) return
+    const res = await run(this.uv, ['pip', 'install', '--python', python, ...noDeps, ...indexArgs, '--', ...install], {
       env: this.uvEnv(), signal: opts.signal, allowFailure: true,
     })
     if (res.code !== 0) throw syncError(res.stderr, 'the torch family')
   }
 
+  /** `name @ file://<stand-in wheel>` for each machine package, the wheels written into `dir`. */
+  private async standIns (dir: string, machine: MachinePackage[]): Promise<string[]> {
+    const out: string[] = []
+    for (const p of machine) out.push(`${p.name} @ ${pathToFileURL(await writeStandIn(join(dir, 'stand-ins'), p)).href}`)
+    return out
+  }
+
+  /**
+   * Resolves the whole environment for this machine with its torch family held at the installed versions
+   * (nothing is installed, nothing of torch fetched). A failure that the same resolve without the machine's
+   * torch does not have is a conflict with the machine; any other failure is left to the sync, which
+   * reports it as it does without torch.
+   */
+  private async checkAgainstMachine (doc: Pyproject, machine: MachinePackage[], signal?: AbortSignal): Promise<void> {
+    const held = new Set(machine.map(p => p.name))
+    const absent = TORCH_FAMILY.filter(n => !held.has(n))
+    await withTempDir('comfydock-uv', async dir => {
+      const standIns = await this.standIns(dir, machine)
+      const standInOf = (name: string): string => standIns.find(s => requirementName(s) === name)!
+      // a torch-family member the machine lacks comes from its torch index later: left out here, as in the lock
+      const reqs = manifestRequirements(doc).filter(r => !(isTorchFamily(r) && !held.has(requirementName(r))))
+      // the user's own override of a held member (a conflict settled) becomes the machine's package
+      const overrides = manifestOverrides(doc).filter(o => !isTorchFamily(o) || held.has(requirementName(o))).map(o => isTorchFamily(o) ? standInOf(requirementName(o)) : o)
+      const files = { input: join(dir, 'requirements.in'), overrides: join(dir, 'overrides.txt'), constraints: join(dir, 'constraints.txt') }
+      const compile = async (withMachine: boolean) => {
+        await writeFile(files.input, [...(withMachine ? reqs : reqs.filter(r => !isTorchFamily(r))), ...(withMachine ? standIns : [])].join('\n') + '\n')
+        await writeFile(files.overrides, [...(withMachine ? overrides : overrides.filter(o => !isTorchFamily(o))), ...(withMachine ? absent : TORCH_FAMILY).map(n => `${n} ; ${NEVER}`)].join('\n') + '\n')
+        await writeFile(files.constraints, manifestConstraints(doc).join('\n') + '\n')
+        return run(this.uv, ['pip', 'compile', '--python', venvPython(this.env.venv), '--quiet', '--no-header', '--no-annotate', '--overrides', files.overrides, '--constraints', files.constraints, files.input], {
+          env: this.uvEnv(), signal, allowFailure: true,
+        })
+      }
+      const res = await compile(true)
+      if (res.code === 0) return
+      if ((await compile(false)).code !== 0) return
+      const lines = conflictLines(res.stderr)
+      throw machineTorchConflict(lines.length ? lines : res.stderr.trim().split('\n').slice(-6), machine)
+    })
+  }
+
   async check (doc: Pyproject): Promise<void> {
+    const machine = await machineTorch(this.env.venv)
+    assertMachineTorchHolds(doc, machine, await venvPythonVersion(this.env.venv))
+    if (machine.length) await this.checkAgainstMachine(doc, machine)
     const state = await readLockState(this.env, doc)
     await this.inProject(doc, dir => this.lock(dir, doc), { uvLock: state.uvLock })
   }
@@ -197,9 +274,13 @@ function missingIn (stderr: string): string[] {
 export function resolutionError (stderr: string): ComfydockError {
   const lines = conflictLines(stderr)
   const detail = (lines.length ? lines : stderr.trim().split('\n').slice(-6)).join('\n')
-  return new ComfydockError('DEPENDENCY_CONFLICT', `the requirements cannot be installed together:\n${detail}`, {
-    hint: 'Change or remove the conflicting requirement, then try again.',
-  })
+  return new DependencyConflictError(`the requirements cannot be installed together:\n${detail}`)
+}
+
+/** The manifest's own `[tool.uv] constraint-dependencies`, without torch (machine-local). */
+function manifestConstraints (doc: Pyproject): string[] {
+  const list = (doc.tool.uv as { 'constraint-dependencies'?: unknown } | undefined)?.['constraint-dependencies']
+  return Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string' && !isTorchFamily(c)) : []
 }
 
 function syncError (stderr: string, what = 'the locked packages'): ComfydockError {

@@ -3,19 +3,23 @@
  * with real small packages from PyPI (pinned, so the answers never change). Like Hono's
  * `runTest({ newRouter })`: one suite, every implementation.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeManifest, type Pyproject } from '../../sidecar/manifest'
 import { REQUIREMENTS_LOCK, type PythonBackend, type EnvLocalSettings } from '../../sidecar/python'
 import { Workspace, type EnvPaths } from '../../sidecar/workspace'
+import { startFileServer, type FileServer } from '../support/file-server'
+import { installIntoSystem, makeSystemPython, type SystemPython } from '../support/system-python'
 import { makeTempDir } from '../support/temp-dir'
+import { serveTorchIndex } from '../support/torch-index'
 import { venvFreeze, venvVersions } from '../support/venv'
 import { sharedInstallerCaches } from './caches'
 
 export interface BackendFactory {
   kind: 'uv' | 'pip'
-  make: (ws: Workspace, env: EnvPaths, settings: EnvLocalSettings) => PythonBackend
+  /** `torchIndexBase`: the workspace's torch_index_url (indexes per backend below it). */
+  make: (ws: Workspace, env: EnvPaths, settings: EnvLocalSettings, torchIndexBase?: string) => PythonBackend
 }
 
 export function manifest (deps: string[], groups?: Record<string, string[]>): Pyproject {
@@ -119,6 +123,68 @@ export function runPythonBackendContract ({ kind, make }: BackendFactory): void 
       const after = venvVersions(env.venv)
       expect(after.idna).toBe('3.6')
       expect(after.six).toBeUndefined()
+    })
+
+    /**
+     * The machine's torch, here the system Python's (a stand-in install of torch 1.8.0+cpu, seen through
+     * --system-site-packages), is never replaced: every resolve holds it, so requirements on another torch,
+     * the pack's own or a dependency's (kornia 0.7.1 needs torch>=1.9.1), are conflicts and nothing is fetched.
+     */
+    describe("the machine's own torch", () => {
+      let system: SystemPython
+      let torchIndex: FileServer
+      const torchFetches = (): string[] => torchIndex.requests.filter(r => r.path.endsWith('.whl')).map(r => r.path)
+
+      beforeAll(async () => {
+        const dir = makeTempDir(`system-torch-${kind}`)
+        system = makeSystemPython(join(dir, 'system-python'))
+        torchIndex = await startFileServer()
+        const wheels = await serveTorchIndex(torchIndex, join(dir, 'wheels'), 'cpu', [
+          { name: 'torch', version: '1.8.0+cpu' },
+          { name: 'torch', version: '2.9.0+cpu' },
+          { name: 'torchaudio', version: '0.8.0+cpu', requires: ['torch==1.8.0'] },
+          { name: 'torchaudio', version: '2.9.0+cpu', requires: ['torch==2.9.0'] },
+        ])
+        installIntoSystem(system, wheels['torch==1.8.0+cpu'])
+      })
+      afterAll(async () => { await torchIndex?.close() })
+
+      const onSystemTorch = (name: string, doc: Pyproject) =>
+        newEnv(name, doc, { python: system.python, system_site_packages: true, torch_backend: 'cpu' }).then(({ env }) => ({ env, backend: make(ws, env, { installer: kind, python: system.python, system_site_packages: true, torch_backend: 'cpu' }, `${torchIndex.url}/whl`) }))
+
+      it('installs around it, and refuses a pack that asks for another torch, directly or through a dependency, changing nothing', async () => {
+        const good = manifest(['torch', 'six==1.16.0'])
+        const { env, backend } = await onSystemTorch('system-torch', good)
+        await backend.sync(good)
+        expect(venvVersions(env.venv).torch).toBeUndefined() // no torch of the venv's own: the system's serves
+        expect(await backend.installed()).toMatchObject({ torch: '1.8.0+cpu', six: '1.16.0' })
+        const before = { freeze: venvFreeze(env.venv), lock: bytesOr(join(env.cec, REQUIREMENTS_LOCK)), uvLock: bytesOr(env.uvLock) }
+
+        for (const [group, req, named] of [['pack-new-torch-11111111', 'torch>=2', /torch>=2/], ['pack-kornia-22222222', 'kornia==0.7.1', /kornia/]] as const) {
+          const bad = manifest(['torch', 'six==1.16.0'], { [group]: [req] })
+          const err = await backend.sync(bad).catch(e => e)
+          expect(err.code, err.message).toBe('DEPENDENCY_CONFLICT')
+          expect(err.message).toMatch(named)
+          expect(err.message).toContain('torch 1.8.0+cpu')
+          expect(err.machine).toEqual([{ name: 'torch', version: '1.8.0+cpu', system: true }])
+          expect({ freeze: venvFreeze(env.venv), lock: bytesOr(join(env.cec, REQUIREMENTS_LOCK)), uvLock: bytesOr(env.uvLock) }).toEqual(before)
+          await expect(backend.check(bad)).rejects.toMatchObject({ code: 'DEPENDENCY_CONFLICT' })
+        }
+        expect(torchFetches()).toEqual([])
+      })
+
+      it('takes a missing torchaudio from the torch index in the build that fits the machine torch, leaving torch alone', async () => {
+        const doc = manifest(['torch', 'torchaudio'])
+        const { env, backend } = await onSystemTorch('system-torchaudio', doc)
+        await backend.sync(doc)
+        const own = venvVersions(env.venv)
+        expect(own.torchaudio).toBe('0.8.0+cpu')
+        expect(own.torch).toBeUndefined()
+        // torchaudio wheels are read for their requirements (this index serves no separate metadata); no torch is fetched
+        expect(torchFetches().filter(p => !p.startsWith('/whl/cpu/torchaudio/'))).toEqual([])
+        expect(existsSync(join(env.cec, REQUIREMENTS_LOCK))).toBe(true)
+        expect(readFileSync(join(env.cec, REQUIREMENTS_LOCK), 'utf8')).not.toMatch(/^torch/m)
+      })
     })
 
     it('makes the venv with --system-site-packages when the local settings ask for it', async () => {

@@ -4,7 +4,6 @@
  * family comes from a loopback index serving small stand-in wheels, one per backend, as
  * download.pytorch.org does. Also: a conflicting `node add` leaves a working environment untouched.
  */
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,7 +17,7 @@ import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
 import { startFileServer, type FileServer } from '../support/file-server'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
-import { buildWheel } from '../support/wheels'
+import { serveTorchIndex } from '../support/torch-index'
 import { pathWithoutUv, venvFreeze } from '../support/venv'
 
 const TORCH = /^torch==/
@@ -30,18 +29,6 @@ let registry: RegistryServer
 let torchIndex: FileServer
 let restoreCaches: () => void
 const savedEnv = { PATH: process.env.PATH, UV_FIND_LINKS: process.env.UV_FIND_LINKS, PIP_FIND_LINKS: process.env.PIP_FIND_LINKS }
-
-/** A PEP 503 index at /whl/<backend>/ with one stand-in torch wheel per backend. */
-async function serveTorchIndex (server: FileServer, wheels: string): Promise<void> {
-  for (const backend of ['cpu', 'cu128']) {
-    const file = await buildWheel(join(wheels, backend), { name: 'torch', version: `2.9.0+${backend}` })
-    const data = readFileSync(file)
-    const name = file.split('/').at(-1)!
-    const sha = createHash('sha256').update(data).digest('hex')
-    server.file(`/whl/${backend}/torch/${name}`, data)
-    server.file(`/whl/${backend}/torch/`, `<!DOCTYPE html><html><body><a href="${name}#sha256=${sha}">${name}</a></body></html>`, { headers: { 'content-type': 'text/html' } })
-  }
-}
 
 async function machine (name: string): Promise<Workspace> {
   const ws = (await Workspace.init(join(dir, name))).workspace
@@ -59,7 +46,7 @@ beforeAll(async () => {
   process.env.UV_FIND_LINKS = repo.findLinks
   process.env.PIP_FIND_LINKS = repo.findLinks
   torchIndex = await startFileServer()
-  await serveTorchIndex(torchIndex, join(dir, 'torch-wheels'))
+  for (const backend of ['cpu', 'cu128']) await serveTorchIndex(torchIndex, join(dir, 'torch-wheels'), backend, [{ name: 'torch', version: `2.9.0+${backend}` }])
   registry = await startRegistryServer([
     { id: 'pack-py', versions: [{ version: '1.0.0', files: { '__init__.py': '', 'requirements.txt': 'requests==2.31.0\nsix\ntorch>=2\n' } }] },
     { id: 'pack-old-urllib3', versions: [{ version: '1.0.0', files: { '__init__.py': '', 'requirements.txt': 'urllib3==1.20\n' } }] },
