@@ -111,6 +111,14 @@ export class CliContext {
     return select({ message, choices })
   }
 
+  /** Asks for a line of text; undefined without a TTY (or with --yes). */
+  async input (message: string): Promise<string | undefined> {
+    if (!this.interactive) return undefined
+    this.close()
+    const { input } = await import('@inquirer/prompts')
+    return (await input({ message })).trim() || undefined
+  }
+
   close (): void {
     this.renderer?.close()
     this.renderer = undefined

@@ -1,6 +1,7 @@
 /** @module `node add|remove|list|update|prune`: custom node packs of the environment. */
 import type { Command } from 'commander'
-import type { BatchResult, ListedNode, NodeItemResult } from '../../nodes'
+import { ComfydockError } from '../../errors'
+import type { BatchResult, ConflictDecision, ConflictPolicy, DependencyConflict, ListedNode, NodeItemResult } from '../../nodes'
 import { withContext, type CliContext } from '../context'
 
 function pinText (r: NodeItemResult): string {
@@ -11,10 +12,18 @@ function pinText (r: NodeItemResult): string {
   return `${e.registry_id ?? r.id}@${e.version}`
 }
 
+/** What a conflict choice did, after the pack's line. */
+function conflictNote (r: NodeItemResult): string {
+  if (!r.conflict) return ''
+  if (r.conflict.chosen === 'skip') return '\n          skipped: nothing changed. Choose otherwise with `--on-conflict replace` or `--on-conflict override[=<requirement>]`.'
+  if (r.removed?.length) return ` (removed ${r.removed.join(', ')} to make room)`
+  return r.conflict.chosen === 'override' ? ' (a conflict settled with an override in [tool.uv] override-dependencies)' : ''
+}
+
 function batchText (verb: string, out: BatchResult, detail: (r: NodeItemResult) => string = pinText): string {
   const lines = out.results.map(r => r.ok
-    ? `  ok      ${r.id}  ${detail(r)}${r.cached ? ' (from cache)' : ''}`
-    : `  failed  ${r.spec}: ${r.error?.message}${r.error?.hint ? `\n          ${r.error.hint}` : ''}`)
+    ? `  ok      ${r.id}  ${detail(r)}${r.cached ? ' (from cache)' : ''}${conflictNote(r)}`
+    : `  failed  ${r.spec}: ${r.error?.message}${r.error?.hint ? `\n          ${r.error.hint}` : ''}${conflictNote(r)}`)
   const failed = out.results.filter(r => !r.ok).length
   const head = `${verb} ${out.results.length - failed} of ${out.results.length}`
   return [head, ...lines, ...out.warnings.map(w => `warning: ${w}`)].join('\n')
@@ -32,6 +41,41 @@ function listLine (n: ListedNode): string {
   return `${n.id.padEnd(32)} ${n.source.padEnd(12)} ${version.padEnd(24)} ${state}`
 }
 
+/** `--on-conflict skip|replace|override|override=<requirement>[,<requirement>...]` */
+export function parseOnConflict (value: string): ConflictDecision {
+  if (value === 'skip' || value === 'replace') return { kind: value }
+  if (value === 'override') return { kind: 'override', requirements: [] }
+  const m = /^override=(.+)$/s.exec(value)
+  // a comma starts a new requirement only before a package name: `urllib3>=1.20,<2` stays one
+  if (m) return { kind: 'override', requirements: m[1].split(/,(?=\s*[A-Za-z])/).map(r => r.trim()).filter(Boolean) }
+  throw new ComfydockError('USAGE', `--on-conflict ${value}: expected skip, replace, override or override=<requirement>`, {
+    hint: 'For example `--on-conflict replace`, or `--on-conflict override="urllib3==1.26.20"`.',
+  })
+}
+
+/**
+ * The conflict policy of `node add`: the flag's decision; else, on a TTY, a question per conflict;
+ * else (--yes, --json, scripts) skip, the choice that changes nothing, which the output says.
+ */
+function conflictPolicy (ctx: CliContext, flag: string | undefined): ConflictPolicy | undefined {
+  if (flag !== undefined) return parseOnConflict(flag)
+  if (!ctx.interactive) return undefined
+  return async (conflict: DependencyConflict): Promise<ConflictDecision> => {
+    const sides = conflict.with.map(s => `${s.name}${s.requirements.length ? ` (${s.requirements.join(', ')})` : ''}`).join(', ')
+    ctx.info(`${conflict.pack}${conflict.requirements.length ? ` (${conflict.requirements.join(', ')})` : ''} conflicts with ${sides}. Nothing has changed yet.`)
+    const choice = await ctx.select('What should happen?', conflict.choices.map(c => ({
+      name: c.kind === 'skip' ? `Skip ${conflict.pack}` : c.kind === 'replace' ? `Remove ${c.remove.join(', ')}, then add ${conflict.pack}` : `Add ${conflict.pack} with an override${c.requirements.length ? `: ${c.requirements.join(', ')}` : ' (you name it)'}`,
+      value: c,
+      description: c.label,
+    })))
+    if (!choice || choice.kind === 'skip') return { kind: 'skip' }
+    if (choice.kind === 'replace') return { kind: 'replace' }
+    if (choice.requirements.length) return { kind: 'override', requirements: choice.requirements }
+    const typed = await ctx.input('Override requirement (e.g. urllib3==1.26.20):')
+    return typed ? { kind: 'override', requirements: [typed] } : { kind: 'skip' }
+  }
+}
+
 export function registerNodeCommands (program: Command): void {
   const node = program.command('node').description('custom node packs: registry, git and development nodes, pinned in pyproject.toml')
 
@@ -39,9 +83,11 @@ export function registerNodeCommands (program: Command): void {
     .description('add packs: registry-id[@version], a git URL or path [@ref], or --dev NAME for your own node in custom_nodes')
     .option('--dev', 'track folders already in ComfyUI/custom_nodes as development nodes')
     .option('--override <requirements...>', 'settle a dependency conflict: these requirements replace every other on the same package (recorded in [tool.uv] override-dependencies)')
-    .action(withContext<{ dev?: boolean, override?: string[] }>(async (ctx, [ids], opts) => {
+    .option('--on-conflict <choice>', 'when a pack conflicts: skip (default without a TTY), replace (remove the other packs first), override (the suggested version) or override=<requirement>')
+    .action(withContext<{ dev?: boolean, override?: string[], onConflict?: string }>(async (ctx, [ids], opts) => {
+      const onConflict = conflictPolicy(ctx, opts.onConflict)
       const { addNodes } = await import('../../nodes')
-      const out = await addNodes(await ctx.workspace(), await ctx.lockedEnv('node add'), ids as string[], { dev: opts.dev, overrides: opts.override, onProgress: ctx.onProgress })
+      const out = await addNodes(await ctx.workspace(), await ctx.lockedEnv('node add'), ids as string[], { dev: opts.dev, overrides: opts.override, onConflict, onProgress: ctx.onProgress })
       finish(ctx, out, batchText('Added', out))
     }))
 

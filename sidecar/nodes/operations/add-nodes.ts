@@ -2,21 +2,24 @@
  * @module `node add`: each spec is resolved to a pin, fetched (cache first) into a staging folder,
  * recorded with its dependency group, moved into custom_nodes and its Python requirements installed.
  * Each spec is its own transaction: a failure restores pyproject.toml and removes the folder, and the
- * next spec still runs.
+ * next spec still runs. A dependency conflict changes nothing; the caller's conflict policy then picks
+ * skip (the default), replace (the other packs are removed first) or override (the versions settled).
  */
 import { rm } from 'node:fs/promises'
 import { ComfydockError, toErrorPayload } from '../../errors'
 import { pathExists } from '../../fs'
 import { readManifest, withManifestTransaction, writeManifest, type NodeEntry, type Pyproject } from '../../manifest'
-import { requirementName } from '../../python'
+import { openPythonBackend, requirementName } from '../../python'
 import type { ErrorPayload } from '../../protocol'
 import { withTask } from '../../progress'
 import { packDir, type EnvPaths, type Workspace } from '../../workspace'
-import { findPackId, setPack } from '../pack-manifest'
+import { findPackId, removePack, setPack } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
 import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
 import { parseNodeSpec } from '../spec'
 import { moveIntoPlace, openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
+import { packConflict, PackConflictError, type ConflictDecision, type DependencyConflict } from './pack-conflict'
+import { removeNodes } from './remove-nodes'
 
 export interface NodeItemResult {
   spec: string
@@ -28,7 +31,14 @@ export interface NodeItemResult {
   requirements?: string[]
   warnings?: string[]
   error?: ErrorPayload
+  /** The dependency conflict this pack met, and the choice taken (skip: the pack was not added). */
+  conflict?: DependencyConflict & { chosen: ConflictDecision['kind'] }
+  /** Packs removed to make room for this one (the replace choice). */
+  removed?: string[]
 }
+
+/** Per conflict: a fixed decision (`--on-conflict`), or a question (the CLI's prompt on a TTY). */
+export type ConflictPolicy = ConflictDecision | ((conflict: DependencyConflict) => Promise<ConflictDecision>)
 
 export interface AddNodesOptions extends NodeOperationOptions {
   /** Specs are folder names (or paths) of the user's own nodes in custom_nodes. */
@@ -38,6 +48,8 @@ export interface AddNodesOptions extends NodeOperationOptions {
    * the user's way through a conflict between packs. Recorded in the manifest with the pack.
    */
   overrides?: string[]
+  /** What to do when a pack conflicts with the environment; without one, the pack is skipped. */
+  onConflict?: ConflictPolicy
 }
 
 export interface BatchResult {
@@ -115,13 +127,78 @@ export async function addNodes (ws: Workspace, env: EnvPaths, specs: string[], o
   for (const spec of specs) {
     const start = ctx.warnings.length
     try {
-      const r = await withTask(opts.onProgress, `add ${spec}`, {}, () => addOne(ctx, spec, Boolean(opts.dev), opts.overrides ?? []))
+      const r = await withTask(opts.onProgress, `add ${spec}`, {}, () => addChoosing(ctx, spec, opts))
       results.push({ ...r, warnings: ctx.warnings.slice(start) })
     } catch (err) {
       if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
-      results.push({ spec, ok: false, error: toErrorPayload(err), warnings: ctx.warnings.slice(start) })
+      const conflict = err instanceof PackConflictError ? { ...err.conflict, chosen: 'skip' as const } : undefined
+      results.push({ spec, ok: false, error: toErrorPayload(err), ...(conflict ? { conflict } : {}), warnings: ctx.warnings.slice(start) })
     }
   }
   return { results, ok: results.every(r => r.ok), warnings: ctx.warnings }
+}
+
+/**
+ * Adds one spec; on a dependency conflict (nothing has changed) applies the policy's decision once:
+ * skip re-raises it; override adds the pack again with the settling requirements; replace first checks
+ * that the environment resolves without the other packs and with this one, then removes them and adds it.
+ * A conflict that remains after the choice is reported as it is.
+ */
+async function addChoosing (ctx: NodeContext, spec: string, opts: AddNodesOptions): Promise<NodeItemResult> {
+  const dev = Boolean(opts.dev)
+  const overrides = opts.overrides ?? []
+  try {
+    return await addOne(ctx, spec, dev, overrides)
+  } catch (err) {
+    if (!(err instanceof PackConflictError) || !opts.onConflict) throw err
+    const decision = typeof opts.onConflict === 'function' ? await opts.onConflict(err.conflict) : opts.onConflict
+    if (decision.kind === 'skip') throw err
+    if (decision.kind === 'override') {
+      const settle = decision.requirements.length ? decision.requirements : err.conflict.choices.find(c => c.kind === 'override')?.requirements ?? []
+      if (settle.length === 0) {
+        throw new ComfydockError('INVALID_ARGUMENT', `${err.conflict.pack}: no override requirement to suggest for this conflict`, {
+          hint: `Name one: \`comfydock node add ${spec} --on-conflict override="<package><version>"\`.`, cause: err,
+        })
+      }
+      const r = await addOne(ctx, spec, dev, [...overrides, ...settle])
+      return { ...r, conflict: { ...err.conflict, chosen: 'override' } }
+    }
+    const replace = err.conflict.choices.find(c => c.kind === 'replace')
+    if (!replace || replace.kind !== 'replace') {
+      throw new ComfydockError('INVALID_ARGUMENT', `${err.conflict.pack} conflicts with ${err.conflict.with.map(s => s.name).join(', ')}, which cannot be removed; nothing changed`, {
+        hint: err.hint, cause: err,
+      })
+    }
+    await resolvesWithout(ctx, err, replace.remove, overrides)
+    const removed = await removeNodes(ctx.ws, ctx.env, replace.remove, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal, fetch: ctx.opts.fetch })
+    const failed = removed.results.find(r => !r.ok)
+    const gone = removed.results.filter(r => r.ok).map(r => r.id!)
+    if (failed) {
+      return { spec, ok: false, error: { code: failed.error!.code, message: `could not remove ${failed.spec} to make room for ${err.conflict.pack}: ${failed.error!.message}`, hint: failed.error!.hint }, removed: gone, conflict: { ...err.conflict, chosen: 'replace' } }
+    }
+    try {
+      const r = await addOne(ctx, spec, dev, overrides)
+      return { ...r, removed: gone, conflict: { ...err.conflict, chosen: 'replace' } }
+    } catch (addErr) {
+      if (addErr instanceof ComfydockError && addErr.code === 'CANCELLED') throw addErr
+      return { spec, ok: false, error: toErrorPayload(addErr), removed: gone, conflict: { ...err.conflict, chosen: 'replace' } }
+    }
+  }
+}
+
+/** Resolves the environment without `remove` and with the pack (nothing installed); throws the conflict that would remain. */
+async function resolvesWithout (ctx: NodeContext, err: PackConflictError, remove: string[], overrides: string[]): Promise<void> {
+  const doc = await readManifest(ctx.env.pyproject)
+  for (const id of remove) removePack(doc, id)
+  setPack(doc, err.conflict.pack, err.candidate.entry, err.candidate.requirements)
+  addOverrides(doc, overrides)
+  try {
+    await (await openPythonBackend(ctx.ws, ctx.env)).check(doc)
+  } catch (checkErr) {
+    if (checkErr instanceof ComfydockError && checkErr.code === 'DEPENDENCY_CONFLICT') {
+      throw packConflict(checkErr, doc, err.conflict.pack) ?? new ComfydockError('DEPENDENCY_CONFLICT', `${err.conflict.pack} would still conflict without ${remove.join(', ')}; nothing changed:\n${checkErr.message}`, { hint: checkErr.hint, cause: checkErr })
+    }
+    throw checkErr
+  }
 }
 

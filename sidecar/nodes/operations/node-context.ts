@@ -6,12 +6,12 @@ import { ComfydockError } from '../../errors'
 import { safePathComponent } from '../../fs'
 import type { Pyproject } from '../../manifest'
 import type { OnProgress } from '../../protocol'
-import { openPythonBackend, requirementName, restoreLock, snapshotLock } from '../../python'
+import { openPythonBackend, restoreLock, snapshotLock } from '../../python'
 import type { EnvPaths, Workspace } from '../../workspace'
-import { packGroupName, packsRequiring } from '../pack-manifest'
 import { openRegistry, type RegistryClient } from '../registry'
 import { createArchiveStore, createGitStore } from '../store'
 import type { NodeStores } from '../sources'
+import { packConflict } from './pack-conflict'
 import { mkdir, rename } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
@@ -66,7 +66,7 @@ export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: s
     await backend.sync(doc, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal })
   } catch (err) {
     await restoreLock(ctx.env, snapshot)
-    if (err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT') throw namePacks(err, doc, packId) ?? err
+    if (err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT') throw packConflict(err, doc, packId) ?? err
     if (snapshot.requirements) {
       // the install got under way: back to the last locked state (not cancellable: it is the way back)
       await backend.sync(before, { locked: true }).catch(restoreErr => ctx.warn(`could not put the venv back to its locked state: ${(restoreErr as Error).message}; run \`comfydock repair\``))
@@ -74,48 +74,6 @@ export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: s
     if (err instanceof ComfydockError) throw new ComfydockError(err.code, `${packId}: ${err.message}`, { hint: err.hint, cause: err })
     throw err
   }
-}
-
-/** One side of a dependency conflict: a pack (or ComfyUI itself) and its requirements the installer named. */
-export interface ConflictSide {
-  pack: string
-  requirements: string[]
-}
-
-/**
- * A conflict between `packId` and the packs (or ComfyUI) whose requirements the installer named, with
- * the requirement on each side; undefined when the message names no other side. uv names the groups
- * themselves (`<project>:<group>`); pip quotes requirements, which are matched to the groups holding them.
- */
-function namePacks (err: ComfydockError, doc: Pyproject, packId: string): ComfydockError | undefined {
-  const text = err.message.toLowerCase().replace(/_/g, '-')
-  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  const mentioned = (req: string): boolean => new RegExp(`(^|[^a-z0-9-])${escape(requirementName(req))}([^a-z0-9-]|$)`).test(text)
-  const groupOf = (id: string): string[] => {
-    const entry = doc.tool.comfydock.nodes?.[id]
-    return entry ? doc['dependency-groups']?.[packGroupName(id, entry)] ?? [] : []
-  }
-  const side = (id: string, reqs: string[]): ConflictSide => ({ pack: id, requirements: reqs.filter(mentioned) })
-  const byGroup = packsRequiring(doc, () => true).filter(id => {
-    const entry = doc.tool.comfydock.nodes![id]
-    return text.includes(`:${packGroupName(id, entry)}`)
-  })
-  const others = [...new Set([...byGroup, ...packsRequiring(doc, mentioned)])].filter(id => id !== packId)
-  const sides = others.map(id => side(id, groupOf(id)))
-  if (doc.project.dependencies.some(mentioned)) sides.push(side('ComfyUI', doc.project.dependencies))
-  if (sides.length === 0) return undefined
-  const ours = side(packId, groupOf(packId))
-  const describe = (s: ConflictSide): string => `${s.pack}${s.requirements.length ? ` (${s.requirements.join(', ')})` : ''}`
-  const other = sides.find(s => s.pack !== 'ComfyUI')?.pack
-  const choices = [
-    `skip ${packId}: nothing changes (this is what happened)`,
-    ...(other ? [`keep ${packId} instead of ${other}: \`comfydock node remove ${other}\`, then add ${packId} again`] : []),
-    `allow both with a constraint that settles the version: \`comfydock node add ${packId} --override "<requirement>"\` (recorded in [tool.uv] override-dependencies)`,
-  ]
-  return new ComfydockError('DEPENDENCY_CONFLICT', `${describe(ours)} conflicts with ${sides.map(describe).join(', ')}:\n${err.message}`, {
-    hint: `pyproject.toml, the lock and the venv are unchanged. Choices:\n  - ${choices.join('\n  - ')}`,
-    cause: err,
-  })
 }
 
 /**
