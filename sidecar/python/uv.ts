@@ -8,9 +8,10 @@
  * export `requirements.lock.txt`. The venv has no pip: uv does not need one.
  *
  * uv does not see what the base interpreter has (--system-site-packages), and the lock leaves torch out,
- * so where the machine has torch a second, machine-only resolve checks the environment against it first:
- * `uv pip compile` with each installed torch-family package stood in for by a metadata-only wheel at its
- * version (machine-torch.ts). A pack asking for another torch is then a conflict, and nothing is fetched.
+ * so where the machine has torch a second, machine-only resolve runs first: `uv pip compile` with each
+ * installed torch-family package stood in for by a metadata-only wheel at its version (machine-torch.ts).
+ * A pack asking for another torch is then a conflict, and nothing is fetched; otherwise its pins, as
+ * constraints for this machine's Python and platform, make the lock choose the same versions.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -28,7 +29,8 @@ import { machineTorch, writeStandIn, type MachinePackage } from './machine-torch
 import { collectMissing, withoutPackages } from './requirements'
 import { torchIndexUrl, type EnvLocalSettings } from './local-settings'
 import { extraneousPackages, missingFromLock, missingTorch, readLockState, requirementsLockPath, venvPythonVersion } from './lock-state'
-import { isTorchFamily, manifestOverrides, torchRequirements, TORCH_FAMILY, withLockHeader } from './lockfile'
+import { isTorchFamily, manifestOverrides, torchRequirements, TORCH_FAMILY, withLockHeader, type LockedPackage } from './lockfile'
+import { markerEnv } from './markers'
 import { manifestRequirements, requirementName } from './requirements'
 import { installedVersions } from './site-packages'
 
@@ -131,7 +133,8 @@ export class UvBackend implements PythonBackend {
     assertMachineTorchHolds(doc, machine, await venvPythonVersion(this.env.venv))
     const task = startTask(opts.onProgress, keep ? 'install the locked Python packages (uv)' : 'resolve and install Python packages (uv)')
     try {
-      if (!keep && machine.length) await this.checkAgainstMachine(doc, machine, opts.signal)
+      // pins that fit the machine's torch, for this machine only: the lock then makes the same choices
+      const machinePins = !keep && machine.length ? await this.resolveForMachine(doc, machine, state.packages, opts.signal) : []
       // A matching pip lock without uv.lock (made where uv was absent): lock the same versions.
       const seed = keep && state.uvLock === undefined ? state.packages.map(p => `${p.name}==${p.version}`) : []
       const outcome: SyncOutcome = keep ? { lock: state.uvLock === undefined ? 'converted' : 'kept' } : { lock: state.text === undefined && state.uvLock === undefined ? 'new' : 'resolved' }
@@ -149,7 +152,7 @@ export class UvBackend implements PythonBackend {
         }
         const exported = await run(this.uv, ['export', '--frozen', '--all-groups', '--no-emit-project', '--format', 'requirements-txt', '--no-header'], { cwd: dir, env: this.uvEnv(), signal: opts.signal })
         return { uvLock: await readFile(join(dir, 'uv.lock'), 'utf8'), requirements: withLockHeader(doc, exported.stdout, 'uv lock') }
-      }, { uvLock: state.uvLock, constraints: seed })
+      }, { uvLock: state.uvLock, constraints: [...seed, ...machinePins] })
       await this.installTorch(doc, opts, machine)
       await writeFileAtomic(this.env.uvLock, files.uvLock)
       await writeFileAtomic(requirementsLockPath(this.env), files.requirements)
@@ -166,7 +169,7 @@ export class UvBackend implements PythonBackend {
   /**
    * The torch family members the manifest asks for and the venv lacks, from this machine's torch index;
    * never changes one already installed. When the machine has part of the family (a system torch without
-   * torchaudio), the missing ones are resolved against it (stand-ins, as in checkAgainstMachine) and
+   * torchaudio), the missing ones are resolved against it (stand-ins, as in resolveForMachine) and
    * installed without dependencies, so uv never pulls another torch in beside them.
    */
   private async installTorch (doc: Pyproject, opts: SyncOptions, machine: MachinePackage[]): Promise<void> {
@@ -208,42 +211,58 @@ export class UvBackend implements PythonBackend {
 
   /**
    * Resolves the whole environment for this machine with its torch family held at the installed versions
-   * (nothing is installed, nothing of torch fetched). A failure that the same resolve without the machine's
-   * torch does not have is a conflict with the machine; any other failure is left to the sync, which
-   * reports it as it does without torch.
+   * (nothing is installed, nothing of torch fetched), preferring the versions the lock has. A failure that
+   * the same resolve without the machine's torch does not have is a conflict with the machine; any other
+   * failure is left to the sync, which reports it as it does without torch. Returns the pins, as
+   * constraints for this machine's Python and platform only (`kornia==0.7.1 ; python_full_version ==
+   * '3.11.2' and ...`): the lock, which leaves torch out, would otherwise pick versions that need another
+   * torch (a newer kornia) where older ones fit this one.
    */
-  private async checkAgainstMachine (doc: Pyproject, machine: MachinePackage[], signal?: AbortSignal): Promise<void> {
+  private async resolveForMachine (doc: Pyproject, machine: MachinePackage[], previous: LockedPackage[], signal?: AbortSignal): Promise<string[]> {
     const held = new Set(machine.map(p => p.name))
     const absent = TORCH_FAMILY.filter(n => !held.has(n))
-    await withTempDir('comfydock-uv', async dir => {
+    return withTempDir('comfydock-uv', async dir => {
       const standIns = await this.standIns(dir, machine)
       const standInOf = (name: string): string => standIns.find(s => requirementName(s) === name)!
       // a torch-family member the machine lacks comes from its torch index later: left out here, as in the lock
       const reqs = manifestRequirements(doc).filter(r => !(isTorchFamily(r) && !held.has(requirementName(r))))
       // the user's own override of a held member (a conflict settled) becomes the machine's package
       const overrides = manifestOverrides(doc).filter(o => !isTorchFamily(o) || held.has(requirementName(o))).map(o => isTorchFamily(o) ? standInOf(requirementName(o)) : o)
-      const files = { input: join(dir, 'requirements.in'), overrides: join(dir, 'overrides.txt'), constraints: join(dir, 'constraints.txt') }
+      const files = { input: join(dir, 'requirements.in'), overrides: join(dir, 'overrides.txt'), constraints: join(dir, 'constraints.txt'), output: join(dir, 'requirements.txt') }
       const compile = async (withMachine: boolean) => {
         await writeFile(files.input, [...(withMachine ? reqs : reqs.filter(r => !isTorchFamily(r))), ...(withMachine ? standIns : [])].join('\n') + '\n')
         await writeFile(files.overrides, [...(withMachine ? overrides : overrides.filter(o => !isTorchFamily(o))), ...(withMachine ? absent : TORCH_FAMILY).map(n => `${n} ; ${NEVER}`)].join('\n') + '\n')
         await writeFile(files.constraints, manifestConstraints(doc).join('\n') + '\n')
-        return run(this.uv, ['pip', 'compile', '--python', venvPython(this.env.venv), '--quiet', '--no-header', '--no-annotate', '--overrides', files.overrides, '--constraints', files.constraints, files.input], {
+        // an existing output file is what uv pip compile prefers: the lock's versions
+        await writeFile(files.output, previous.map(p => `${p.name}==${p.version}`).join('\n') + '\n')
+        return run(this.uv, ['pip', 'compile', '--python', venvPython(this.env.venv), '--quiet', '--no-header', '--no-annotate', '--overrides', files.overrides, '--constraints', files.constraints, '--output-file', files.output, files.input], {
           env: this.uvEnv(), signal, allowFailure: true,
         })
       }
       const res = await compile(true)
-      if (res.code === 0) return
-      if ((await compile(false)).code !== 0) return
+      if (res.code === 0) {
+        const here = await this.platformMarker()
+        return (await readFile(files.output, 'utf8')).split('\n').map(l => l.trim())
+          .filter(l => /^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;]+$/.test(l) && !isTorchFamily(l))
+          .map(pin => `${pin} ; ${here}`)
+      }
+      if ((await compile(false)).code !== 0) return []
       const lines = conflictLines(res.stderr)
       throw machineTorchConflict(lines.length ? lines : res.stderr.trim().split('\n').slice(-6), machine)
     })
   }
 
+  /** The marker that holds for this venv's Python on this platform only. */
+  private async platformMarker (): Promise<string> {
+    const env = markerEnv(await venvPythonVersion(this.env.venv) ?? '0')
+    return `python_full_version == '${env.python_full_version}' and sys_platform == '${env.sys_platform}' and platform_machine == '${env.platform_machine}'`
+  }
+
   async check (doc: Pyproject): Promise<void> {
     const machine = await machineTorch(this.env.venv)
     assertMachineTorchHolds(doc, machine, await venvPythonVersion(this.env.venv))
-    if (machine.length) await this.checkAgainstMachine(doc, machine)
     const state = await readLockState(this.env, doc)
+    if (machine.length) await this.resolveForMachine(doc, machine, state.packages)
     await this.inProject(doc, dir => this.lock(dir, doc), { uvLock: state.uvLock })
   }
 

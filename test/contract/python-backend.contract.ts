@@ -13,6 +13,7 @@ import { startFileServer, type FileServer } from '../support/file-server'
 import { installIntoSystem, makeSystemPython, type SystemPython } from '../support/system-python'
 import { makeTempDir } from '../support/temp-dir'
 import { serveTorchIndex } from '../support/torch-index'
+import { buildWheel } from '../support/wheels'
 import { venvFreeze, venvVersions } from '../support/venv'
 import { sharedInstallerCaches } from './caches'
 
@@ -133,6 +134,7 @@ export function runPythonBackendContract ({ kind, make }: BackendFactory): void 
     describe("the machine's own torch", () => {
       let system: SystemPython
       let torchIndex: FileServer
+      let localWheels: string
       const torchFetches = (): string[] => torchIndex.requests.filter(r => r.path.endsWith('.whl')).map(r => r.path)
 
       beforeAll(async () => {
@@ -146,11 +148,27 @@ export function runPythonBackendContract ({ kind, make }: BackendFactory): void 
           { name: 'torchaudio', version: '2.9.0+cpu', requires: ['torch==2.9.0'] },
         ])
         installIntoSystem(system, wheels['torch==1.8.0+cpu'])
+        // a package whose newest version needs torch 2: only its older one fits this machine
+        localWheels = join(dir, 'local-wheels')
+        await buildWheel(localWheels, { name: 'torchy', version: '1.0', requires: ['torch>=1.0'] })
+        await buildWheel(localWheels, { name: 'torchy', version: '2.0', requires: ['torch>=2.0'] })
       })
       afterAll(async () => { await torchIndex?.close() })
 
-      const onSystemTorch = (name: string, doc: Pyproject) =>
-        newEnv(name, doc, { python: system.python, system_site_packages: true, torch_backend: 'cpu' }).then(({ env }) => ({ env, backend: make(ws, env, { installer: kind, python: system.python, system_site_packages: true, torch_backend: 'cpu' }, `${torchIndex.url}/whl`) }))
+      const onSystemTorch = (name: string, doc: Pyproject) => {
+        const settings: EnvLocalSettings = { installer: kind, python: system.python, system_site_packages: true, torch_backend: 'cpu', find_links: [localWheels] }
+        return newEnv(name, doc, settings).then(({ env }) => ({ env, backend: make(ws, env, settings, `${torchIndex.url}/whl`) }))
+      }
+
+      it('picks the versions that work with it, and locks them, where the newest need another torch', async () => {
+        const doc = manifest(['torch', 'torchy'])
+        const { env, backend } = await onSystemTorch('system-torch-older', doc)
+        await backend.sync(doc)
+        expect(venvVersions(env.venv).torchy).toBe('1.0')
+        expect(readFileSync(join(env.cec, REQUIREMENTS_LOCK), 'utf8')).toMatch(/^torchy==1\.0\b/m)
+        expect(await backend.pending(doc)).toEqual([])
+        expect(torchFetches()).toEqual([])
+      })
 
       it('installs around it, and refuses a pack that asks for another torch, directly or through a dependency, changing nothing', async () => {
         const good = manifest(['torch', 'six==1.16.0'])
