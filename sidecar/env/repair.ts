@@ -14,7 +14,7 @@ import { downloadModel, hostContext, ModelIndex, putStoreFirst, transferLimit } 
 import { getNodeStatus, installMissingNodes } from '../nodes'
 import type { ErrorPayload, OnProgress } from '../protocol'
 import { startTask, withTask } from '../progress'
-import { openPythonBackend, readLockState } from '../python'
+import { extraneousPackages, openPythonBackend, readLockState } from '../python'
 import { readBrowserWorkflows, strongest, userWorkflowFile } from '../workflows'
 import type { Criticality } from '../manifest'
 import { packDir, type EnvPaths, type Workspace } from '../workspace'
@@ -190,7 +190,8 @@ export interface RepairOptions {
 export interface RepairPlan {
   environment: string
   /** `relock`: the lock is missing or for another manifest, so the sync resolves and writes it. */
-  python: { pending: string[], relock: boolean }
+  /** relock: the lock is missing or for another manifest; extra: installed packages the lock does not have. */
+  python: { pending: string[], relock: boolean, extra: string[] }
   /** Packs to install (missing, or at another version than pinned); dev nodes cannot be installed. */
   nodes: { missing: string[], mismatched: Array<{ id: string, expected: string, actual: string }>, devMissing: string[], extra: string[] }
   workflows: { restore: string[], untracked: string[] }
@@ -238,11 +239,13 @@ export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOpti
   const doc = await readManifest(env.pyproject)
   const backend = await openPythonBackend(ws, env)
   const pending = (await pathExists(env.venv)) ? await backend.pending(doc) : ['(virtual environment missing)']
-  const relock = !(await readLockState(env, doc)).matches
+  const lock = await readLockState(env, doc)
+  const relock = !lock.matches
+  const extra = lock.matches ? await extraneousPackages(env.venv, lock.packages) : []
   const files = await planFiles(ws, env, doc, opts)
-  const upToDate = pending.length === 0 && !relock && files.nodes.missing.length === 0 && files.nodes.mismatched.length === 0 &&
+  const upToDate = pending.length === 0 && !relock && extra.length === 0 && files.nodes.missing.length === 0 && files.nodes.mismatched.length === 0 &&
     files.workflows.restore.length === 0 && files.models.download.length === 0 && files.remove.nodes.length === 0 && files.remove.workflows.length === 0
-  return { ...files, python: { pending, relock }, upToDate }
+  return { ...files, python: { pending, relock, extra }, upToDate }
 }
 
 /**
@@ -294,7 +297,7 @@ export async function applyRepair (ws: Workspace, env: EnvPaths, plan: RepairPla
   const doc = await readManifest(env.pyproject)
   if (plan.nodes.missing.length || plan.nodes.mismatched.length) result.nodes = await installPinnedPacks(ws, env, opts)
   // after the packs: their requirements are dependency groups of the manifest
-  if (plan.python.pending.length || plan.python.relock) {
+  if (plan.python.pending.length || plan.python.relock || plan.python.extra.length) {
     try {
       await withTask(opts.onProgress, 'sync Python packages', {}, async () => {
         const backend = await openPythonBackend(ws, env)

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import { readManifest, type Pyproject } from '../manifest'
 import { openGit, statusCode } from '../git'
 import { pathExists } from '../fs'
-import { openPythonBackend, readLockState, recordCleanCheck, REQUIREMENTS_LOCK, venvUnchangedSinceCheck, type LockState, type PythonBackend } from '../python'
+import { extraneousPackages, installedVersions, missingFromLock, openPythonBackend, readLockState, recordCleanCheck, REQUIREMENTS_LOCK, venvUnchangedSinceCheck, type LockState, type PythonBackend } from '../python'
 import type { ComfydockError } from '../errors'
 import { getNodeStatusSection } from '../nodes'
 import { getWorkflowStatusSection } from '../workflows'
@@ -111,28 +111,61 @@ export async function getPythonStatus (ws: Workspace, env: EnvPaths, doc: Pyproj
     return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, details: (err as ComfydockError).hint ? [(err as ComfydockError).hint!] : [], backend: null, pending: [] }
   }
   try {
+    // The venv's fingerprint (its dist-info folders) against the last clean check: unchanged, nothing to
+    // read. Changed (an install by hand, a sync killed half-way), the venv is compared with the lock.
     const fresh = await venvUnchangedSinceCheck(env, doc)
     const pending = fresh ? [] : await backend.pending(doc)
     // The lock is written by every change comfydock makes; none (an environment from before locks) or
     // one for another manifest (edited by hand, pulled) means the next install would resolve afresh.
-    const lock = fresh ? 'ok' : lockStatus(await readLockState(env, doc))
-    if (!fresh && pending.length === 0 && lock === 'ok') await recordCleanCheck(env, doc)
+    const state = fresh ? undefined : await readLockState(env, doc)
+    const lock = state ? lockStatus(state) : 'ok'
+    // what a sync would remove: left by a sync that was killed before its clean-up, or installed by hand
+    const extra = state?.matches ? await extraneousPackages(env.venv, state.packages) : []
+    if (!fresh && pending.length === 0 && extra.length === 0 && lock === 'ok') await recordCleanCheck(env, doc)
+    const repair = `\`comfydock -e ${env.name} repair\``
     const lockLine = lock === 'missing'
-      ? `no lock yet: \`comfydock -e ${env.name} repair\` writes ${REQUIREMENTS_LOCK}`
-      : lock === 'stale' ? `the lock is for another version of pyproject.toml: \`comfydock -e ${env.name} repair\` resolves and writes it again` : undefined
+      ? `no lock yet: ${repair} writes ${REQUIREMENTS_LOCK}`
+      : lock === 'stale' ? `the lock is for another version of pyproject.toml: ${repair} resolves and writes it again` : undefined
+    const drift = pending.length + extra.length
     return {
-      ok: pending.length === 0 && lock === 'ok',
-      summary: pending.length === 0
+      ok: drift === 0 && lock === 'ok',
+      summary: drift === 0
         ? lock === 'ok' ? `Python packages match the lock (${backend.kind})` : `Python packages are installed, but ${lock === 'missing' ? 'not locked' : 'the lock is out of date'} (${backend.kind})`
-        : `${pending.length} Python package${pending.length === 1 ? '' : 's'} missing or at another version`,
-      details: [...pending.map(p => `needs ${p}`), ...(lockLine ? [lockLine] : [])],
+        : `the venv differs from the lock: ${[pending.length && `${pending.length} package${pending.length === 1 ? '' : 's'} missing or at another version`, extra.length && `${extra.length} not in the lock`].filter(Boolean).join(', ')}`,
+      details: [
+        ...pending.map(p => `needs ${p}`),
+        ...extra.map(p => `not in the lock: ${p}`),
+        ...(lockLine ? [lockLine] : drift ? [`${repair} installs exactly what the lock pins`] : []),
+      ],
       backend: backend.kind,
       lock,
       pending,
+      extra,
     }
   } catch (err) {
     return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, backend: backend.kind, pending: [] }
   }
+}
+
+/**
+ * For a command about to use the venv (`run`): a warning when it no longer has what the lock pins (a sync
+ * killed half-way, a package changed by hand), told by the fingerprint and the lock alone: no installer runs.
+ */
+export async function venvDriftWarning (env: EnvPaths): Promise<string | undefined> {
+  if (!(await pathExists(env.venv))) return undefined
+  const doc = await readManifest(env.pyproject)
+  if (await venvUnchangedSinceCheck(env, doc)) return undefined
+  const state = await readLockState(env, doc)
+  const repair = `\`comfydock -e ${env.name} repair\``
+  if (!state.matches) return state.text === undefined ? undefined : `the lock is for another version of pyproject.toml; ${repair} resolves and installs it`
+  const missing = await missingFromLock(env.venv, state.packages, await installedVersions(env.venv))
+  const extra = await extraneousPackages(env.venv, state.packages)
+  if (missing.length === 0 && extra.length === 0) {
+    await recordCleanCheck(env, doc)
+    return undefined
+  }
+  const parts = [missing.length && `lacks ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`, extra.length && `has ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''} the lock does not`]
+  return `the venv differs from the lock (${parts.filter(Boolean).join('; ')}), as a sync stopped half-way leaves it; ${repair} installs exactly what the lock pins`
 }
 
 function lockStatus (state: LockState): 'ok' | 'missing' | 'stale' {

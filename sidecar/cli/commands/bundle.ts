@@ -111,6 +111,7 @@ function planText (p: RepairPlan): string {
   const lines = [`Repair plan for ${p.environment}:`]
   if (p.python.pending.length) lines.push(`  Python: sync ${plural(p.python.pending.length, 'package')} (${list(p.python.pending)})`)
   else if (p.python.relock) lines.push('  Python: resolve the requirements and write the lock (requirements.lock.txt)')
+  if (p.python.extra.length) lines.push(`  Python: remove ${plural(p.python.extra.length, 'package')} the lock does not have (${list(p.python.extra)})`)
   if (p.nodes.missing.length) lines.push(`  Packs: install ${list(p.nodes.missing)}`)
   for (const m of p.nodes.mismatched) lines.push(`  Packs: ${m.id} is at ${m.actual.slice(0, 12)}, reinstall ${m.expected.slice(0, 12)}`)
   if (p.nodes.devMissing.length) lines.push(`  ⚠ development nodes missing (copy them back by hand): ${list(p.nodes.devMissing)}`)

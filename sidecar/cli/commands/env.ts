@@ -116,6 +116,9 @@ export function registerEnvCommands (program: Command): void {
       const ws = await ctx.workspace()
       const env = await ctx.env()
       const args = (comfyArgs as string[] | undefined) ?? []
+      const { venvDriftWarning } = await import('../../env/status')
+      const drift = await venvDriftWarning(env).catch(() => undefined) // a warning never stops ComfyUI from starting
+      if (drift) ctx.warn(drift)
       ctx.info(`Starting ComfyUI of "${env.name}": python main.py ${args.join(' ')}`.trimEnd())
       const code = await runWithSidecar(ws, env, args, {
         starting: ({ comfyui, sidecar, bridge }) => {
