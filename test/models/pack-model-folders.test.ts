@@ -44,7 +44,9 @@ describe('model folders registered by packs', () => {
       'importlib.import_module("pack")',
       'print(json.dumps({k: folder_paths.get_folder_paths(k) for k in ("ipadapter", "ultralytics_bbox", "sams", "insightface")}))',
     ].join('\n')
-    const paths = JSON.parse(execFileSync('python3', ['-c', script], { cwd: comfy, encoding: 'utf8' })) as Record<string, string[]>
+    // Debian's python3, which has PyYAML (python3-yaml, installed by .ci/run) as ComfyUI's venv would;
+    // `python3` on PATH may be another interpreter without it.
+    const paths = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { cwd: comfy, encoding: 'utf8' })) as Record<string, string[]>
     expect(paths.ipadapter).toContain(join(models, 'ipadapter'))
     expect(paths.ultralytics_bbox).toContain(join(models, 'ultralytics', 'bbox'))
     expect(paths.sams).toContain(join(models, 'sams'))

@@ -33,6 +33,14 @@ function uvBinary (): string | null {
   }
 }
 
+/**
+ * The environment the peer tools are installed with: PyPI itself. A test's world points pip and uv at its
+ * own wheels (PIP_ and UV_ index variables); installing cm-cli under those finds nothing.
+ */
+function pypiEnv (): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PIP|UV)_/.test(k)))
+}
+
 /** The venv of `tool` (made on first use) and the path of its command. */
 export function peerVenv (tool: PeerTool): { venv: string, bin: string, python: string, sitePackages: string } {
   const spec = PEER_TOOLS[tool]
@@ -44,11 +52,11 @@ export function peerVenv (tool: PeerTool): { venv: string, bin: string, python: 
     if (uv) {
       // The machine's python3: cm-cli's code runs inside a ComfyUI venv made from it (same compiled modules).
       const python3 = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim()
-      execFileSync(uv, ['venv', '-q', '--allow-existing', '-p', python3, venv], { stdio: 'inherit' })
-      execFileSync(uv, ['pip', 'install', '-q', '--python', python, spec.pkg, ...spec.extra], { stdio: 'inherit' })
+      execFileSync(uv, ['venv', '-q', '--allow-existing', '-p', python3, venv], { stdio: 'inherit', env: pypiEnv() })
+      execFileSync(uv, ['pip', 'install', '-q', '--python', python, spec.pkg, ...spec.extra], { stdio: 'inherit', env: pypiEnv() })
     } else {
-      execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' })
-      execFileSync(python, ['-m', 'pip', 'install', '-q', spec.pkg, ...spec.extra], { stdio: 'inherit' })
+      execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit', env: pypiEnv() })
+      execFileSync(python, ['-m', 'pip', 'install', '-q', spec.pkg, ...spec.extra], { stdio: 'inherit', env: pypiEnv() })
     }
     execFileSync('touch', [marker])
   }
