@@ -7,7 +7,7 @@ import type {
 } from '../sidecar/protocol'
 import { discoverSidecar } from './bridge'
 import { SidecarConnection, SidecarError, type ConnectionState } from './connection'
-import { comfyFetch, confirmDialog, detectSupport, toast, type GraphJson, type Severity, type Support } from './host'
+import { comfyFetch, confirmDialog, detectSupport, reportContext, toast, type GraphJson, type Severity, type Support } from './host'
 import { RuntimeContextSource } from './runtime-context'
 import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
 
@@ -119,6 +119,9 @@ export class Controller {
   }
 
   toast (severity: Severity, summary: string, detail?: string): void {
+    // an error report made from the toast names the frontend it happened in (a HostError already does)
+    const context = reportContext()
+    if (severity === 'error' && !detail?.includes(context)) detail = detail ? `${detail}\n(${context})` : context
     toast(severity, summary, detail)
   }
 

@@ -49,6 +49,11 @@ function atLeast (version: string): boolean {
   return v !== null && compareVersions(v, version) >= 0
 }
 
+/** What every error report from the extension names, so a bug report says which frontend it came from. */
+export function reportContext (): string {
+  return `ComfyUI frontend ${frontendVersion() ?? 'unknown'}`
+}
+
 /** A ComfyUI call that failed: the message names the frontend version, for bug reports. */
 export class HostError extends Error {
   readonly frontend: string | null

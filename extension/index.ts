@@ -6,7 +6,7 @@ import { SETTING_TOKEN, SETTING_URL } from './bridge'
 import { Controller } from './controller'
 import { addSidebarTab, onGraphChanged, onTabsChanged, registerExtension } from './host'
 import { Panel } from './panel/panel'
-import { injectStyles } from './styles'
+import { ICON_CLASS, injectStyles } from './styles'
 
 const EXPORT_COMMAND = 'Comfydock.ExportEnvironment'
 const controller = new Controller()
@@ -16,7 +16,7 @@ function registerSidebar (): void {
   const sidebar = addSidebarTab({
     id: 'comfydock',
     title: 'Environment',
-    icon: 'pi pi-box',
+    icon: ICON_CLASS,
     tooltip: 'comfydock environment',
     render: el => panel.mount(el),
     destroy: () => panel.unmount(),

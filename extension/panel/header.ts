@@ -1,6 +1,7 @@
 /** @module Panel header: environment, ComfyUI version, sidecar connection, running operations. */
 import type { Controller } from '../controller'
 import { h, icon } from '../dom'
+import { ICON_CLASS } from '../styles'
 
 const CONN_LABEL = { open: 'connected', connecting: 'connecting…', offline: 'offline', unconfigured: 'no sidecar' } as const
 
@@ -10,7 +11,7 @@ export function renderHeader (c: Controller): HTMLElement {
     icon(s.connection === 'open' ? 'pi-link' : 'pi-exclamation-triangle'), `sidecar ${CONN_LABEL[s.connection]}`)
   const env = s.status?.env ?? s.hello?.activeEnv ?? null
   const out = h('div', { class: 'cfd-section', style: 'border-top: none; padding-top: 0' },
-    h('div', { class: 'cfd-head' }, icon('pi-box'), h('span', { class: 'cfd-env', 'data-testid': 'env-name' }, env ?? 'no environment'), conn),
+    h('div', { class: 'cfd-head' }, h('i', { class: ICON_CLASS, 'aria-hidden': 'true' }), h('span', { class: 'cfd-env', 'data-testid': 'env-name' }, env ?? 'no environment'), conn),
     h('div', { class: 'cfd-muted', 'data-testid': 'comfyui-version' },
       `ComfyUI ${s.status?.comfyuiVersion ?? 'unknown'} · frontend ${s.support.version ?? 'unknown'}`),
   )

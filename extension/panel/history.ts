@@ -18,9 +18,18 @@ export function renderHistory (c: Controller, pick: { name: string }): HTMLEleme
     out.append(h('label', { class: 'cfd-muted' }, 'Restore workflow:'), select)
   }
   for (const entry of s.log) {
+    // the subject has a line of its own: beside the id and the button it was cut to nothing at the default sidebar width
     out.append(h('div', { class: 'cfd-log', 'data-testid': 'log-entry' },
-      h('code', {}, entry.short), h('span', { title: `${entry.date}\n${entry.subject}` }, entry.subject),
-      canRestore ? h('button', { title: 'load this version into its tab and save it', disabled: Boolean(s.busy), onclick: () => { void c.restore(pick.name, entry.commit) } }, icon('pi-history'), 'Restore') : null))
+      h('div', { class: 'cfd-log-subject', 'data-testid': 'log-subject', title: entry.subject }, entry.subject),
+      h('div', { class: 'cfd-log-meta' },
+        h('code', {}, entry.short), h('span', { class: 'cfd-date', title: entry.date }, shortDate(entry.date)),
+        canRestore ? h('button', { title: 'load this version into its tab and save it', disabled: Boolean(s.busy), onclick: () => { void c.restore(pick.name, entry.commit) } }, icon('pi-history'), 'Restore') : null)))
   }
   return out
+}
+
+/** `2026-12-05 07:14` from git's ISO date (the full date is the tooltip). */
+function shortDate (iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso)
+  return m ? `${m[1]} ${m[2]}` : iso
 }

@@ -113,6 +113,37 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(saved.nodes.map((n: any) => n.type)).toEqual(['CheckpointLoaderSimple'])
   })
 
+  it('keeps commit subjects readable at the default sidebar width', async () => {
+    // ComfyUI's sidebar opens at about a fifth of a 1280 px window
+    await page.evaluate(() => { document.body.style.gridTemplateColumns = '48px 256px 1fr' })
+    try {
+      const subjects = await page.$$eval('[data-testid="log-subject"]', els => els.map(e => ({ text: e.textContent, shown: e.clientWidth, needs: e.scrollWidth, height: e.scrollHeight, clip: e.clientHeight })))
+      expect(subjects.map(s => s.text)).toContain('first try from the browser')
+      for (const s of subjects) {
+        expect(s.shown).toBeGreaterThan(180)
+        expect(s.needs).toBeLessThanOrEqual(s.shown + 1)
+        expect(s.height).toBeLessThanOrEqual(s.clip + 1)
+      }
+    } finally {
+      await page.evaluate(() => { document.body.style.gridTemplateColumns = '' })
+    }
+  })
+
+  it('has an icon of its own, not the Model Library cube', async () => {
+    const icon = page.locator('.comfydock-tab-button i')
+    expect(await icon.getAttribute('class')).not.toMatch(/pi-box/)
+    const look = await icon.evaluate(e => ({ mask: getComputedStyle(e).webkitMaskImage || getComputedStyle(e).maskImage, w: e.getBoundingClientRect().width }))
+    expect(look.mask).toContain('data:image/svg+xml')
+    expect(look.w).toBeGreaterThan(8)
+  })
+
+  it('names the frontend version in every error it reports', async () => {
+    await page.evaluate(() => (window as any).__comfydock.controller.restore('portrait', 'deadbeefdeadbeef'))
+    await page.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('Restore failed'))
+    const toast = await page.locator('.toast-error', { hasText: 'Restore failed' }).last().textContent()
+    expect(toast).toContain('ComfyUI frontend 1.4.13')
+  })
+
   it('downloads a missing model from the panel, after which it is no longer missing', async () => {
     files.file('/models/fetched.safetensors', Buffer.alloc(512 * 1024, 3))
     const url = `${files.url}/models/fetched.safetensors`
