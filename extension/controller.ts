@@ -65,7 +65,8 @@ export class Controller {
     return () => this.listeners.delete(fn)
   }
 
-  private emit (): void {
+  /** Re-renders from the state (a choice in the panel that changes what it shows). */
+  emit (): void {
     for (const fn of this.listeners) fn()
   }
 
@@ -167,7 +168,8 @@ export class Controller {
         const status = await this.conn.call('env.status', {})
         this.state.status = { ...status, details: this.state.status?.details }
       }
-      if (this.has('env.log')) this.state.log = await this.conn.call('env.log', { limit: 30 })
+      // which commits hold each open workflow: Restore is offered on those only
+      if (this.has('env.log')) this.state.log = await this.conn.call('env.log', { limit: 30, workflows: [...new Set(tabs.map(t => t.name))].slice(0, 200) })
       if (this.has('workflows.analyze') && tabs.length) {
         // a tab the frontend is still opening is left out of this round, not the whole refresh
         const read = await Promise.all(tabs.map(async tab => ({ name: tab.name, json: await tabGraph(tab).catch(() => null), saved: tab.persisted && !tab.modified })))

@@ -12,10 +12,12 @@ export function renderHistory (c: Controller, pick: { name: string }): HTMLEleme
   const names = [...new Set(s.tabs.filter(t => t.analysis?.tracked !== false).map(t => t.tab.name))]
   const canRestore = c.has('workflows.restore') && names.length > 0
   if (canRestore) {
-    if (!names.includes(pick.name)) pick.name = s.tabs.find(t => t.tab.active)?.tab.name ?? names[0]
-    const select = h('select', { 'data-testid': 'restore-target', onchange: (e: Event) => { pick.name = (e.target as HTMLSelectElement).value } },
+    if (!names.includes(pick.name)) pick.name = s.tabs.find(t => t.tab.active && names.includes(t.tab.name))?.tab.name ?? names[0]
+    const select = h('select', { 'data-testid': 'restore-target', onchange: (e: Event) => { pick.name = (e.target as HTMLSelectElement).value; c.emit() } },
       ...names.map(n => h('option', { value: n, selected: n === pick.name }, n)))
     out.append(h('label', { class: 'cfd-muted' }, 'Restore workflow:'), select)
+    // an older sidecar does not say what each commit holds: every commit is offered, as before
+    if (s.log.every(e => e.workflows && !e.workflows.includes(pick.name))) out.append(h('div', { class: 'cfd-muted', 'data-testid': 'restore-none' }, `No commit holds "${pick.name}" yet: commit it first.`))
   }
   for (const entry of s.log) {
     // the subject has a line of its own: beside the id and the button it was cut to nothing at the default sidebar width
@@ -23,7 +25,7 @@ export function renderHistory (c: Controller, pick: { name: string }): HTMLEleme
       h('div', { class: 'cfd-log-subject', 'data-testid': 'log-subject', title: entry.subject }, entry.subject),
       h('div', { class: 'cfd-log-meta' },
         h('code', {}, entry.short), h('span', { class: 'cfd-date', title: entry.date }, shortDate(entry.date)),
-        canRestore ? h('button', { title: 'load this version into its tab and save it', disabled: Boolean(s.busy), onclick: () => { void c.restore(pick.name, entry.commit) } }, icon('pi-history'), 'Restore') : null)))
+        canRestore && (!entry.workflows || entry.workflows.includes(pick.name)) ? h('button', { 'data-testid': 'restore', title: 'load this version into its tab and save it', disabled: Boolean(s.busy), onclick: () => { void c.restore(pick.name, entry.commit) } }, icon('pi-history'), 'Restore') : null)))
   }
   return out
 }

@@ -65,6 +65,8 @@ export interface Git {
   hasCommit (commit: string): Promise<boolean>
   /** A file's text at `rev`, or null when it is not there. */
   show (rev: string, path: string): Promise<string | null>
+  /** For each `[rev, path]`, whether that commit holds that file: one git process for any number. */
+  holds (pairs: Array<[rev: string, path: string]>): Promise<boolean[]>
   hasCommits (): Promise<boolean>
   /** The commit a submodule at `path` is pinned to in HEAD, or undefined. */
   gitlink (path: string): Promise<string | undefined>
@@ -258,6 +260,16 @@ export function openGit (dir: string): Git {
     async show (rev, path) {
       const res = await ok(['show', '--end-of-options', `${assertRevision(rev)}:${path}`])
       return res ? res.stdout : null
+    },
+    async holds (pairs) {
+      // a line break in a path would split the batch line: such a path is never in our repositories
+      const asked = pairs.map(([rev, path]) => /[\n\r]/.test(path) ? null : `${assertRevision(rev)}:${path}`)
+      const lines = asked.filter((a): a is string => a !== null)
+      if (!lines.length) return pairs.map(() => false)
+      const res = await git(['cat-file', '--batch-check=%(objecttype)'], { input: lines.join('\n') + '\n', allowFailure: true })
+      const answers = res.code === 0 ? res.stdout.split('\n') : []
+      let i = 0
+      return asked.map(a => a !== null && answers[i++] === 'blob')
     },
     async hasCommits () {
       return (await handle.head()) !== null

@@ -68,7 +68,8 @@ export const METHOD_PARAMS = {
   'op.cancel': z.object({ request: z.string().min(1).max(64) }).strict(),
   /** `full` adds every status section (Python, nodes, models...), which is slower. */
   'env.status': z.object({ env: envParam, full: z.boolean().optional() }).strict(),
-  'env.log': z.object({ env: envParam, limit: z.number().int().positive().max(1000).optional() }).strict(),
+  /** `workflows`: each entry then says which of these workflows it holds (Restore is offered on those only). */
+  'env.log': z.object({ env: envParam, limit: z.number().int().positive().max(1000).optional(), workflows: z.array(z.string().min(1).max(200)).max(200).optional() }).strict(),
   'workflows.list': z.object({ env: envParam }).strict(),
   /** Checked against the connection's runtime context (`session.context`). */
   'workflows.analyze': z.object({
@@ -138,6 +139,8 @@ export interface LogEntryResult {
   short: string
   date: string
   subject: string
+  /** When asked with `workflows`: those of them this commit holds. */
+  workflows?: string[]
 }
 
 export interface TrackedWorkflowResult {

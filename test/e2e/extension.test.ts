@@ -113,6 +113,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(saved.nodes.map((n: any) => n.type)).toEqual(['CheckpointLoaderSimple'])
   })
 
+  it('offers Restore only on commits that hold the chosen workflow', async () => {
+    const name = 'Unsaved Workflow (2)'
+    await page.selectOption('[data-testid="restore-target"]', name)
+    const entry = (subject: string) => page.locator('[data-testid="log-entry"]', { hasText: subject })
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-entry"]').length >= 2)
+    expect(await entry('first try from the browser').locator('[data-testid="restore"]').count()).toBe(1)
+    // the environment's first commit has no workflows
+    expect(await entry('Initial environment setup').locator('[data-testid="restore"]').count()).toBe(0)
+    // a tab never committed (untracked ones are left out of the list) is not offered at all
+    expect(await page.$$eval('[data-testid="restore-target"] option', os => os.map(o => o.textContent))).not.toContain('portrait')
+  })
+
   it('keeps commit subjects readable at the default sidebar width', async () => {
     // ComfyUI's sidebar opens at about a fifth of a 1280 px window
     await page.evaluate(() => { document.body.style.gridTemplateColumns = '48px 256px 1fr' })

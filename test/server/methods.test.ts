@@ -81,6 +81,13 @@ describe('sidecar methods over the WebSocket', () => {
     expect(log[0].short.length).toBeGreaterThanOrEqual(7)
   })
 
+  it('env.log with workflows says which of them each commit holds (Restore is offered on those only)', async () => {
+    const res = await client.call('env.log', { workflows: ['draft', 'never committed', 'draft'] })
+    expect(res.ok).toBe(true)
+    const log = (res.ok ? res.result : []) as any[]
+    expect(log.map(e => [e.subject, e.workflows])).toEqual([['add draft', ['draft']], ['Initial environment setup', []]])
+  })
+
   it('an unknown environment is an ENV_NOT_FOUND error with a hint', async () => {
     const res = await client.call('env.status', { env: 'nope' })
     expect(res.ok).toBe(false)

@@ -26,7 +26,7 @@ export const envMethods: MethodTable = {
     scope: 'env',
     async run (ctx, params) {
       const { environmentLog } = await import('../../env')
-      return environmentLog(ctx.env, { limit: params.limit ?? 50 })
+      return environmentLog(ctx.env, { limit: params.limit ?? 50, ...(params.workflows ? { workflows: params.workflows } : {}) })
     },
   },
 }
