@@ -6,7 +6,7 @@ import type {
   EnvStatusResult, HelloResult, LogEntryResult, MethodName, MissingModel, MissingNode, ProgressEvent, WorkflowAnalysisResult,
 } from '../sidecar/protocol'
 import { discoverSidecar } from './bridge'
-import { SidecarConnection, SidecarError, type ConnectionState } from './connection'
+import { SidecarConnection, SidecarError, type CallOptions, type ConnectionState } from './connection'
 import { comfyFetch, confirmDialog, detectSupport, reportContext, toast, type GraphJson, type Severity, type Support } from './host'
 import { RuntimeContextSource } from './runtime-context'
 import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
@@ -27,7 +27,24 @@ export interface PanelState {
   selected: Set<string>
   /** Running operations by op id (removed when they end). */
   ops: Map<string, ProgressEvent>
+  /** Downloads, installs, adopt: one per request, with live progress and a Cancel button. */
+  jobs: Map<string, Job>
   busy: string | null
+}
+
+/** A long request the user started from the panel and can cancel (`op.cancel` for its request id). */
+export interface Job {
+  request: string
+  label: string
+  /** The step now under way ("download sd_xl_base.safetensors", "install comfyui-impact-pack"). */
+  step?: string
+  /** Bytes or items of that step, when it counts them. */
+  current?: number
+  total?: number
+  unit?: 'bytes' | 'items'
+  /** Transfers tried again so far. */
+  retries: number
+  cancelling: boolean
 }
 
 export class Controller {
@@ -43,7 +60,7 @@ export class Controller {
   private contextSync: Promise<void> | null = null
 
   constructor () {
-    this.state = { support: detectSupport(), connection: 'unconfigured', connectionDetail: '', tabs: [], log: [], selected: new Set(), ops: new Map(), busy: null }
+    this.state = { support: detectSupport(), connection: 'unconfigured', connectionDetail: '', tabs: [], log: [], selected: new Set(), ops: new Map(), jobs: new Map(), busy: null }
     this.conn = new SidecarConnection({
       state: (s, detail) => {
         this.state.connection = s
@@ -56,7 +73,7 @@ export class Controller {
         this.fullStatusDue = true
         this.scheduleRefresh(50)
       },
-      progress: (_request, e) => this.track(e),
+      progress: (request, e) => this.track(request, e),
     })
   }
 
@@ -113,10 +130,61 @@ export class Controller {
     this.refreshTimer = setTimeout(() => { this.refreshTimer = null; void this.refresh() }, delay)
   }
 
-  private track (e: ProgressEvent): void {
-    if (e.phase === 'end') this.state.ops.delete(e.op)
+  private track (request: string, e: ProgressEvent): void {
+    const job = this.state.jobs.get(request)
+    if (job) {
+      // a job shows its latest step, counted where the step counts (bytes of a download)
+      if (e.retries) job.retries = Math.max(job.retries, e.retries)
+      if (e.phase === 'start' || e.phase === 'progress') {
+        if (job.step !== e.label) { job.current = undefined; job.total = undefined; job.unit = undefined }
+        job.step = e.label
+        if (e.current !== undefined) job.current = e.current
+        if (e.total !== undefined) job.total = e.total
+        if (e.unit) job.unit = e.unit
+      }
+    } else if (e.phase === 'end') this.state.ops.delete(e.op)
     else if (e.phase !== 'note') this.state.ops.set(e.op, e)
     this.emit()
+  }
+
+  /**
+   * Runs a long request as a job: its progress is shown with a Cancel button. A cancelled request
+   * changes nothing (the core keeps the state from before it) and is said to be cancelled, not failed.
+   */
+  private async runJob<T> (label: string, call: (opts: CallOptions) => Promise<T>): Promise<T | undefined> {
+    let request: string | null = null
+    try {
+      return await call({
+        onStart: id => {
+          request = id
+          this.state.jobs.set(id, { request: id, label, retries: 0, cancelling: false })
+          this.emit()
+        },
+      })
+    } catch (err) {
+      if (err instanceof SidecarError && err.code === 'CANCELLED') {
+        this.toast('info', `${label} cancelled`, 'Nothing was changed.')
+        return undefined
+      }
+      throw err
+    } finally {
+      if (request) this.state.jobs.delete(request)
+      this.emit()
+    }
+  }
+
+  /** Stops a job's request (the Cancel button). */
+  async cancel (request: string): Promise<void> {
+    const job = this.state.jobs.get(request)
+    if (!job || job.cancelling) return
+    job.cancelling = true
+    this.emit()
+    try {
+      await this.conn.cancel(request)
+    } catch (err) {
+      job.cancelling = false
+      this.fail('Cancel', err)
+    }
   }
 
   toast (severity: Severity, summary: string, detail?: string): void {
@@ -299,15 +367,16 @@ export class Controller {
   async download (model: MissingModel): Promise<void> {
     if (!model.url) { this.toast('warn', `No download source known for ${model.value}`); return }
     await this.runBusy(`Download ${model.value}`, async () => {
-      await this.conn.call('models.download', { url: model.url!, ...(model.hash ? { expectedHash: model.hash } : {}), ...(model.folder ? { folder: model.folder, relPath: `${model.folder}/${model.value.replace(/\\/g, '/')}` } : {}) })
-      this.toast('success', `Downloaded ${model.value}`)
+      const done = await this.runJob(`Download ${model.value}`, opts => this.conn.call('models.download', { url: model.url!, ...(model.hash ? { expectedHash: model.hash } : {}), ...(model.folder ? { folder: model.folder, relPath: `${model.folder}/${model.value.replace(/\\/g, '/')}` } : {}) }, opts))
+      if (done) this.toast('success', `Downloaded ${model.value}`)
     })
   }
 
   async install (node: MissingNode): Promise<void> {
     if (!node.pack) return
     await this.runBusy(`Install ${node.pack}`, async () => {
-      const res = await this.conn.call('nodes.install', { specs: [node.pack!] })
+      const res = await this.runJob(`Install ${node.pack}`, opts => this.conn.call('nodes.install', { specs: [node.pack!] }, opts))
+      if (!res) return
       if (res.failed.length) this.toast('error', `Install of ${node.pack} failed`, res.failed.map(f => f.error.message).join('\n'))
       else this.toast('success', `Installed ${res.installed.join(', ')}`, 'Restart ComfyUI to load new nodes.')
     })

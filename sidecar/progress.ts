@@ -15,6 +15,8 @@ export interface Task {
   /** A nested task (a file inside "download 3 models"). */
   child (label: string, opts?: TaskOptions): Task
   note (level: 'info' | 'warn', message: string): void
+  /** The work is tried again (`retries` so far, 1 on the first); a warning line, counted in the panel. */
+  retry (retries: number, reason: string): void
 }
 
 export interface TaskOptions {
@@ -67,6 +69,7 @@ export function startTask (onProgress: OnProgress | undefined, label: string, op
     },
     child (childLabel, childOpts) { return startTask(onProgress, childLabel, childOpts, id) },
     note (level, message) { emit({ ...base(), phase: 'note', level, message }) },
+    retry (retries, reason) { emit({ ...base(), phase: 'note', level: 'warn', retries, message: `${label}: retry ${retries} (${reason})` }) },
   }
 }
 

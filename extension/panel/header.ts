@@ -35,6 +35,7 @@ export function renderHeader (c: Controller): HTMLElement {
       h('span', {}, `${op.label}${pct !== undefined ? ` ${pct}%` : '…'}`),
       pct !== undefined ? h('progress', { max: '100', value: String(pct) }) : h('progress', {})))
   }
-  if (s.busy) out.append(h('div', { class: 'cfd-muted' }, icon('pi-spin pi-spinner'), ` ${s.busy}…`))
+  if (s.busy && !s.jobs.size) out.append(h('div', { class: 'cfd-muted' }, icon('pi-spin pi-spinner'), ` ${s.busy}…`))
   return out
 }
+

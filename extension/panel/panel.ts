@@ -7,6 +7,7 @@ import type { Controller } from '../controller'
 import { h, icon } from '../dom'
 import { renderHeader } from './header'
 import { renderHistory } from './history'
+import { JobsView } from './jobs'
 import { renderTabs } from './tabs'
 
 export class Panel {
@@ -17,6 +18,7 @@ export class Panel {
   private readonly commitButton: HTMLButtonElement
   private readonly commitSection: HTMLElement
   private readonly restorePick = { name: '' }
+  private readonly jobs = new JobsView()
   /** Header, tabs, history: what is on the page now. */
   private shown: HTMLElement[] = []
 
@@ -56,10 +58,11 @@ export class Panel {
   private render (): void {
     if (!this.root) return
     this.commitButton.disabled = !this.c.has('workflows.commit') || Boolean(this.c.state.busy)
+    this.jobs.update(this.c)
     const next = [renderHeader(this.c), renderTabs(this.c), renderHistory(this.c, this.restorePick)]
     if (this.shown.length !== next.length) {
       this.shown = next
-      this.root.replaceChildren(next[0], next[1], this.commitSection, next[2])
+      this.root.replaceChildren(next[0], this.jobs.el, next[1], this.commitSection, next[2])
       return
     }
     next.forEach((section, i) => {

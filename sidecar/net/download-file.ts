@@ -87,7 +87,10 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
           cause: lastError,
         })
       }
-      if (attempt > 0) await sleep((opts.backoffMs ?? 500) * 2 ** (attempt - 1), opts.signal)
+      if (attempt > 0) {
+        task.retry(attempt, describeNetworkError(lastError))
+        await sleep((opts.backoffMs ?? 500) * 2 ** (attempt - 1), opts.signal)
+      }
       try {
         const done = await attemptOnce()
         if (done) break

@@ -21,6 +21,8 @@ export interface ProgressEvent {
   /** On 'note'. */
   level?: 'info' | 'warn'
   message?: string
+  /** On a 'note' that a transfer is tried again: how many retries so far (1 on the first). */
+  retries?: number
 }
 
 export type OnProgress = (event: ProgressEvent) => void

@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
@@ -174,6 +176,51 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await page.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('Downloaded fetched.safetensors'), null, { timeout: 20_000 })
     expect(readFileSync(join(env.ws.modelsDir, 'checkpoints', 'fetched.safetensors')).length).toBe(512 * 1024)
     await page.waitForFunction(() => !document.querySelector('[data-testid="tab-needs-model"]')?.textContent?.includes('missing model'), null, { timeout: 10_000 })
+  })
+
+  it('shows a download\'s bytes, percent and retries live, and Cancel stops it leaving the model missing', async () => {
+    // the first answer breaks off (the downloader tries again), the second trickles 64 MiB
+    let requests = 0
+    const slow: Server = createServer((req, res) => {
+      requests += 1
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(64 * 1024 * 1024) })
+      if (requests === 1) { res.write(Buffer.alloc(128 * 1024, 1), () => res.destroy()); return }
+      const timer = setInterval(() => res.write(Buffer.alloc(64 * 1024, 7)), 20)
+      res.on('close', () => clearInterval(timer))
+    })
+    await new Promise<void>(r => slow.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow.safetensors`
+      await page.evaluate(async (modelUrl) => {
+        const h = (window as any).__harness
+        const wf = h.graph.serialize()
+        wf.nodes = [{ id: 1, type: 'CheckpointLoaderSimple', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { models: [{ name: 'slow.safetensors', url: modelUrl, directory: 'checkpoints' }] }, widgets_values: ['slow.safetensors'] }]
+        wf.links = []
+        await h.app.loadGraphData(wf, true, true, 'slow-model')
+      }, url)
+      await page.click('button[title="refresh"]')
+      const row = page.locator('[data-testid="tab-slow-model"]')
+      await row.locator('[data-testid="download"]').click({ timeout: 10_000 })
+      const job = page.locator('[data-testid="job"]', { hasText: 'Download slow.safetensors' })
+      await page.waitForFunction(() => /MiB of 64 MiB · \d+% · retry 1/.test(document.querySelector('[data-testid="job-progress"]')?.textContent ?? ''), null, { timeout: 15_000 })
+      expect(await job.locator('progress').getAttribute('value')).not.toBeNull()
+      const cancelsBefore = sent.filter(f => f.includes('"op.cancel"')).length
+      await job.locator('[data-testid="cancel"]').click()
+      await page.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('Download slow.safetensors cancelled'), null, { timeout: 10_000 })
+      await page.waitForFunction(() => !document.querySelector('[data-testid="job"]'))
+      // op.cancel named the download's own request
+      const frames = sent.map(f => JSON.parse(f))
+      const download = frames.filter(f => f.method === 'models.download').at(-1)
+      expect(frames.filter(f => f.method === 'op.cancel').slice(cancelsBefore).map(f => f.params.request)).toEqual([download.id])
+      expect(existsSync(join(env.ws.modelsDir, 'checkpoints', 'slow.safetensors'))).toBe(false)
+      await page.click('button[title="refresh"]')
+      await page.waitForTimeout(300)
+      expect(await row.textContent()).toContain('missing model slow.safetensors')
+      expect(await row.locator('[data-testid="download"]').isEnabled()).toBe(true)
+    } finally {
+      slow.closeAllConnections()
+      await new Promise(r => slow.close(r))
+    }
   })
 
   it('exports the environment from the menu command and offers the bundle for download', async () => {
