@@ -59,6 +59,8 @@ export const nodeEntrySchema = z.object({
   /** The ref the user asked for (git): branch or tag, so `node update` can follow it. */
   ref: refNameSchema.optional(),
   dependency_sources: z.array(z.string()).optional(),
+  /** The node types the pack provides (its NODE_CLASS_MAPPINGS keys), so they resolve without the network. */
+  node_classes: z.array(plainString('node class name')).optional(),
 }).passthrough().superRefine((e, ctx) => {
   // a commit id (ours), or the tag the original tool 1.0.x recorded for a git pack; never an option
   if (e.source === 'git' && !isCommitId(e.version) && refNameProblem(e.version)) {

@@ -14,6 +14,7 @@ import type { ErrorPayload } from '../../protocol'
 import { withTask } from '../../progress'
 import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { findPackId, removePack, setPack } from '../pack-manifest'
+import { withNodeClasses } from '../node-classes'
 import { scanRequirements } from '../scan-requirements'
 import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
 import { parseNodeSpec } from '../spec'
@@ -102,7 +103,13 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
     const reqs = await scanRequirements(pin.kind === 'dev' ? dest : staging)
     for (const s of reqs.skipped) ctx.warn(`${id}: requirement line not installed: ${s}`)
     if (reqs.hasInstallScript) ctx.warn(`${id}: has an install.py, which comfydock does not run`)
-    const entry = toNodeEntry(pin, mat.sha256)
+    const entry = await withNodeClasses(toNodeEntry(pin, mat.sha256), pin.kind === 'dev' ? dest : staging)
+    if (!entry.node_classes && pin.kind === 'registry') {
+      // source that names its classes some other way (the v3 node API): the registry's answer, asked while online anyway
+      const classes = await ctx.registry.versionClasses(pin.id, pin.version).catch(() => [])
+      const names = [...new Set(classes.map(c => c.comfy_node_name).filter((n): n is string => Boolean(n)))].sort()
+      if (names.length) entry.node_classes = names
+    }
     await withManifestTransaction(ctx.env.pyproject, async doc => {
       setPack(doc, id, entry, reqs.requirements)
       addOverrides(doc, overrides)

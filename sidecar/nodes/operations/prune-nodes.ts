@@ -1,10 +1,14 @@
 /**
- * @module `node prune`: packs that no tracked workflow needs (`[tool.comfydock.workflows.*].nodes`).
+ * @module `node prune`: packs that no tracked workflow needs: neither named in its entry
+ * (`[tool.comfydock.workflows.*].nodes`) nor providing a node type it uses (the pack's classes, known
+ * offline; a workflow committed before its pack was recognised still keeps the pack).
  * The plan is computed first; removal happens only after `confirm` agrees. Development nodes are the
  * user's own work and are never pruned.
  */
 import { readManifest } from '../../manifest'
 import type { EnvPaths, Workspace } from '../../workspace'
+import { readSnapshot, readUserWorkflow } from '../../workflows/store'
+import { packClasses } from '../node-classes'
 import { findPackId, trackedPacks } from '../pack-manifest'
 import { removeNodes, type RemovedNode } from './remove-nodes'
 import type { NodeOperationOptions } from './node-context'
@@ -29,6 +33,10 @@ export async function planPrune (env: EnvPaths, exclude: string[] = []): Promise
       if (id) needed.add(id)
     }
   }
+  const used = await usedNodeTypes(env, Object.keys(doc.tool.comfydock.workflows ?? {}))
+  for (const [id, classes] of await packClasses(env, doc)) {
+    if (classes.some(c => used.has(c))) needed.add(id)
+  }
   for (const ex of exclude) {
     const id = findPackId(doc, ex)
     if (id) needed.add(id)
@@ -39,6 +47,25 @@ export async function planPrune (env: EnvPaths, exclude: string[] = []): Promise
     else plan.remove.push(id)
   }
   return plan
+}
+
+/** Every node type in the tracked workflows' committed and current copies (subgraphs included). */
+async function usedNodeTypes (env: EnvPaths, names: string[]): Promise<Set<string>> {
+  const types = new Set<string>()
+  const walk = (v: unknown, inNodes: boolean): void => {
+    if (Array.isArray(v)) { for (const x of v) walk(x, inNodes); return }
+    if (!v || typeof v !== 'object') return
+    const o = v as Record<string, unknown>
+    if (inNodes && typeof o.type === 'string') types.add(o.type)
+    for (const [k, x] of Object.entries(o)) if (x && typeof x === 'object') walk(x, k === 'nodes')
+  }
+  for (const name of names) {
+    for (const bytes of [await readSnapshot(env, name).catch(() => undefined), await readUserWorkflow(env, name).catch(() => undefined)]) {
+      if (!bytes) continue
+      try { walk(JSON.parse(bytes.toString('utf8')), false) } catch { /* not JSON: it names no node */ }
+    }
+  }
+  return types
 }
 
 export async function pruneNodes (ws: Workspace, env: EnvPaths, opts: PruneOptions = {}): Promise<{ plan: PrunePlan, removed: RemovedNode[], confirmed: boolean }> {

@@ -12,6 +12,7 @@ import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { assertNoLocalWork } from '../local-work'
 import { requirePackId, setPack, trackedPacks } from '../pack-manifest'
 import { scanRequirements } from '../scan-requirements'
+import { scanPackClasses } from '../node-classes'
 import { materializePin, resolveSpec, toNodeEntry, type PinnedNode } from '../sources'
 import type { NodeItemResult } from './add-nodes'
 import { moveIntoPlace, openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
@@ -65,6 +66,8 @@ export async function updateNode (ws: Workspace, env: EnvPaths, query: string, o
     try {
       const mat = pin.kind === 'dev' ? { cached: undefined, sha256: undefined } : await materializePin(pin, staging, ctx.stores, opts)
       if (mat.sha256) entry.sha256 = mat.sha256
+      const classes = await scanPackClasses(pin.kind === 'dev' ? dest : staging)
+      if (classes.length) entry.node_classes = classes
       const reqs = await scanRequirements(pin.kind === 'dev' ? dest : staging)
       for (const s of reqs.skipped) ctx.warn(`${id}: requirement line not installed: ${s}`)
       await withManifestTransaction(env.pyproject, async d => {

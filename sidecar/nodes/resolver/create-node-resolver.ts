@@ -13,6 +13,8 @@ import { openRegistry, workspaceResponseCache, type RegistryClient } from '../re
 import { inputSignatureKey, typeOnlyKey } from './input-signature'
 import { loadInstalledPacks, normalizeRepository, type InstalledPacks } from './installed-packs'
 import { loadNodeMappings, type NodeMappings } from './node-mappings'
+import { packClasses, scanPackClasses } from '../node-classes'
+import { join } from 'node:path'
 
 export interface NodeTypeQuery {
   type: string
@@ -79,22 +81,34 @@ export function createNodeResolver (ws: Workspace, env?: EnvPaths, opts: NodeRes
   const reg = (): RegistryClient => (registry ??= openRegistry(ws, { fetch: opts.fetch, signal: opts.signal }))
   const installed = (): Promise<InstalledPacks> => (installedP ??= loadInstalledPacks(env))
 
-  /** Without object_info: the classes of installed registry versions, from the registry's data. */
+  /**
+   * Without object_info: the classes each pack provides. Recorded in the manifest or read from the pack's
+   * source first (no network: status and prune agree offline); the registry's data only for a registry
+   * pack whose source names none.
+   */
   const installedClasses = (): Promise<Map<string, Draft[]>> => (classesP ??= (async () => {
     const map = new Map<string, Draft[]>()
+    const add = (cls: string, d: Draft): void => { const list = map.get(cls) ?? []; list.push(d); map.set(cls, list) }
+    const inst = await installed()
+    const known = env && inst.doc ? await packClasses(env, inst.doc) : new Map<string, string[]>()
+    for (const [id, classes] of known) {
+      const e = inst.doc!.tool.comfydock.nodes![id]
+      for (const c of classes) add(c, { packId: id, source: 'installed', version: e.version, repository: e.repository })
+    }
+    for (const p of inst.packs) {
+      if (p.entry || !env) continue
+      for (const c of await scanPackClasses(join(env.customNodes, p.folder))) add(c, { packId: p.packId, source: 'installed' })
+    }
     if (!useNetwork) return map
-    for (const p of (await installed()).packs) {
+    for (const p of inst.packs) {
       const e = p.entry
-      if (!e?.registry_id || e.source === 'development') continue
+      if (!e?.registry_id || e.source === 'development' || known.has(p.packId)) continue
       try {
         // A git pack's commit has no registry version: its latest published version stands in for it.
         const version = e.source === 'registry' ? e.version : (await reg().getNode(e.registry_id))?.latest_version?.version
         if (!version) continue
         for (const c of await reg().versionClasses(e.registry_id, version)) {
-          if (!c.comfy_node_name) continue
-          const list = map.get(c.comfy_node_name) ?? []
-          list.push({ packId: p.packId, source: 'installed', version: e.version, repository: e.repository })
-          map.set(c.comfy_node_name, list)
+          if (c.comfy_node_name) add(c.comfy_node_name, { packId: p.packId, source: 'installed', version: e.version, repository: e.repository })
         }
       } catch (err) {
         warn('installed-classes', `could not read the node classes of installed packs from the registry: ${(err as Error).message}`)
