@@ -2,12 +2,15 @@
  * @module Extracts an untrusted .tar.gz into an empty folder without ever writing outside it.
  * tar@7 only parses; every write is ours, so the rules are explicit: regular files and folders
  * only, relative paths without `..`, no hard links, devices or FIFOs, symbolic links only when they
- * stay inside (created last, then checked again with realpath), and caps on entry count and
- * unpacked size that are checked from the headers before any data is written (gzip bombs).
+ * stay inside (created last, then checked again with realpath), and caps on entry count, on each
+ * file's size and on the unpacked total, checked from the headers before any data is written and
+ * again on the bytes as they stream (gzip bombs). Entries are written one at a time, in archive
+ * order, so a file and a folder of the same name fail the same way every time.
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, open as openFile, realpath, stat, symlink } from 'node:fs/promises'
-import { dirname, isAbsolute, posix } from 'node:path'
+import { dirname, isAbsolute, posix, relative, sep } from 'node:path'
+import { Transform } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { Parser, type ReadEntry } from 'tar'
 import { ComfydockError } from '../errors'
@@ -19,11 +22,18 @@ import { bundleCorrupt } from './format'
 export interface ExtractLimits {
   /** Sum of the unpacked sizes of all entries. */
   maxTotalBytes: number
+  /** Unpacked size of any one file. */
+  maxFileBytes: number
   maxEntries: number
 }
 
+/**
+ * What a bundle may hold: manifests, locks, workflows and development nodes' sources, never models
+ * (those are downloaded by hash). Generous for that, small enough that a bomb cannot fill a disk.
+ */
 export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
-  maxTotalBytes: 8 * 1024 ** 3,
+  maxTotalBytes: 2 * 1024 ** 3,
+  maxFileBytes: 256 * 1024 ** 2,
   maxEntries: 100_000,
 }
 
@@ -36,7 +46,7 @@ export interface ExtractOptions {
 export interface ExtractResult {
   files: number
   bytes: number
-  /** Symbolic links created: archive path and where it points, both relative to the target folder. */
+  /** Symbolic links created: archive path and where it really leads (resolved on disk), both relative to the target folder. */
   links: Array<{ path: string, target: string }>
 }
 
@@ -45,6 +55,10 @@ const GZIP_MAGIC = [0x1f, 0x8b]
 
 function formatLimit (bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`
+}
+
+function tooLarge (path: string, limits: ExtractLimits): ComfydockError {
+  return bundleCorrupt(`entry "${path}" is larger than the ${formatLimit(limits.maxFileBytes)} a file in a bundle may have (bundles never hold models)`)
 }
 
 /** Refuses absolute paths, drive letters, NUL bytes and any `..` segment; returns the cleaned relative path. */
@@ -91,10 +105,12 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
   let entries = 0
   let files = 0
   let declaredBytes = 0
-  const writes: Promise<void>[] = []
-  /** Files being written; closed early when the archive fails mid-entry (no more data will come). */
-  const open = new Set<NodeJS.WritableStream & { destroy: () => void }>()
-  const links: Array<{ path: string, target: string, raw: string, resolved: string }> = []
+  let writtenBytes = 0
+  /** Entries are written one after another: each waits for the one before (the parser waits on backpressure). */
+  let queue: Promise<void> = Promise.resolve()
+  /** The file being written; closed early when the archive fails mid-entry (no more data will come). */
+  let current: { destroy: () => void } | undefined
+  const links: Array<{ path: string, target: string, raw: string }> = []
 
   const parser = new Parser({ strict: true })
   const source = createReadStream(file)
@@ -103,57 +119,87 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
     failure ??= err
     source.destroy()
     gunzip.destroy()
+    current?.destroy()
+  }
+  /** Every failure is a user error naming the entry, never a raw errno with a stack. */
+  const entryFailed = (path: string, err: unknown): ComfydockError => err instanceof ComfydockError ? err
+    : bundleCorrupt(`cannot write entry "${path}": ${describeFsError(err)}`, err)
+
+  const writeFile = (entry: ReadEntry, target: string, mode: number): Promise<void> => new Promise<void>((resolve, reject) => {
+    // 'wx': a duplicate entry or a path through an existing file fails instead of overwriting
+    const out = createWriteStream(target, { flags: 'wx', mode })
+    current = out
+    let size = 0
+    const cut = (err: unknown): void => { entry.resume(); out.destroy(); reject(err) }
+    // The header's size is what tar reads, so this only trips on a lying parser; never write past a cap.
+    const meter = new Transform({
+      transform (chunk: Buffer, _enc, cb) {
+        size += chunk.length
+        writtenBytes += chunk.length
+        if (size > limits.maxFileBytes) cb(tooLarge(entry.path, limits))
+        else if (writtenBytes > limits.maxTotalBytes) cb(bundleCorrupt(`it unpacks to more than ${formatLimit(limits.maxTotalBytes)}`))
+        else cb(null, chunk)
+      },
+    })
+    meter.on('error', cut)
+    out.on('error', cut)
+    out.on('close', () => { if (current === out) current = undefined; resolve() })
+    entry.pipe(meter).pipe(out)
+  })
+
+  const handle = async (entry: ReadEntry): Promise<void> => {
+    if (failure) { entry.resume(); return }
+    const rel = checkEntryPath(entry.path)
+    const type = String(entry.type)
+    if (rel === '') { entry.resume(); return }
+    const target = safeJoin(dest, rel, 'bundle entry')
+    if (type === 'Directory') {
+      entry.resume()
+      await mkdir(target, { recursive: true })
+      return
+    }
+    if (type === 'SymbolicLink') {
+      const linkpath = String(entry.linkpath ?? '')
+      const resolved = posix.normalize(posix.join(posix.dirname(rel), linkpath.replace(/\\/g, '/')))
+      if (linkpath.startsWith('/') || isAbsolute(linkpath) || resolved === '..' || resolved.startsWith('../')) {
+        throw bundleCorrupt(`link "${entry.path}" points outside the bundle (to "${linkpath}")`)
+      }
+      links.push({ path: target, target: linkpath, raw: rel })
+      entry.resume()
+      return
+    }
+    files++
+    const mode = (entry.mode ?? 0o644) & 0o111 ? 0o755 : 0o644
+    await mkdir(dirname(target), { recursive: true })
+    if (failure) { entry.resume(); return }
+    await writeFile(entry, target, mode)
   }
 
   parser.on('entry', (entry: ReadEntry) => {
     try {
       entries++
       if (entries > limits.maxEntries) throw bundleCorrupt(`it has more than ${limits.maxEntries} entries`)
-      const rel = checkEntryPath(entry.path)
+      checkEntryPath(entry.path)
       const type = String(entry.type)
       if (type === 'Link') throw bundleCorrupt(`entry "${entry.path}" is a hard link, which bundles never contain`)
       if (type === 'CharacterDevice' || type === 'BlockDevice' || type === 'FIFO') {
         throw bundleCorrupt(`entry "${entry.path}" is a device file or FIFO (${type})`)
       }
-      if (rel === '') { entry.resume(); return }
-      const target = safeJoin(dest, rel, 'bundle entry')
-      if (type === 'Directory') {
-        writes.push(mkdir(target, { recursive: true }).then(() => undefined))
-        entry.resume()
-        return
-      }
-      if (type === 'SymbolicLink') {
-        const linkpath = String(entry.linkpath ?? '')
-        const resolved = posix.normalize(posix.join(posix.dirname(rel), linkpath.replace(/\\/g, '/')))
-        if (linkpath.startsWith('/') || isAbsolute(linkpath) || resolved === '..' || resolved.startsWith('../')) {
-          throw bundleCorrupt(`link "${entry.path}" points outside the bundle (to "${linkpath}")`)
+      if (type !== 'Directory' && type !== 'SymbolicLink' && !FILE_TYPES.has(type)) throw bundleCorrupt(`entry "${entry.path}" has unsupported type ${type}`)
+      if (FILE_TYPES.has(type)) {
+        // Checked from the header, before any of the entry's data is read.
+        if ((entry.size ?? 0) > limits.maxFileBytes) throw tooLarge(entry.path, limits)
+        declaredBytes += entry.size ?? 0
+        if (declaredBytes > limits.maxTotalBytes) {
+          throw bundleCorrupt(`it unpacks to more than ${formatLimit(limits.maxTotalBytes)} (entry "${entry.path}")`)
         }
-        links.push({ path: target, target: linkpath, raw: rel, resolved })
-        entry.resume()
-        return
       }
-      if (!FILE_TYPES.has(type)) throw bundleCorrupt(`entry "${entry.path}" has unsupported type ${type}`)
-      declaredBytes += entry.size ?? 0
-      if (declaredBytes > limits.maxTotalBytes) {
-        throw bundleCorrupt(`it unpacks to more than ${formatLimit(limits.maxTotalBytes)} (entry "${entry.path}")`)
-      }
-      files++
-      const mode = (entry.mode ?? 0o644) & 0o111 ? 0o755 : 0o644
-      writes.push(mkdir(dirname(target), { recursive: true }).then(() => new Promise<void>((resolve, reject) => {
-        // 'wx': a duplicate entry or a path through an existing file fails instead of overwriting
-        const out = createWriteStream(target, { flags: 'wx', mode })
-        open.add(out)
-        out.on('error', reject)
-        out.on('close', () => { open.delete(out); resolve() })
-        entry.pipe(out)
-      })).catch(err => {
-        entry.resume()
-        fail(bundleCorrupt(`cannot write entry "${entry.path}": ${(err as Error).message}`, err))
-      }))
     } catch (err) {
       entry.resume()
       fail(err)
+      return
     }
+    queue = queue.then(() => handle(entry)).catch(err => { entry.resume(); fail(entryFailed(entry.path, err)) })
   })
   parser.on('error', (err: Error) => fail(bundleCorrupt(`not a valid tar archive (${err.message.replace(/^TAR_\w+:\s*/, '')})`, err)))
 
@@ -162,6 +208,7 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
   source.on('data', (c: Buffer | string) => { read += c.length; task.advance(read) })
   let unpacked = 0
   try {
+    if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'import was cancelled')
     for await (const chunk of source.pipe(gunzip) as AsyncIterable<Buffer>) {
       if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'import was cancelled')
       unpacked += chunk.length
@@ -183,12 +230,13 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
         : bundleCorrupt(code === 'Z_BUF_ERROR' ? 'the file is truncated' : `gzip data is damaged (${(err as Error).message})`, err)
     }
   }
-  if (failure) for (const out of open) out.destroy()
-  await Promise.allSettled(writes)
+  if (failure) current?.destroy()
+  await queue
+  let resolvedLinks: ExtractResult['links'] = []
   if (!failure && entries === 0) failure = bundleCorrupt('the archive is empty')
   if (!failure) {
     try {
-      await createLinks(dest, links)
+      resolvedLinks = await createLinks(dest, links)
     } catch (err) {
       failure = err
     }
@@ -198,25 +246,43 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
     throw failure
   }
   task.end('ok')
-  return { files, bytes: declaredBytes, links: links.map(l => ({ path: l.raw, target: l.resolved })) }
+  return { files, bytes: declaredBytes, links: resolvedLinks }
+}
+
+/** "not a folder" rather than "ENOTDIR: not a directory, mkdir '/tmp/…'". */
+function describeFsError (err: unknown): string {
+  const known: Record<string, string> = {
+    ENOTDIR: 'a file of the bundle is in the way (an entry lies under a file)',
+    EEXIST: 'the bundle already holds an entry of that name',
+    EISDIR: 'a folder of the bundle is in the way',
+    ENOSPC: 'the disk is full',
+    ENAMETOOLONG: 'the name is too long',
+  }
+  const code = (err as NodeJS.ErrnoException)?.code
+  return (code && known[code]) ?? (err as Error)?.message ?? String(err)
 }
 
 /**
  * Links come last, so no file is ever written through one. Each is checked with realpath right
  * after it is made, so every existing link resolves inside before the next one is created through
  * it; a link that resolves to nothing is refused too (it could be completed later to reach out).
+ * Returns where each link really leads (relative to `dest`): later links cannot change that, as a
+ * link is never created over a path that already resolves.
  */
-async function createLinks (dest: string, links: Array<{ path: string, target: string, raw: string }>): Promise<void> {
+async function createLinks (dest: string, links: Array<{ path: string, target: string, raw: string }>): Promise<ExtractResult['links']> {
   const root = await realpath(dest)
+  const out: ExtractResult['links'] = []
   for (const link of links) {
     try {
       await mkdir(dirname(link.path), { recursive: true })
       await symlink(link.target, link.path)
     } catch (err) {
-      throw bundleCorrupt(`cannot create link "${link.raw}": ${(err as Error).message}`, err)
+      throw bundleCorrupt(`cannot create link "${link.raw}": ${describeFsError(err)}`, err)
     }
     const real = await realpath(link.path).catch(() => null)
     if (real === null) throw bundleCorrupt(`link "${link.raw}" points to nothing inside the bundle (to "${link.target}")`)
     if (!isInside(root, real)) throw bundleCorrupt(`link "${link.raw}" points outside the bundle (through other links)`)
+    out.push({ path: link.raw, target: relative(root, real).split(sep).join('/') })
   }
+  return out
 }
