@@ -107,6 +107,8 @@ export const modelEntrySchema = z.object({
   sources: z.array(z.string()).optional(),
   /** Only `model add` writes one: the environment needs the model itself, not only through a workflow. */
   criticality: criticalitySchema.optional(),
+  /** Every download of it had no published hash to check against: the hash is of the bytes that arrived. */
+  unverified: z.boolean().optional(),
 }).passthrough()
 
 /** A workflow is tracked by its file name: `<name>.json` in the workflow folders, so one safe component. */

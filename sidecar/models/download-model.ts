@@ -43,6 +43,8 @@ export interface DownloadedModel extends IndexedModel {
   /** False when the index already had this URL's file and nothing was fetched. */
   downloaded: boolean
   relPath: string
+  /** False when no hash was known to check the download against (only its length was checked). */
+  verified: boolean
 }
 
 export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: DownloadModelOptions = {}): Promise<DownloadedModel> {
@@ -64,7 +66,7 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
     const same = await presentWithSha256(index, expected.sha256 ?? plan.expectedSha256)
     if (same) {
       index.addSource(same.hash, { type: plan.host, url: plan.sourceUrl })
-      return { ...index.get(same.hash)!, downloaded: false, relPath: same.relPath }
+      return { ...index.get(same.hash)!, downloaded: false, relPath: same.relPath, verified: true }
     }
 
     const parts = join(modelsDir, '.comfydock-downloads')
@@ -99,15 +101,16 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
           hint: 'The file was discarded. Check the URL, or run `comfydock model find-source <hash>` to look for another source.',
         })
       }
+      const verified = result.verified || Boolean(expected.short || either)
       await refuseExisting(final, rel)
       await rename(staged, final)
       const mtime = (await stat(final)).mtimeMs
       index.db.transaction(() => {
         index.upsertModel(hash, size, { blake3: result.blake3, sha256: result.sha256 })
         index.upsertLocation(hash, modelsDir, rel, size, mtime)
-        index.addSource(hash, { type: plan.host, url: plan.sourceUrl }, plan.metadata ?? {})
+        index.addSource(hash, { type: plan.host, url: plan.sourceUrl }, { ...plan.metadata, ...(verified ? {} : { unverified: true }) })
       })()
-      return { ...index.get(hash)!, downloaded: true, relPath: rel }
+      return { ...index.get(hash)!, downloaded: true, relPath: rel, verified }
     } catch (err) {
       await rm(staged, { force: true })
       throw err
@@ -173,7 +176,7 @@ async function alreadyDownloaded (index: ModelIndex, sourceUrl: string): Promise
   for (const m of index.findBySourceUrl(sourceUrl)) {
     for (const loc of m.locations) {
       const s = await stat(join(loc.baseDir, loc.relPath)).catch(() => undefined)
-      if (s && s.size === m.size) return { ...m, downloaded: false, relPath: loc.relPath }
+      if (s && s.size === m.size) return { ...m, downloaded: false, relPath: loc.relPath, verified: !m.sources.find(x => x.url === sourceUrl)?.unverified }
     }
   }
   return undefined
@@ -184,7 +187,7 @@ async function presentWithSha256 (index: ModelIndex, sha256?: string): Promise<D
   const m = index.findByHash(`sha256:${sha256}`).find(x => x.sha256 === sha256)
   for (const loc of m?.locations ?? []) {
     const s = await stat(join(loc.baseDir, loc.relPath)).catch(() => undefined)
-    if (s && s.size === m!.size) return { ...m!, downloaded: false, relPath: loc.relPath }
+    if (s && s.size === m!.size) return { ...m!, downloaded: false, relPath: loc.relPath, verified: true }
   }
   return undefined
 }

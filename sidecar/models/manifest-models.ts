@@ -11,7 +11,7 @@ import { downloadModel } from './download-model'
 import { defaultCriticality } from './model-files'
 import { ModelIndex } from './model-index'
 import { findModels, onlyMatch } from './resolve-model'
-import { folderOf, type IndexedModel } from './types'
+import { folderOf, markUnverified, type IndexedModel } from './types'
 
 export type ModelState = 'present' | 'missing' | 'missing-no-source'
 
@@ -74,7 +74,7 @@ export async function addModelToManifest (ws: Workspace, env: EnvPaths, spec: st
       ...(model.sha256 ? { sha256: model.sha256 } : {}),
       ...(sources.length ? { sources } : {}),
     }
-    models[model.hash] = { ...prev, ...entry }
+    models[model.hash] = markUnverified({ ...prev, ...entry }, model)
     if (opts.workflow) addToWorkflow(doc, opts.workflow, model.hash, entry, criticality)
     await writeManifest(env.pyproject, doc)
   })

@@ -15,7 +15,7 @@ const sqlite = lazyRequire<typeof Database>('better-sqlite3')
 
 interface ModelRow { hash: string, size: number, blake3: string | null, sha256: string | null }
 interface LocationRow { model_hash: string, base_dir: string, rel_path: string, mtime: number }
-interface SourceRow { model_hash: string, type: string, url: string }
+interface SourceRow { model_hash: string, type: string, url: string, unverified: number | null }
 
 export interface LocationRecord { id: number, model_hash: string, rel_path: string, size: number, mtime: number }
 
@@ -195,7 +195,7 @@ export class ModelIndex {
       for (const l of this.db.prepare(`SELECT model_hash, base_dir, rel_path, mtime FROM locations WHERE model_hash IN (${marks}) ORDER BY rel_path, base_dir`).all(...part) as LocationRow[]) {
         push(locs, l.model_hash, l)
       }
-      for (const s of this.db.prepare(`SELECT model_hash, type, url FROM sources WHERE model_hash IN (${marks}) ORDER BY id`).all(...part) as SourceRow[]) {
+      for (const s of this.db.prepare(`SELECT model_hash, type, url, json_extract(metadata, '$.unverified') AS unverified FROM sources WHERE model_hash IN (${marks}) ORDER BY id`).all(...part) as SourceRow[]) {
         push(srcs, s.model_hash, s)
       }
     }
@@ -205,7 +205,7 @@ export class ModelIndex {
       ...(r.blake3 ? { blake3: r.blake3 } : {}),
       ...(r.sha256 ? { sha256: r.sha256 } : {}),
       locations: (locs.get(r.hash) ?? []).map(l => ({ baseDir: l.base_dir, relPath: l.rel_path, mtime: l.mtime })),
-      sources: (srcs.get(r.hash) ?? []).map(s => ({ type: s.type as SourceType, url: s.url })),
+      sources: (srcs.get(r.hash) ?? []).map(s => ({ type: s.type as SourceType, url: s.url, ...(s.unverified ? { unverified: true as const } : {}) })),
     }))
   }
 }

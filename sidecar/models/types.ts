@@ -6,6 +6,24 @@ export type SourceType = string
 export interface ModelSource {
   type: SourceType
   url: string
+  /**
+   * The download from this source had no published hash to check against (a plain URL): only its
+   * length was checked, and the recorded hash is of the bytes that arrived.
+   */
+  unverified?: true
+}
+
+/** Every source this model was downloaded from was unverified (a model found on disk has none: not marked). */
+export function onlyUnverifiedSources (m: { sources: ModelSource[] }): boolean {
+  return m.sources.length > 0 && m.sources.every(s => s.unverified)
+}
+
+/** A manifest row says `unverified = true` while no source of the model was checked against a published hash. */
+export function markUnverified<T extends { unverified?: boolean }> (entry: T, model: { sources: ModelSource[] }): T {
+  const out = { ...entry }
+  if (onlyUnverifiedSources(model)) out.unverified = true
+  else delete out.unverified
+  return out
 }
 
 export interface ModelLocation {

@@ -2,8 +2,12 @@
  * @module The verified, resumable downloader. Bytes go to a part file (kept between attempts and
  * runs so a drop resumes with Range), are hashed (BLAKE3 + SHA-256) as they arrive, checked against
  * the expected hash and only then renamed to their name: a partial or corrupt file never appears there.
+ * A resume sends `If-Range` with the ETag or Last-Modified the part's first bytes came with, so a file
+ * that changed on the server restarts from zero; without such a validator a part is resumed only when
+ * a hash will check the result. Without a hash the file lands only after a body whose length the
+ * server announced (or framed) arrived complete, and the result says it is unverified.
  */
-import { copyFile, mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises'
+import { copyFile, mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ComfydockError, redactSecrets } from '../errors'
 import { startTask, type Task } from '../progress'
@@ -11,7 +15,7 @@ import type { ErrorCode, OnProgress } from '../protocol'
 import type { ContentDigests } from './content-hash'
 import { filenameFromContentDisposition, filenameFromUrl } from './content-disposition'
 import { ensureFreeSpace } from './disk-space'
-import { describeNetworkError, httpRequestFollow } from './http'
+import { describeNetworkError, httpRequestFollow, isRetryableNetworkError } from './http'
 import { StreamHasher } from './stream-hasher'
 
 export interface DownloadInfo {
@@ -49,6 +53,8 @@ export interface DownloadResult extends ContentDigests {
   filename?: string
   /** Bytes that were already there from an earlier attempt or run. */
   resumedFrom: number
+  /** True when an expected hash was given and matched; false: only the length was checked. */
+  verified: boolean
 }
 
 class RetryableError extends Error {}
@@ -63,8 +69,14 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
   await mkdir(dirname(partFile), { recursive: true })
   const task = startTask(opts.onProgress, opts.label ?? `download ${filenameFromUrl(url) ?? shown}`, { unit: 'bytes' }, opts.parent)
 
+  const hashKnown = Boolean(opts.expectedSha256 || opts.expectedBlake3)
+  const validatorFile = `${partFile}.validator`
+  /** The ETag or Last-Modified the part's bytes came with (sent as If-Range on resume). */
+  let validator = await readFile(validatorFile, 'utf8').then(v => v.trim() || undefined, () => undefined)
   let hasher = new StreamHasher()
   let have = await existingSize(partFile)
+  // A part of unknown origin is only continued when a hash will check the whole file.
+  if (have > 0 && !validator && !hashKnown) { await rm(partFile, { force: true }); have = 0 }
   if (have > 0) have = await hashExisting(partFile, hasher)
   const resumedFrom = have
   let info: DownloadInfo | undefined
@@ -74,6 +86,8 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
 
   const reset = async (): Promise<void> => {
     await rm(partFile, { force: true })
+    await rm(validatorFile, { force: true })
+    validator = undefined
     hasher.dispose()
     hasher = new StreamHasher()
     have = 0
@@ -104,8 +118,9 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     destPath ??= await resolveDest({ finalUrl: url, size: have })
     await mkdir(dirname(destPath), { recursive: true })
     await moveInto(partFile, destPath)
+    await rm(validatorFile, { force: true })
     task.end('ok')
-    return { ...digests, path: destPath, finalUrl: info?.finalUrl ?? url, filename: info?.filename, resumedFrom }
+    return { ...digests, path: destPath, finalUrl: info?.finalUrl ?? url, filename: info?.filename, resumedFrom, verified: hashKnown }
   } catch (err) {
     hasher.dispose()
     task.end('failed', err instanceof Error ? err.message : String(err))
@@ -123,6 +138,7 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     for (const [name, want, got] of checks) {
       if (want && want.toLowerCase() !== got) {
         await rm(partFile, { force: true })
+        await rm(validatorFile, { force: true })
         throw new ComfydockError(opts.mismatchCode ?? 'MODEL_HASH_MISMATCH', `${shown} does not have the expected ${name}: expected ${want.toLowerCase()}, got ${got}`, {
           hint: 'The file was discarded. The source may have changed or be corrupt; check the URL, or fetch it from another source.',
         })
@@ -133,12 +149,23 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
   /** One request; true when the part file holds the whole body. */
   async function attemptOnce (): Promise<boolean> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) }
-    if (have > 0) headers.range = `bytes=${have}-`
+    // Without a validator or a hash, bytes kept from a dropped attempt could belong to another version.
+    if (have > 0 && !validator && !hashKnown) await reset()
+    if (have > 0) {
+      headers.range = `bytes=${have}-`
+      if (validator) headers['if-range'] = validator
+    }
     let response
     try {
       response = await httpRequestFollow(url, { headers, signal: opts.signal, errorCode: code })
     } catch (err) {
       if (err instanceof ComfydockError) throw err
+      if (!isRetryableNetworkError(err)) {
+        throw new ComfydockError(code, `cannot reach ${shown}: ${describeNetworkError(err)}`, {
+          hint: 'Check the URL and the network (a retry would not help), then run the same command again.',
+          cause: err,
+        })
+      }
       throw new RetryableError(describeNetworkError(err))
     }
     const { res, status } = response
@@ -162,13 +189,25 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     }
     let total: number | undefined
     const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined
+    const answered = validatorOf(res.headers)
     if (status === 206) {
       const m = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(String(res.headers['content-range'] ?? ''))
       if (!m || Number(m[1]) !== have) { res.resume(); await reset(); throw new RetryableError('the server resumed at the wrong offset') }
+      // A server that ignores If-Range still names the version it sends.
+      if (validator && answered && answered !== validator) { res.resume(); await reset(); throw new RetryableError('the file changed on the server; starting over') }
       total = m[3] === '*' ? undefined : Number(m[3])
     } else {
       if (have > 0) await reset()
       total = length
+      validator = answered
+      if (validator) await writeFile(validatorFile, validator + '\n')
+    }
+    const framed = total !== undefined || /chunked/i.test(String(res.headers['transfer-encoding'] ?? ''))
+    if (!framed && !hashKnown) {
+      res.destroy()
+      throw new ComfydockError(code, `${shown} sent no length for its body and no hash is known, so a cut-off file could not be told from a whole one`, {
+        hint: 'Pass the expected hash (`--hash`), or download from a server that sends Content-Length.',
+      })
     }
     if (!info) {
       const found: DownloadInfo = { finalUrl: response.url, filename: filenameFromContentDisposition(res.headers['content-disposition'] as string | undefined) ?? filenameFromUrl(response.url), size: total }
@@ -216,6 +255,14 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     }
     await fh.close()
   }
+}
+
+/** A strong ETag (weak ones may not be used in If-Range), else Last-Modified. */
+function validatorOf (headers: Record<string, string | string[] | undefined>): string | undefined {
+  const etag = headers.etag
+  if (typeof etag === 'string' && etag && !etag.startsWith('W/')) return etag
+  const modified = headers['last-modified']
+  return typeof modified === 'string' && modified ? modified : undefined
 }
 
 async function existingSize (file: string): Promise<number> {

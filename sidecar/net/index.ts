@@ -1,5 +1,5 @@
 export * from './content-hash'
-export { httpRequestFollow, readBody, sameOrigin, describeNetworkError, type HttpRequestOptions, type HttpResponse } from './http'
+export { httpRequestFollow, readBody, sameOrigin, describeNetworkError, isRetryableNetworkError, httpTimeouts, HttpTimeoutError, type HttpRequestOptions, type HttpResponse } from './http'
 export { fetchJson, HttpStatusError, type FetchJsonOptions } from './fetch-json'
 export { downloadFile, type DownloadFileOptions, type DownloadResult, type DownloadInfo, type DownloadDest } from './download-file'
 export { authHeadersFor, type ScopedToken } from './auth'

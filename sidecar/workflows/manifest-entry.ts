@@ -1,6 +1,6 @@
 /** @module A workflow's resolution as pyproject data: its `[tool.comfydock.workflows.<name>]` entry and global model rows. */
 import type { ModelEntry, WorkflowEntry, WorkflowModelEntry } from '../manifest'
-import { modelCategory, type ModelIndex } from '../models'
+import { markUnverified, modelCategory, type ModelIndex } from '../models'
 import type { WorkflowResolution } from './resolve'
 import type { ModelResolution } from './resolve-models'
 
@@ -53,7 +53,7 @@ export function mergeGlobalModels (index: ModelIndex, table: Record<string, Mode
       if (indexed?.blake3) entry.blake3 = indexed.blake3
       if (indexed?.sha256) entry.sha256 = indexed.sha256
       if (sources.length) entry.sources = sources
-      models[m.hash] = entry
+      models[m.hash] = indexed ? markUnverified(entry, indexed) : entry
     }
   }
   return models

@@ -47,11 +47,11 @@ describe('downloadFile', () => {
     expect(r.sha256).toBe(sha(body))
   })
 
-  it('continues a part file left by an earlier run instead of starting over', async () => {
+  it('continues a part file left by an earlier run instead of starting over, when a hash will check it', async () => {
     server.file('/part.bin', body)
     const dest = join(dir, 'part.bin')
     writeFileSync(join(dir, '.part.bin.part'), body.subarray(0, 2_000_000))
-    const r = await downloadFile(`${server.url}/part.bin`, dest)
+    const r = await downloadFile(`${server.url}/part.bin`, dest, { expectedSha256: sha(body) })
     expect(r.resumedFrom).toBe(2_000_000)
     expect(server.requests.filter(q => q.path === '/part.bin')[0].headers.range).toBe('bytes=2000000-')
     expect(sha(readFileSync(dest))).toBe(sha(body))

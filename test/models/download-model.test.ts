@@ -75,7 +75,7 @@ describe('downloadModel', () => {
     const url = civ.civitai(777, 'detail_tweaker.safetensors', data, { token: 'civ_test_token_456', cdn })
     const m = await downloadModel(ws, { url })
     expect(m.relPath).toBe('loras/detail_tweaker.safetensors')
-    expect(m.sources).toEqual([{ type: 'civitai', url: `${civ.url}/api/download/models/777` }])
+    expect(m.sources).toEqual([{ type: 'civitai', url: `${civ.url}/api/download/models/777`, unverified: true }]) // the stand-in publishes no hash for it
     expect(civ.requests.filter(r => r.path === '/api/download/models/777').every(r => r.headers.authorization === 'Bearer civ_test_token_456')).toBe(true)
     expect(cdn.requests.every(r => !r.headers.authorization)).toBe(true)
     expect(hf.requests.every(r => r.headers.authorization !== 'Bearer civ_test_token_456')).toBe(true)
@@ -95,7 +95,7 @@ describe('downloadModel', () => {
     const m = await downloadModel(ws, { url: `${civ.url}/models/99/some-embedding` })
     expect(m.relPath).toBe('embeddings/newest.safetensors')
     expect(readFileSync(join(ws.modelsDir, 'embeddings/newest.safetensors')).equals(data)).toBe(true)
-    expect(m.sources).toEqual([{ type: 'civitai', url: `${civ.url}/api/download/models/991` }])
+    expect(m.sources).toEqual([{ type: 'civitai', url: `${civ.url}/api/download/models/991`, unverified: true }])
   })
 
   it('says which URL to pass when a CivitAI model page has no downloadable version', async () => {

@@ -1,7 +1,8 @@
 /**
  * A loopback HTTP server for download tests. It serves real bytes with Range support and can be told
  * to misbehave per path, one request at a time (drop the connection mid-body, announce a wrong
- * Content-Length, corrupt the body, answer an error status). It also speaks the shapes of the
+ * Content-Length, corrupt the body, answer an error status). Like a real static server it sends an
+ * ETag and honours If-Range. It also speaks the shapes of the
  * services we download from: Hugging Face `/<repo>/resolve/<rev>/<file>` (redirecting to a CDN, as
  * the real one does) and CivitAI `/api/download/models/<id>` + `/api/v1/model-versions/...`.
  */
@@ -68,7 +69,10 @@ export async function startFileServer (): Promise<FileServer> {
     const f = files.get(path)
     if (!f) { res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}'); return }
     if (f.token && req.headers.authorization !== `Bearer ${f.token}`) { res.writeHead(401).end('{"error":"unauthorized"}'); return }
-    serveBytes(res, f, req.headers.range, fault)
+    // If-Range as real servers read it: a validator that is not the current ETag means "send it all"
+    const current = etagOf(f)
+    const range = req.headers['if-range'] && req.headers['if-range'] !== current ? undefined : req.headers.range
+    serveBytes(res, f, range, fault)
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -113,11 +117,16 @@ export async function startFileServer (): Promise<FileServer> {
   return self
 }
 
+/** A strong ETag from the content, as static file servers and CDNs send. */
+function etagOf (f: Served): string {
+  return f.headers?.etag ?? `"${createHash('sha256').update(f.data).digest('hex').slice(0, 32)}"`
+}
+
 function serveBytes (res: ServerResponse, f: Served, range: string | undefined, fault: Fault | undefined): void {
   // An authorised CivitAI-style download answers with a redirect to its CDN.
   if (f.headers?.['x-redirect']) { res.writeHead(307, { location: f.headers['x-redirect'] }).end(); return }
   let body = f.data
-  const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', ...f.headers }
+  const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', etag: etagOf(f), ...f.headers }
   let status = 200
   const m = range && !(fault && 'ignoreRange' in fault) ? /bytes=(\d+)-(\d*)/.exec(range) : null
   if (m) {

@@ -153,7 +153,7 @@ async function runDownloads (ctx: CliContext, urls: string[], opts: { path?: str
     failed: failed.map(o => ({ url: o.request.url, error: o.error instanceof ComfydockError ? o.error.toPayload() : { code: 'INTERNAL', message: String(o.error) } })),
   }
   ctx.print(result, () => [
-    ...result.models.map(m => `${m.downloaded ? 'downloaded' : 'already have'} ${m.relPath}  (${m.hash}, ${formatBytes(m.size)})`),
+    ...result.models.map(m => `${m.downloaded ? 'downloaded' : 'already have'} ${m.relPath}  (${m.hash}, ${formatBytes(m.size)})${m.verified ? '' : '  unverified: no published hash to check it against (pass --hash to check one)'}`),
     ...result.failed.map(f => `FAILED ${f.url}: ${f.error.message}`),
   ].join('\n'))
   if (failed.length > 0) process.exitCode = 1

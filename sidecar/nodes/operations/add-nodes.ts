@@ -177,7 +177,7 @@ async function addChoosing (ctx: NodeContext, spec: string, opts: AddNodesOption
       })
     }
     await resolvesWithout(ctx, err, replace.remove, overrides)
-    const removed = await removeNodes(ctx.ws, ctx.env, replace.remove, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal, fetch: ctx.opts.fetch })
+    const removed = await removeNodes(ctx.ws, ctx.env, replace.remove, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal })
     const failed = removed.results.find(r => !r.ok)
     const gone = removed.results.filter(r => r.ok).map(r => r.id!)
     if (failed) {

@@ -18,7 +18,6 @@ import { dirname, join } from 'node:path'
 export interface NodeOperationOptions {
   onProgress?: OnProgress
   signal?: AbortSignal
-  fetch?: typeof globalThis.fetch
   /** false: record the packs and their dependency groups without installing Python packages. */
   syncPython?: boolean
 }
@@ -39,7 +38,7 @@ export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperati
   return {
     ws,
     env,
-    registry: openRegistry(ws, { fetch: opts.fetch, signal: opts.signal, refresh }),
+    registry: openRegistry(ws, { signal: opts.signal, refresh }),
     stores: { archives: createArchiveStore(ws.cache.nodes), git: createGitStore(ws.cache.nodes, ws.localSourcePolicy()) },
     opts,
     warnings,

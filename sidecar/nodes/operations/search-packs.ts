@@ -20,7 +20,7 @@ export interface PackSearch {
 const toFound = (n: RegistryNode): FoundPack => ({ id: n.id!, name: n.name, latestVersion: n.latest_version?.version, repository: n.repository, downloads: n.downloads })
 
 export async function searchPacks (ws: Workspace, text: string, opts: NodeOperationOptions & { byClass?: boolean, limit?: number } = {}): Promise<PackSearch> {
-  const registry = openRegistry(ws, { fetch: opts.fetch, signal: opts.signal })
+  const registry = openRegistry(ws, { signal: opts.signal })
   const found: RegistryNode[] = []
   if (opts.byClass) {
     const ranked = await registry.nodeForClass(text)

@@ -3,17 +3,17 @@
  * real answer: "no such pack"); server errors and network failures fall back to any cached copy.
  */
 import { ComfydockError, redactSecrets } from '../../errors'
+import { describeNetworkError, httpRequestFollow, readBody } from '../../net'
 import type { ResponseCache } from './response-cache'
 
 export interface CachedGetOptions {
   cache: ResponseCache
   /** How long an answer stays fresh, in milliseconds. */
   ttlMs: number
-  fetch?: typeof globalThis.fetch
   signal?: AbortSignal
   /** Skip the fresh-cache shortcut (still falls back to the cache when offline). */
   refresh?: boolean
-  /** Network timeout, milliseconds. */
+  /** Longest wait for any byte (the client's idle timeout), milliseconds. */
   timeoutMs?: number
   /** Names the service in errors ("the Comfy Registry"). */
   service: string
@@ -42,21 +42,19 @@ export async function cachedGetJson<T> (url: string, opts: CachedGetOptions): Pr
   if (cached && !opts.refresh && now - cached.fetchedAt < ttl) {
     return { status: cached.status, data: decode<T>(cached.status, cached.body), origin: 'cache', fetchedAt: cached.fetchedAt }
   }
-  const doFetch = opts.fetch ?? globalThis.fetch
   let failure: string
   try {
-    const signals = [AbortSignal.timeout(opts.timeoutMs ?? 15_000), ...(opts.signal ? [opts.signal] : [])]
-    const res = await doFetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.any(signals) })
-    const body = await res.text()
-    if (res.status === 200 || res.status === 404) {
-      if (res.status === 200) JSON.parse(body) // refuse to cache a non-JSON answer
-      opts.cache.put(url, res.status, body, now)
-      return { status: res.status, data: decode<T>(res.status, body), origin: 'network', fetchedAt: now }
+    const { res, status } = await httpRequestFollow(url, { headers: { accept: 'application/json' }, signal: opts.signal, idleTimeoutMs: opts.timeoutMs, errorCode: 'REGISTRY_UNAVAILABLE' })
+    const body = (await readBody(res)).toString('utf8')
+    if (status === 200 || status === 404) {
+      if (status === 200) JSON.parse(body) // refuse to cache a non-JSON answer
+      opts.cache.put(url, status, body, now)
+      return { status, data: decode<T>(status, body), origin: 'network', fetchedAt: now }
     }
-    failure = `HTTP ${res.status}`
+    failure = `HTTP ${status}`
   } catch (err) {
     if (opts.signal?.aborted) throw new ComfydockError('CANCELLED', 'cancelled', { cause: err })
-    failure = err instanceof SyntaxError ? 'the answer was not JSON' : (err as Error).message
+    failure = err instanceof SyntaxError ? 'the answer was not JSON' : describeNetworkError(err)
   }
   if (cached) {
     return { status: cached.status, data: decode<T>(cached.status, cached.body), origin: 'stale', fetchedAt: cached.fetchedAt }

@@ -19,7 +19,6 @@ export interface RegistryClientOptions {
   baseUrl: string
   cache: ResponseCache
   ttlMs?: number
-  fetch?: typeof globalThis.fetch
   signal?: AbortSignal
   refresh?: boolean
 }
@@ -48,7 +47,7 @@ export function createRegistryClient (opts: RegistryClientOptions): RegistryClie
     const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString()
     const url = `${base}${path}${qs ? `?${qs}` : ''}`
     const res = await cachedGetJson<unknown>(url, {
-      cache: opts.cache, ttlMs: opts.ttlMs ?? REGISTRY_TTL_MS, fetch: opts.fetch, signal: opts.signal, refresh: opts.refresh, service: 'the Comfy Registry',
+      cache: opts.cache, ttlMs: opts.ttlMs ?? REGISTRY_TTL_MS, signal: opts.signal, refresh: opts.refresh, service: 'the Comfy Registry',
     })
     if (res.origin === 'stale') servedStale = true
     return { ...res, data: res.data === undefined ? undefined : parseAnswer(schema, res.data, 'the Comfy Registry', url) }

@@ -17,7 +17,6 @@ export function workspaceResponseCache (ws: Workspace): ResponseCache {
 }
 
 export interface OpenRegistryOptions {
-  fetch?: typeof globalThis.fetch
   signal?: AbortSignal
   /** Ignore fresh cached answers (the cache still serves when offline). */
   refresh?: boolean

@@ -55,7 +55,6 @@ export interface NodeResolverOptions {
   exhaustive?: boolean
   /** false: never touch the network or its cache (offline resolution from local sources only). */
   network?: boolean
-  fetch?: typeof globalThis.fetch
   signal?: AbortSignal
   onProgress?: OnProgress
 }
@@ -78,7 +77,7 @@ export function createNodeResolver (ws: Workspace, env?: EnvPaths, opts: NodeRes
     note(opts.onProgress, 'warn', message)
   }
   const useNetwork = opts.network !== false
-  const reg = (): RegistryClient => (registry ??= openRegistry(ws, { fetch: opts.fetch, signal: opts.signal }))
+  const reg = (): RegistryClient => (registry ??= openRegistry(ws, { signal: opts.signal }))
   const installed = (): Promise<InstalledPacks> => (installedP ??= loadInstalledPacks(env))
 
   /**
@@ -119,7 +118,7 @@ export function createNodeResolver (ws: Workspace, env?: EnvPaths, opts: NodeRes
 
   const mappings = (): Promise<NodeMappings | undefined> => (mappingsP ??= (async () => {
     try {
-      const m = await loadNodeMappings(ws.config().node_mappings_url, workspaceResponseCache(ws), { fetch: opts.fetch, signal: opts.signal })
+      const m = await loadNodeMappings(ws.config().node_mappings_url, workspaceResponseCache(ws), { signal: opts.signal })
       if (m.stale) warn('mappings-stale', 'node mappings source unreachable; using the cached node_mappings.json')
       return m
     } catch (err) {

@@ -36,8 +36,8 @@ export interface NodeMappings {
 
 export const MAPPINGS_TTL_MS = 24 * 60 * 60 * 1000
 
-export async function loadNodeMappings (url: string, cache: ResponseCache, opts: { fetch?: typeof globalThis.fetch, signal?: AbortSignal } = {}): Promise<NodeMappings> {
-  const res = await cachedGetJson<unknown>(url, { cache, ttlMs: MAPPINGS_TTL_MS, service: 'the node mappings source', timeoutMs: 60_000, ...opts })
+export async function loadNodeMappings (url: string, cache: ResponseCache, opts: { signal?: AbortSignal } = {}): Promise<NodeMappings> {
+  const res = await cachedGetJson<unknown>(url, { cache, ttlMs: MAPPINGS_TTL_MS, service: 'the node mappings source', ...opts })
   const file = res.data === undefined ? {} : parseAnswer(nodeMappingsFileSchema, res.data, 'the node mappings source', url)
   const aliases = file.package_aliases ?? {}
   return {

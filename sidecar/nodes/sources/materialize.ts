@@ -18,7 +18,6 @@ export interface NodeStores {
 export interface MaterializeOptions {
   onProgress?: OnProgress
   signal?: AbortSignal
-  fetch?: typeof globalThis.fetch
 }
 
 export interface Materialized {

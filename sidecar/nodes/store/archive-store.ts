@@ -4,14 +4,13 @@
  * reads the store; an archive whose sha256 differs from the pinned one is refused.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { mkdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { ComfydockError, redactSecrets } from '../../errors'
+import { ComfydockError } from '../../errors'
 import { pathExists, writeFileAtomic } from '../../fs'
-import { startTask } from '../../progress'
+import { downloadFile } from '../../net'
 import type { OnProgress } from '../../protocol'
 
 export interface StoredArchive {
@@ -24,7 +23,6 @@ export interface StoredArchive {
 export interface FetchArchiveOptions {
   onProgress?: OnProgress
   signal?: AbortSignal
-  fetch?: typeof globalThis.fetch
   label?: string
 }
 
@@ -65,33 +63,20 @@ export function createArchiveStore (root: string) {
       const hit = await fromCache(url, expected)
       if (hit) return hit
       await mkdir(join(root, 'archives'), { recursive: true })
+      // The part file is named for the URL, so a dropped download resumes on the next install.
+      const partFile = join(root, 'archives', `.${sha(url).slice(0, 24)}.part`)
       const tmp = join(root, 'archives', `.download-${process.pid}-${Date.now()}.tmp`)
-      const task = startTask(opts.onProgress, `download ${label}`, { unit: 'bytes' })
       try {
-        let res: Response
+        let got
         try {
-          res = await (opts.fetch ?? globalThis.fetch)(url, { signal: opts.signal })
+          got = await downloadFile(url, tmp, { partFile, expectedSha256: expected, label: `download ${label}`, onProgress: opts.onProgress, signal: opts.signal, errorCode: 'NODE_INSTALL_FAILED', mismatchCode: 'NODE_HASH_MISMATCH' })
         } catch (err) {
-          throw new ComfydockError('NODE_INSTALL_FAILED', `cannot download ${redactSecrets(url)}: ${(err as Error).message}`, { hint: 'Check the network; installs of cached versions work offline.', cause: err })
+          if (err instanceof ComfydockError && err.code === 'NODE_HASH_MISMATCH') throw mismatch(label, expected!, /got ([0-9a-f]{64})/.exec(err.message)?.[1] ?? 'different')
+          throw err
         }
-        if (!res.ok || !res.body) throw new ComfydockError('NODE_INSTALL_FAILED', `downloading ${redactSecrets(url)} failed: HTTP ${res.status}`)
-        const total = Number(res.headers.get('content-length')) || undefined
-        if (total) task.setTotal(total)
-        const hash = createHash('sha256')
-        let done = 0
-        const meter = new Transform({
-          transform (chunk: Buffer, _enc, cb) { hash.update(chunk); done += chunk.length; task.advance(done); cb(null, chunk) },
-        })
-        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(tmp))
-        const digest = hash.digest('hex')
-        if (expected && digest !== expected) throw mismatch(label, expected, digest)
-        await rename(tmp, archiveFile(digest))
-        await writeFileAtomic(urlFile(url), digest + '\n')
-        task.end('ok')
-        return { file: archiveFile(digest), sha256: digest, cached: false }
-      } catch (err) {
-        task.end('failed', (err as Error).message)
-        throw err
+        await rename(tmp, archiveFile(got.sha256))
+        await writeFileAtomic(urlFile(url), got.sha256 + '\n')
+        return { file: archiveFile(got.sha256), sha256: got.sha256, cached: false }
       } finally {
         await rm(tmp, { force: true })
       }
