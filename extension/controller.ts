@@ -9,6 +9,7 @@ import { discoverSidecar } from './bridge'
 import { SidecarConnection, SidecarError, type CallOptions, type ConnectionState } from './connection'
 import { comfyFetch, confirmDialog, detectSupport, reportContext, toast, type GraphJson, type Severity, type Support } from './host'
 import { RuntimeContextSource } from './runtime-context'
+import { withoutCommands } from './user-text'
 import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
 
 export interface TabView {
@@ -195,8 +196,10 @@ export class Controller {
   }
 
   private fail (what: string, err: unknown): void {
+    // the sidecar's hints name CLI commands; the panel's buttons are the way to act here
+    const hint = err instanceof SidecarError && err.hint ? withoutCommands(err.hint) : ''
     const detail = err instanceof SidecarError
-      ? `${err.message}${err.hint ? `\n${err.hint}` : ''}`
+      ? `${withoutCommands(err.message) || err.message}${hint ? `\n${hint}` : ''}`
       : err instanceof Error ? err.message : String(err)
     this.toast('error', `${what} failed`, detail)
   }
@@ -382,6 +385,36 @@ export class Controller {
     })
   }
 
+  /** Commits the environment as it is on disk (asks before committing unresolved issues). False when the user declined. */
+  private async commitEnvironment (message: string): Promise<boolean> {
+    try {
+      await this.conn.call('env.commit', { message })
+    } catch (err) {
+      if (!(err instanceof SidecarError && err.code === 'WORKFLOW_UNRESOLVED')) throw err
+      if (!await confirmDialog('Commit with unresolved issues?', `${err.message}\n\nCommit anyway? The issues are recorded and can be fixed later.`)) return false
+      await this.conn.call('env.commit', { message, allowIssues: true })
+    }
+    return true
+  }
+
+  /** Makes the environment match its manifest: `files` (packs, models, workflows) or `python` (the venv). */
+  async repair (only?: 'files' | 'python'): Promise<void> {
+    await this.runBusy('Repair', async () => {
+      const res = await this.runJob(only === 'python' ? 'Repair Python packages' : 'Repair', opts => this.conn.call('env.repair', only ? { only } : {}, opts))
+      if (!res) return
+      const done = [
+        res.installed.length && `installed ${res.installed.join(', ')}`,
+        res.downloaded.length && `downloaded ${res.downloaded.join(', ')}`,
+        res.restored.length && `put back ${res.restored.join(', ')}`,
+        res.pythonSynced && 'Python packages synced',
+      ].filter(Boolean).join('; ')
+      if (res.ok) this.toast('success', 'Repaired', done || 'Nothing needed repair.')
+      else this.toast('error', 'Repair left problems', [...res.failed.map(f => `${f.item}: ${f.error.message}`), done].filter(Boolean).join('\n'))
+    })
+    this.requestFullStatus()
+    void this.refresh()
+  }
+
   async exportEnvironment (): Promise<void> {
     if (!this.has('env.export')) {
       this.toast('warn', 'Export is not available', this.state.connection === 'open' ? 'This sidecar does not offer export.' : 'The comfydock sidecar is not connected.')
@@ -390,12 +423,23 @@ export class Controller {
     this.toast('info', 'Exporting environment…')
     await this.runBusy('Export', async () => {
       let res
-      try {
-        res = await this.conn.call('env.export', {})
-      } catch (err) {
-        if (!(err instanceof SidecarError && err.code === 'EXPORT_BLOCKED')) throw err
-        if (!await confirmDialog('Export with unresolved issues?', `${err.message}\n\nExport anyway? Whoever imports it will have to resolve them.`)) return
-        res = await this.conn.call('env.export', { allowIssues: true })
+      let allowIssues = false
+      for (let round = 0; !res; round++) {
+        try {
+          res = await this.conn.call('env.export', allowIssues ? { allowIssues } : {})
+        } catch (err) {
+          if (!(err instanceof SidecarError) || round > 2) throw err
+          if (err.code === 'UNCOMMITTED_CHANGES') {
+            // the action, not a command to type: commit what is on disk, then export that commit
+            if (!await confirmDialog('Commit and export', `${err.message}\n\nCommit these changes ("Before export") and export? Unsaved edits in open tabs are not included: commit those tabs first to include them.`)) return
+            if (!await this.commitEnvironment('Before export')) return
+          } else if (err.code === 'EXPORT_BLOCKED' && !allowIssues) {
+            if (!await confirmDialog('Export with unresolved issues?', `${err.message}\n\nExport anyway? Whoever imports it will have to resolve them.`)) return
+            allowIssues = true
+          } else {
+            throw err
+          }
+        }
       }
       const url = this.conn.httpUrl(res.downloadPath)
       if (!url) throw new SidecarError({ code: 'OFFLINE', message: 'the sidecar connection was lost before the download' })

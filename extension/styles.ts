@@ -45,7 +45,7 @@ const CSS = `
 .cfd-log-meta .cfd-date { flex: 1; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .cfd-op { font-size: 12px; display: flex; flex-direction: column; gap: 2px; }
 .cfd-op progress { width: 100%; height: 6px; }
-.cfd-job-label { flex: 1; overflow-wrap: anywhere; }
+.cfd-job-label, .cfd-grow { flex: 1; overflow-wrap: anywhere; }
 `
 
 export function injectStyles (): void {

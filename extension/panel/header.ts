@@ -2,6 +2,16 @@
 import type { Controller } from '../controller'
 import { h, icon } from '../dom'
 import { ICON_CLASS } from '../styles'
+import { withoutCommands } from '../user-text'
+
+const SECTION_LABEL: Record<string, string> = { comfyui: 'ComfyUI', python: 'Python', nodes: 'Node packs', repair: 'Environment' }
+
+/** The status sections `env.repair` fixes, and which part of it. */
+const REPAIRS: Record<string, { only: 'files' | 'python', title: string }> = {
+  python: { only: 'python', title: 'install exactly what the lock pins' },
+  nodes: { only: 'files', title: 'install the packs the manifest pins' },
+  repair: { only: 'files', title: 'install missing packs, download missing models, put committed workflows back' },
+}
 
 const CONN_LABEL = { open: 'connected', connecting: 'connecting…', offline: 'offline', unconfigured: 'no sidecar' } as const
 
@@ -22,12 +32,19 @@ export function renderHeader (c: Controller): HTMLElement {
         ? `${s.connectionDetail || 'No sidecar configured'}. Start ComfyUI with \`comfydock run\`, or run \`comfydock serve\` and set Settings › comfydock › Sidecar URL and token.`
         : `Sidecar ${CONN_LABEL[s.connection]}: ${s.connectionDetail}`))
   } else if (s.hello && !s.hello.activeEnv) {
-    out.append(h('div', { class: 'cfd-banner' }, 'The workspace has no active environment. Run `comfydock use NAME`.'))
+    out.append(h('div', { class: 'cfd-banner', 'data-testid': 'no-env' }, 'This workspace has no active environment.'))
   }
-  // sections of the full status that need attention (Python out of sync, missing packs...)
+  // sections of the full status that need attention (Python out of sync, missing packs...), each with
+  // the button that fixes it; workflows get their own list (what each one lacks)
   const sections = (s.status?.details?.sections ?? {}) as Record<string, { ok?: boolean, summary?: string }>
   for (const [name, section] of Object.entries(sections)) {
-    if (section?.ok === false && name !== 'git') out.append(h('div', { class: 'cfd-banner', 'data-testid': `status-${name}` }, `${name}: ${section.summary ?? 'needs attention'}`))
+    if (section?.ok !== false || name === 'git' || name === 'workflows') continue
+    const fix = REPAIRS[name]
+    out.append(h('div', { class: 'cfd-banner cfd-head', 'data-testid': `status-${name}` },
+      h('span', { class: 'cfd-grow' }, `${SECTION_LABEL[name] ?? name}: ${withoutCommands(section.summary ?? '') || 'needs attention'}`),
+      fix && c.has('env.repair')
+        ? h('button', { 'data-testid': `repair-${name}`, title: fix.title, disabled: Boolean(s.busy), onclick: () => { void c.repair(fix.only) } }, icon('pi-wrench'), 'Repair')
+        : null))
   }
   for (const op of s.ops.values()) {
     const pct = op.total ? Math.min(100, Math.round(((op.current ?? 0) / op.total) * 100)) : undefined

@@ -5,6 +5,7 @@
  */
 import type { Controller } from '../controller'
 import { h, icon } from '../dom'
+import { renderAttention } from './attention'
 import { renderHeader } from './header'
 import { renderHistory } from './history'
 import { JobsView } from './jobs'
@@ -59,10 +60,10 @@ export class Panel {
     if (!this.root) return
     this.commitButton.disabled = !this.c.has('workflows.commit') || Boolean(this.c.state.busy)
     this.jobs.update(this.c)
-    const next = [renderHeader(this.c), renderTabs(this.c), renderHistory(this.c, this.restorePick)]
+    const next = [renderHeader(this.c), renderTabs(this.c), renderAttention(this.c), renderHistory(this.c, this.restorePick)]
     if (this.shown.length !== next.length) {
       this.shown = next
-      this.root.replaceChildren(next[0], this.jobs.el, next[1], this.commitSection, next[2])
+      this.root.replaceChildren(next[0], this.jobs.el, next[1], next[2], this.commitSection, next[3])
       return
     }
     next.forEach((section, i) => {

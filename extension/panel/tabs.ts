@@ -1,6 +1,7 @@
 /** @module Every open workflow tab: tracked or not, unsaved edits, differs from last commit, what is missing. */
 import type { Controller, TabView } from '../controller'
 import { h, icon } from '../dom'
+import { modelLine, nodeLine } from './attention'
 
 function tags (t: TabView): HTMLElement[] {
   const out: HTMLElement[] = []
@@ -32,19 +33,8 @@ export function renderTabs (c: Controller): HTMLElement {
       h('label', { class: 'cfd-tab-row' }, box, icon(t.tab.active ? 'pi-file-edit' : 'pi-file'),
         h('span', { class: 'cfd-tab-name', title: t.tab.path }, t.tab.name)),
       h('div', { class: 'cfd-tags' }, ...tags(t)))
-    for (const m of t.analysis?.missingModels ?? []) {
-      row.append(h('div', { class: 'cfd-missing' }, icon('pi-database'), h('span', { title: `${m.nodeType} ${m.input ?? ''}: ${m.value}` }, `missing model ${m.value}`),
-        c.has('models.download') && m.url
-          ? h('button', { 'data-testid': 'download', disabled: Boolean(s.busy), onclick: () => { void c.download(m) } }, icon('pi-download'), 'Download')
-          : h('span', { class: 'cfd-muted' }, 'no source known')))
-    }
-    for (const n of t.analysis?.missingNodes ?? []) {
-      const others = n.alternatives?.length ? ` · also in ${n.alternatives.join(', ')}` : ''
-      row.append(h('div', { class: 'cfd-missing' }, icon('pi-th-large'), h('span', {}, `missing node ${n.type}${n.pack ? ` (${n.pack}${others})` : ''}`),
-        c.has('nodes.install') && n.pack
-          ? h('button', { 'data-testid': 'install', title: `install ${n.pack}`, disabled: Boolean(s.busy), onclick: () => { void c.install(n) } }, icon('pi-plus'), 'Install')
-          : h('span', { class: 'cfd-muted' }, 'pack unknown')))
-    }
+    for (const m of t.analysis?.missingModels ?? []) row.append(modelLine(c, m))
+    for (const n of t.analysis?.missingNodes ?? []) row.append(nodeLine(c, n))
     list.append(row)
   }
   return list

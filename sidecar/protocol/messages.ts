@@ -93,6 +93,16 @@ export const METHOD_PARAMS = {
     expectedHash: z.string().min(4).max(128).optional(),
   }).strict(),
   'nodes.install': z.object({ env: envParam, specs: z.array(z.string().min(1).max(500)).min(1).max(50) }).strict(),
+  /**
+   * Commits the environment as it is on disk (what `comfydock commit` does): .cec and ComfyUI's saved
+   * workflows. The panel's "Commit and export" runs it before an export that needs a commit.
+   */
+  'env.commit': z.object({ env: envParam, message: z.string().min(1).max(10_000), allowIssues: z.boolean().optional() }).strict(),
+  /**
+   * Makes the environment match its manifest, as `comfydock repair` does. `only`: `files` (packs,
+   * models, workflows) or `python` (the venv against the lock); both when absent.
+   */
+  'env.repair': z.object({ env: envParam, only: z.enum(['files', 'python']).optional() }).strict(),
   /** `allowIssues` exports even with unresolved workflows (EXPORT_BLOCKED otherwise). */
   'env.export': z.object({ env: envParam, allowIssues: z.boolean().optional() }).strict(),
 } as const
@@ -202,6 +212,16 @@ export interface InstallResult {
   failed: Array<{ spec: string, error: ErrorPayload }>
 }
 
+export interface RepairSummary {
+  ok: boolean
+  installed: string[]
+  downloaded: string[]
+  restored: string[]
+  pythonSynced: boolean
+  /** What could not be repaired, and why. */
+  failed: Array<{ item: string, error: ErrorPayload }>
+}
+
 export interface ExportResult {
   file: string
   size: number
@@ -222,6 +242,8 @@ export interface MethodResults {
   'models.download': DownloadResult
   'nodes.install': InstallResult
   'env.export': ExportResult
+  'env.commit': CommitResult
+  'env.repair': RepairSummary
 }
 
 // ---- frames ----

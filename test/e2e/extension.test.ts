@@ -1,10 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
+import { commitEnvironment } from '../../sidecar/env'
 import { openGit } from '../../sidecar/git'
+import { trackWorkflows } from '../../sidecar/workflows'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { makeEnvWorkspace } from '../server/fixture'
 import { CHROMIUM, launchChromium } from './browser'
@@ -249,6 +251,63 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(byValue.length).toBe(1)
     expect(Object.keys(byValue[0].params.objectInfo.value)).toContain('KSampler')
     expect(contexts.filter(f => f.params.modelLists?.value).length).toBe(2)
+  })
+
+  it('offers Repair for a committed workflow missing from ComfyUI, and never tells the user to type a command', async () => {
+    const userDir = join(env.comfyui, 'user', 'default', 'workflows')
+    const graph = { last_node_id: 0, last_link_id: 0, nodes: [], links: [], groups: [], config: {}, extra: {}, version: 0.4 }
+    writeFileSync(join(userDir, 'orphan.json'), JSON.stringify(graph))
+    await trackWorkflows(env.ws.env('demo'), ['orphan'])
+    await commitEnvironment(env.ws, env.ws.env('demo'), { message: 'orphan committed from the CLI', allowIssues: true })
+    rmSync(join(userDir, 'orphan.json'))
+    await page.evaluate(() => { const c = (window as any).__comfydock.controller; c.requestFullStatus(); return c.refresh() })
+    const banner = page.locator('[data-testid="status-repair"]')
+    await banner.waitFor({ timeout: 15_000 })
+    // what the workflow lacks is listed with it, as `status` lists it
+    await page.locator('[data-testid="attention-orphan"]', { hasText: 'deleted in ComfyUI' }).waitFor({ timeout: 5000 })
+    const text = await page.textContent('[data-testid="comfydock-panel"]')
+    expect(text).not.toMatch(/comfydock (-e|repair|commit|use|workflow)/)
+    expect(await banner.textContent()).toContain('1 thing to repair')
+    await banner.locator('[data-testid="repair-repair"]').click()
+    await page.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('put back orphan'), null, { timeout: 20_000 })
+    expect(JSON.parse(readFileSync(join(userDir, 'orphan.json'), 'utf8'))).toEqual(graph)
+    await page.waitForFunction(() => !document.querySelector('[data-testid="status-repair"]'), null, { timeout: 15_000 })
+    expect(await page.locator('[data-testid="attention-orphan"]').count()).toBe(0)
+  })
+
+  it('lists what a workflow not open in a tab lacks, with a Download button that fixes it', async () => {
+    files.file('/models/elsewhere.safetensors', Buffer.alloc(64 * 1024, 5))
+    const wf = { last_node_id: 1, last_link_id: 0, nodes: [{ id: 1, type: 'CheckpointLoaderSimple', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { models: [{ name: 'elsewhere.safetensors', url: `${files.url}/models/elsewhere.safetensors`, directory: 'checkpoints' }] }, widgets_values: ['elsewhere.safetensors'] }], links: [], groups: [], config: {}, extra: {}, version: 0.4 }
+    writeFileSync(join(env.comfyui, 'user', 'default', 'workflows', 'closed-one.json'), JSON.stringify(wf))
+    await page.evaluate(() => { const c = (window as any).__comfydock.controller; c.requestFullStatus(); return c.refresh() })
+    const row = page.locator('[data-testid="attention-closed-one"]')
+    await row.locator('[data-testid="download"]').waitFor({ timeout: 15_000 })
+    expect(await row.textContent()).toContain('missing model elsewhere.safetensors')
+    await row.locator('[data-testid="download"]').click()
+    await page.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('Downloaded elsewhere.safetensors'), null, { timeout: 20_000 })
+    expect(existsSync(join(env.ws.modelsDir, 'checkpoints', 'elsewhere.safetensors'))).toBe(true)
+    await page.waitForFunction(() => !document.querySelector('[data-testid="attention-closed-one"]')?.textContent?.includes('missing model'), null, { timeout: 15_000 })
+  })
+
+  it('"Commit and export": an export that needs a commit offers to make it, then downloads the bundle', async () => {
+    // a saved workflow changed on disk since its commit
+    const orphan = join(env.comfyui, 'user', 'default', 'workflows', 'orphan.json')
+    writeFileSync(orphan, JSON.stringify({ ...JSON.parse(readFileSync(orphan, 'utf8')), extra: { note: 'edited' } }))
+    const asked: string[] = []
+    const onDialog = (d: { message: () => string }) => { asked.push(d.message()) }
+    page.on('dialog', onDialog)
+    try {
+      const download = page.waitForEvent('download', { timeout: 30_000 })
+      await page.locator('.menu-item', { hasText: 'Export environment' }).click()
+      expect((await download).suggestedFilename()).toMatch(/^demo_export_.*\.tar\.gz$/)
+    } finally {
+      page.off('dialog', onDialog)
+    }
+    expect(asked.some(m => m.startsWith('Commit and export'))).toBe(true)
+    const [head] = await openGit(env.cec).log({ limit: 1 })
+    expect(head.subject).toBe('Before export')
+    expect(JSON.parse(readFileSync(join(env.cec, 'workflows', 'orphan.json'), 'utf8')).extra).toEqual({ note: 'edited' })
+    expect(await page.textContent('#toasts')).not.toMatch(/`comfydock/)
   })
 
   it('shows the sidecar as offline when it goes away, and reconnects when it is back', async () => {
