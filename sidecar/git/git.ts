@@ -91,6 +91,26 @@ export interface Git {
   submoduleUpdate (opts: RemoteOptions & { recursive?: boolean }): Promise<void>
   /** Pushes `refspecs` to a remote name or a URL checked against its policy (for teams' push). */
   push (to: string, refspecs: string[], opts: RemoteOptions): Promise<void>
+  /** Named remotes and their URLs (`remote.<name>.url`), sorted by name. */
+  remotes (): Promise<Array<{ name: string, url: string }>>
+  /** Adds a remote; its URL is checked against `policy` now and again on every fetch and push. */
+  remoteAdd (name: string, url: string, policy: RemoteUrlPolicy): Promise<void>
+  remoteRemove (name: string): Promise<void>
+  /** The branch HEAD is on, or null when detached. */
+  currentBranch (): Promise<string | null>
+  /** The best common ancestor of two commits, or null when their histories are unrelated. */
+  mergeBase (a: string, b: string): Promise<string | null>
+  /** True when `ancestor` is reachable from `descendant` (or equal to it). */
+  isAncestor (ancestor: string, descendant: string): Promise<boolean>
+  /** Moves the current branch forward to `commit`, updating the work tree; refuses anything but a fast-forward. */
+  mergeFastForward (commit: string): Promise<void>
+  /**
+   * Starts a merge of `commit` that keeps our tree as it is (`-s ours --no-commit`): the caller writes
+   * the merged files and commits, so the merge commit has both parents.
+   */
+  startMerge (commit: string): Promise<void>
+  /** Gives up a merge started by startMerge: index and work tree back to HEAD. */
+  abortMerge (): Promise<void>
 }
 
 /** Identity settings per repository, looked up once per process (one `git config` instead of two per commit). */
@@ -148,6 +168,14 @@ async function rewrittenToLocal (url: string): Promise<boolean> {
 
 /** A remote given by name (`origin`) uses the URL configured for it; anything else is a URL and is checked. */
 const isRemoteName = (s: string): boolean => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s) && !s.includes('..')
+
+/** A remote's name as `remote add` takes it: letters, digits, `.`, `_`, `-`; never an option. */
+function assertRemoteName (name: string): string {
+  if (!isRemoteName(name) || name.length > 100) {
+    throw new ComfydockError('INVALID_ARGUMENT', `"${name}" is not a usable remote name`, { hint: 'Use letters, digits, ".", "_" and "-", e.g. `origin` or `team`.' })
+  }
+  return name
+}
 
 /** A refspec we pass on: `[+]src[:dst]` of ref names or commit ids, never an option. */
 function assertRefspec (spec: string): string {
@@ -330,6 +358,39 @@ export function openGit (dir: string): Git {
     async push (to, refspecs, opts) {
       const run = await remoteOptionsFor(to, opts)
       await git(['push', '-q', '--end-of-options', to, ...refspecs.map(assertRefspec)], run)
+    },
+    async remotes () {
+      const urls = await handle.configGetAll('^remote\\..*\\.url$')
+      return urls.map(({ key, value }) => ({ name: key.slice('remote.'.length, -'.url'.length), url: value }))
+        .sort((a, b) => a.name.localeCompare(b.name))
+    },
+    async remoteAdd (name, url, policy) {
+      assertRemoteName(name)
+      assertRemoteUrl(url, policy, 'remote URL')
+      await git(['remote', 'add', '--', name, url])
+    },
+    async remoteRemove (name) {
+      await git(['remote', 'remove', assertRemoteName(name)])
+    },
+    async currentBranch () {
+      const res = await ok(['symbolic-ref', '--quiet', '--short', 'HEAD'])
+      return res ? res.stdout.trim() : null
+    },
+    async mergeBase (a, b) {
+      const res = await ok(['merge-base', '--end-of-options', assertRevision(a), assertRevision(b)])
+      return res ? res.stdout.trim() : null
+    },
+    async isAncestor (ancestor, descendant) {
+      return (await ok(['merge-base', '--is-ancestor', '--end-of-options', assertRevision(ancestor), assertRevision(descendant)])) !== null
+    },
+    async mergeFastForward (commit) {
+      await git(['merge', '-q', '--ff-only', assertCommitId(commit)])
+    },
+    async startMerge (commit) {
+      await git(['merge', '-q', '--no-ff', '--no-commit', '-s', 'ours', assertCommitId(commit)], { config: await identityConfig(dir) })
+    },
+    async abortMerge () {
+      await ok(['merge', '--abort'])
     },
   }
   return handle
