@@ -5,9 +5,9 @@
  * manifest, so any failure up to the first commit removes it completely. Pack installs and model
  * downloads are collected per item: one failing never stops the import.
  */
-import { copyFile, cp, mkdir } from 'node:fs/promises'
+import { copyFile, cp, mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ComfydockError } from '../errors'
+import { ComfydockError, redactSecrets } from '../errors'
 import { createEnvironment } from '../env'
 import { downloadModelNeeds, installPinnedPacks, type ModelDownloadOutcome, type ModelNeed, type ModelStrategy, type PackOutcome } from '../env'
 import { isDirectory, pathExists, safeDescendant } from '../fs'
@@ -35,6 +35,11 @@ export interface ImportOptions {
   systemSitePackages?: boolean
   torchBackend?: string
   limits?: Partial<ExtractLimits>
+  /**
+   * The folder is a clone of an environment's repository (`clone`): its `.git` becomes the new `.cec`'s,
+   * so history and the remote come along and push/pull work at once. The manifest is used as it is.
+   */
+  fromRepository?: { gitDir: string, url: string }
   onProgress?: OnProgress
   signal?: AbortSignal
 }
@@ -117,7 +122,7 @@ async function importOpened (ws: Workspace, bundle: OpenedBundle, opts: ImportOp
     let downloads: ModelDownloadOutcome = { downloaded: [], failed: [] }
     let manifest = bundle.pyproject
     for (const n of bundle.notes) note(opts.onProgress, 'info', n)
-    if (bundle.kind !== 'comfydock') {
+    if (bundle.kind !== 'comfydock' && !opts.fromRepository) {
       const normalized = await normalizeLegacyManifest(ws, bundle.pyproject)
       for (const n of normalized.notes) note(opts.onProgress, 'info', n)
       manifest = normalized.doc
@@ -128,9 +133,11 @@ async function importOpened (ws: Workspace, bundle: OpenedBundle, opts: ImportOp
       pythonPath: opts.pythonPath,
       systemSitePackages: opts.systemSitePackages,
       torchBackend: opts.torchBackend,
-      commitMessage: 'Initial import from bundle',
+      commitMessage: opts.fromRepository ? `Set up from ${redactSecrets(opts.fromRepository.url)} on this machine` : 'Initial import from bundle',
       beforeCommit: async (env, ctl) => {
         await withTask(ctl.onProgress, 'copy bundle content', {}, () => copyBundleContent(bundle, env))
+        // the clone's history: the first commit then records only what this machine wrote differently
+        if (opts.fromRepository) await rename(opts.fromRepository.gitDir, join(env.cec, '.git'))
         packs = await installPinnedPacks(ws, env, ctl)
         await copyWorkflowsToUser(bundle, env)
       },

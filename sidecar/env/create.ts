@@ -183,7 +183,8 @@ export async function createEnvironment (
     stepTo('recording the first commit')
     const git = openGit(env.cec)
     await git.init()
-    const commit = await git.commit(opts.commitMessage ?? 'Initial environment setup') ?? ''
+    // an adopted history (clone) may already hold exactly this: then HEAD is the first commit
+    const commit = await git.commit(opts.commitMessage ?? 'Initial environment setup') ?? await git.head() ?? ''
 
     await writeFile(env.completeMarker, new Date().toISOString() + '\n')
     if (active) await ws.setActive(name)

@@ -6,7 +6,7 @@ export { getEnvironmentStatus, getGitStatus, getComfyuiStatus, getPythonStatus, 
 export { commitEnvironment, type CommitOptions, type CommitResult } from './commit'
 export { acquireEnvLock, envLockFile, withEnvLock, type EnvLock, type EnvLockOptions } from './lock'
 export { environmentLog } from './history'
-export { rollbackEnvironment, type RollbackOptions, type RollbackResult } from './rollback'
+export { checkoutComfyui, rollbackEnvironment, type RollbackOptions, type RollbackResult } from './rollback'
 export { CEC_GITIGNORE } from './scaffold'
 export * from './repair'
 export { pushEnvironmentModels, type EnvironmentPushResult } from './push-models'

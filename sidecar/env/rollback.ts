@@ -31,7 +31,7 @@ export interface RollbackResult {
 }
 
 /** Moves the env's ComfyUI checkout to `commit`, fetching it from the per-commit cache. */
-async function checkoutComfyui (ws: Workspace, env: EnvPaths, doc: Pyproject, signal?: AbortSignal): Promise<boolean> {
+export async function checkoutComfyui (ws: Workspace, env: EnvPaths, doc: Pyproject, signal?: AbortSignal): Promise<boolean> {
   const t = doc.tool.comfydock
   if (!t.comfyui_commit_sha) return false
   const repo = openGit(env.comfyui)

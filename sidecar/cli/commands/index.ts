@@ -9,6 +9,7 @@ import { registerWorkflowCommands } from './workflows'
 import { registerModelCommands } from './models'
 import { registerNodeCommands } from './nodes'
 import { registerAdoptCommands } from './adopt'
+import { registerRemoteCommands } from './remote'
 
 export function registerCommands (program: Command): void {
   registerWorkspaceCommands(program)
@@ -20,4 +21,5 @@ export function registerCommands (program: Command): void {
   registerWorkflowCommands(program)
   registerModelCommands(program)
   registerNodeCommands(program)
+  registerRemoteCommands(program)
 }

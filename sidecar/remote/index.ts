@@ -1,0 +1,5 @@
+export { addRemote, listRemotes, removeRemote, type RemoteInfo } from './remotes'
+export { pushEnvironment, type PushOptions, type PushResult } from './push'
+export { applyPull, planPull, pullEnvironment, resolvePull, type PullOptions, type PullPlan, type PullPreview, type PullResult } from './pull'
+export { cloneEnvironment, nameFromUrl, type CloneResult } from './clone'
+export type { ChangeSet, Choice, Conflict } from './merge'
