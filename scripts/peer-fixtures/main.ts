@@ -8,9 +8,9 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { EXISTING_WORKFLOW, FIXTURE_GITHUB, GIT_PACK, makeExistingInstall, makePeerWorld, MODEL_FILES, REGISTRY_PACK, type PeerWorld } from '../../test/support/peer-world'
+import { EXISTING_WORKFLOW, FIXTURE_GITHUB, GIT_PACK, makeExistingInstall, makePeerWorld, MODEL_FILES, peerNodeMappings, REGISTRY_PACK, worldGitRepos, type PeerWorld } from '../../test/support/peer-world'
 import { startStandIn } from '../../test/support/https-stand-in'
-import { peerVenv, peerVersion, scratchDir } from '../../test/support/peer-tools'
+import { CM_CLI_MAIN, peerVenv, peerVersion, scratchDir } from '../../test/support/peer-tools'
 
 export const FIXTURES = resolve('test/fixtures/peers')
 
@@ -31,8 +31,7 @@ async function managerSnapshots (world: PeerWorld, scratch: string): Promise<voi
     // ComfyUI-Manager runs inside ComfyUI. Its own code is put on sys.path from its scratch venv (not
     // through PYTHONPATH, which the freeze subprocess would inherit), so the freeze lists what the user's
     // venv holds.
-    const run = 'import os, sys; sys.path.append(os.environ["CM_CLI_SITE"]); sys.argv[0] = "cm-cli"; from cm_cli import main; sys.exit(main())'
-    execFileSync(join(install.venv, 'bin', 'python'), ['-c', run, 'save-snapshot', '--output', join(out, name)], {
+    execFileSync(join(install.venv, 'bin', 'python'), ['-c', CM_CLI_MAIN, 'save-snapshot', '--output', join(out, name)], {
       env: { ...process.env, ...world.gitEnv, COMFYUI_PATH: install.comfyui, CM_CLI_SITE: mgr.sitePackages },
       stdio: 'inherit',
     })
@@ -129,21 +128,6 @@ async function tool (bin: string, args: string[], env: NodeJS.ProcessEnv, input 
   return out
 }
 
-/** The node mappings ComfyDock and ComfyGit download: the registry pack's node class, as ComfyDock-Registry-Data lists it. */
-function registryMappings (world: PeerWorld): unknown {
-  return {
-    version: 'stand-in',
-    stats: {},
-    mappings: { 'FixtureRegistryNode::_': [{ package_id: REGISTRY_PACK, versions: ['1.0.0', '1.1.0'], rank: 1 }] },
-    packages: {
-      [REGISTRY_PACK]: {
-        id: REGISTRY_PACK, display_name: 'Fixture registry pack', description: 'fixture', repository: `${FIXTURE_GITHUB}${REGISTRY_PACK}`,
-        versions: Object.fromEntries(['1.0.0', '1.1.0'].map(v => [v, { version: v, dependencies: ['fixture-dep-registry==1.0'], deprecated: false, status: 'NodeVersionStatusActive', download_url: `${world.registry.url}/files/${REGISTRY_PACK}/${v}/node.zip` }])),
-      },
-    },
-  }
-}
-
 /**
  * A comfydock-cli 1.0.11 (the original ComfyDock) export bundle: an environment with a git pack, a
  * registry pack, a development node, a tracked workflow whose models have download sources, committed
@@ -154,7 +138,7 @@ async function comfydockBundle (world: PeerWorld, scratch: string): Promise<void
   const dir = join(scratch, 'cfd')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const nodeMappings = registryMappings(world)
+  const nodeMappings = peerNodeMappings(world)
   const standIn = await startStandIn({ dir, wheels: world.findLinks, registryUrl: world.registry.url, comfyuiTags: world.comfyui.tags, nodeMappings })
   try {
     const ws = join(dir, 'ws')
@@ -204,10 +188,9 @@ async function comfygitEnvironment (world: PeerWorld, scratch: string): Promise<
   const dir = join(scratch, 'cg')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const nodeMappings = registryMappings(world)
+  const nodeMappings = peerNodeMappings(world)
   // ComfyGit checks that ComfyUI's origin is what it cloned, so GitHub is served over HTTPS here, not rewritten.
-  const gitRepos: Record<string, string> = { 'Comfy-Org/ComfyUI': world.comfyui.url, 'comfyanonymous/ComfyUI': world.comfyui.url }
-  for (const [name, repo] of Object.entries(world.git)) gitRepos[`comfydock-fixtures/${name}`] = repo.path
+  const gitRepos = worldGitRepos(world)
   const standIn = await startStandIn({ dir, wheels: world.findLinks, registryUrl: world.registry.url, comfyuiTags: world.comfyui.tags, nodeMappings, gitRepos })
   try {
     const ws = join(dir, 'ws')

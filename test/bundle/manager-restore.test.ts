@@ -10,22 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importSnapshot } from '../../sidecar/bundle'
 import { runCliAsync } from '../support/cli'
 import { startStandIn, type StandIn } from '../support/https-stand-in'
-import { peerVenv } from '../support/peer-tools'
+import { CM_CLI_MAIN, peerVenv, TORCHVISION_DOWNLOAD } from '../support/peer-tools'
 import { COMFYUI_GITHUB, GIT_PACK, makePeerWorld, MODELS_PACK, REGISTRY_PACK, useWorldEnv, type PeerWorld } from '../support/peer-world'
 import { makeTempDir } from '../support/temp-dir'
 import { venvVersions } from '../support/venv'
 import { buildWheel } from '../support/wheels'
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'peers')
-/** torchvision.datasets.utils.download_url(url, root, filename), as ComfyUI-Manager calls it. */
-const TORCHVISION_DOWNLOAD = [
-  'import os, shutil, urllib.request',
-  'def download_url(url, root, filename=None, md5=None, max_redirect_hops=3):',
-  '    os.makedirs(root, exist_ok=True)',
-  '    with urllib.request.urlopen(url) as r, open(os.path.join(root, filename or os.path.basename(url)), "wb") as f:',
-  '        shutil.copyfileobj(r, f)',
-  '',
-].join('\n')
 
 let world: PeerWorld
 let standIn: StandIn
@@ -72,8 +63,7 @@ describe('a ComfyUI-Manager snapshot we export', () => {
     const shims = join(root, 'shims')
     await buildWheel(shims, { name: 'torchvision', version: '0.20.1', files: { 'datasets/__init__.py': '', 'datasets/utils.py': TORCHVISION_DOWNLOAD } })
     execFileSync(py, ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', shims, 'torchvision==0.20.1'])
-    const main = 'import os, sys; sys.path.append(os.environ["CM_CLI_SITE"]); sys.argv[0] = "cm-cli"; from cm_cli import main; sys.exit(main())'
-    const restore = () => run(py, ['-c', main, 'restore-snapshot', snap, '--pip-non-url'], {
+    const restore = () => run(py, ['-c', CM_CLI_MAIN, 'restore-snapshot', snap, '--pip-non-url'], {
       ...gitEnv, ...standIn.env, COMFYUI_PATH: target, CM_CLI_SITE: mgr.sitePackages,
       PIP_NO_INDEX: '1', PIP_FIND_LINKS: world.findLinks, PIP_DISABLE_PIP_VERSION_CHECK: '1',
     }, nodes)

@@ -67,3 +67,20 @@ export function peerVenv (tool: PeerTool): { venv: string, bin: string, python: 
 export function peerVersion (tool: PeerTool): string {
   return PEER_TOOLS[tool].pkg.split('==')[1]
 }
+
+/**
+ * `python -c CM_CLI_MAIN <args>` runs cm-cli inside another interpreter (a ComfyUI's venv), as
+ * ComfyUI-Manager runs inside ComfyUI: its code comes from its scratch venv (env CM_CLI_SITE, appended to
+ * sys.path rather than PYTHONPATH, which the pip freeze it starts would inherit). COMFYUI_PATH names the ComfyUI.
+ */
+export const CM_CLI_MAIN = 'import os, sys; sys.path.append(os.environ["CM_CLI_SITE"]); sys.argv[0] = "cm-cli"; from cm_cli import main; sys.exit(main())'
+
+/** torchvision.datasets.utils.download_url(url, root, filename), which ComfyUI-Manager borrows to fetch registry archives. */
+export const TORCHVISION_DOWNLOAD = [
+  'import os, shutil, urllib.request',
+  'def download_url(url, root, filename=None, md5=None, max_redirect_hops=3):',
+  '    os.makedirs(root, exist_ok=True)',
+  '    with urllib.request.urlopen(url) as r, open(os.path.join(root, filename or os.path.basename(url)), "wb") as f:',
+  '        shutil.copyfileobj(r, f)',
+  '',
+].join('\n')

@@ -256,6 +256,28 @@ export async function makeExistingInstall (world: PeerWorld, dir: string, opts: 
   return { comfyui, venv, extraModels, workflows: ['portrait.json'] }
 }
 
+/** The node mappings ComfyDock and ComfyGit download: the registry pack's node class, as ComfyDock-Registry-Data lists it. */
+export function peerNodeMappings (world: PeerWorld): unknown {
+  return {
+    version: 'stand-in',
+    stats: {},
+    mappings: { 'FixtureRegistryNode::_': [{ package_id: REGISTRY_PACK, versions: ['1.0.0', '1.1.0'], rank: 1 }] },
+    packages: {
+      [REGISTRY_PACK]: {
+        id: REGISTRY_PACK, display_name: 'Fixture registry pack', description: 'fixture', repository: `${FIXTURE_GITHUB}${REGISTRY_PACK}`,
+        versions: Object.fromEntries(['1.0.0', '1.1.0'].map(v => [v, { version: v, dependencies: ['fixture-dep-registry==1.0'], deprecated: false, status: 'NodeVersionStatusActive', download_url: `${world.registry.url}/files/${REGISTRY_PACK}/${v}/node.zip` }])),
+      },
+    },
+  }
+}
+
+/** GitHub repositories of the world, for the HTTPS stand-in to serve (ComfyGit checks ComfyUI's origin, so no insteadOf). */
+export function worldGitRepos (world: PeerWorld): Record<string, string> {
+  const repos: Record<string, string> = { 'Comfy-Org/ComfyUI': world.comfyui.url, 'comfyanonymous/ComfyUI': world.comfyui.url }
+  for (const [name, repo] of Object.entries(world.git)) repos[`comfydock-fixtures/${name}`] = repo.path
+  return repos
+}
+
 /**
  * Points this process (and the CLIs it starts) at the world: pip and uv install from its wheels only, git
  * fetches the GitHub URLs from its local repositories. Returns a function that undoes it.
