@@ -55,6 +55,10 @@ export interface RuntimeContext {
   loadFailures?: LoadFailure[]
 }
 
+const remoteName = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+/** An answer to a pull conflict: this environment's side, the remote's, or (workflows) both under two names. */
+const pullChoice = z.enum(['mine', 'theirs', 'both'])
+
 /** Parameter schemas, one per method. The method list is the keys of this object. */
 export const METHOD_PARAMS = {
   'server.hello': z.object({}).strict(),
@@ -105,6 +109,25 @@ export const METHOD_PARAMS = {
   'env.repair': z.object({ env: envParam, only: z.enum(['files', 'python']).optional() }).strict(),
   /** `allowIssues` exports even with unresolved workflows (EXPORT_BLOCKED otherwise). */
   'env.export': z.object({ env: envParam, allowIssues: z.boolean().optional() }).strict(),
+  /**
+   * What `comfydock pull --preview` shows: fetches `remote` (default origin), then lists which packs,
+   * Python packages, models and workflows change and what conflicts, with both sides. Changes nothing.
+   */
+  'env.pullPreview': z.object({ env: envParam, remote: remoteName.optional() }).strict(),
+  /**
+   * Pulls and brings the environment to the result (as repair does). Conflicts are answered by `choices`
+   * (ids from env.pullPreview) or `prefer`; one left open answers MERGE_CONFLICT and changes nothing.
+   * Uncommitted work answers UNCOMMITTED_CHANGES unless `commitFirst` (then it is committed first).
+   */
+  'env.pull': z.object({
+    env: envParam,
+    remote: remoteName.optional(),
+    choices: z.record(z.string().min(1).max(300), pullChoice).optional(),
+    prefer: pullChoice.optional(),
+    commitFirst: z.boolean().optional(),
+    /** Which missing models to download afterwards (default all). */
+    models: z.enum(['all', 'required', 'skip']).optional(),
+  }).strict(),
 } as const
 
 export type MethodName = keyof typeof METHOD_PARAMS
@@ -229,6 +252,60 @@ export interface ExportResult {
   downloadPath: string
 }
 
+export interface PullChange { name: string, from?: string, to?: string }
+
+/** What a pull changes in the environment, from its last commit to the result. */
+export interface PullChangeSet {
+  packs: { added: PullChange[], removed: PullChange[], changed: PullChange[] }
+  python: { added: string[], removed: string[] }
+  models: { added: PullChange[], removed: PullChange[] }
+  workflows: { added: string[], removed: string[], changed: string[] }
+  comfyui?: PullChange
+  python_version?: PullChange
+  files: string[]
+  empty: boolean
+}
+
+export interface PullConflict {
+  /** Answer with this id in `env.pull`'s `choices`. */
+  id: string
+  kind: string
+  label: string
+  mine: { summary: string, value: unknown }
+  theirs: { summary: string, value: unknown }
+  choices: Array<'mine' | 'theirs' | 'both'>
+}
+
+export interface PullPreviewResult {
+  environment: string
+  remote: string
+  url: string
+  branch: string
+  kind: 'up-to-date' | 'fast-forward' | 'merge'
+  mine: string | null
+  theirs: string | null
+  base: string | null
+  changes: PullChangeSet | null
+  conflicts: PullConflict[]
+  /** Conflict ids without an answer yet. */
+  unresolved: string[]
+  notes: string[]
+  /** Uncommitted work the pull would refuse over (unless commitFirst). */
+  uncommitted: string[]
+}
+
+export interface PullSummary {
+  ok: boolean
+  /** The commit the environment is at afterwards. */
+  commit: string | null
+  /** The commit made of uncommitted work first (commitFirst). */
+  committedFirst?: string
+  preview: PullPreviewResult
+  /** Workflows whose pulled version was written to ComfyUI's user folder (open tabs should reload them). */
+  workflowsWritten: string[]
+  failed: Array<{ item: string, error: ErrorPayload }>
+}
+
 export interface MethodResults {
   'server.hello': HelloResult
   'session.context': SessionContextResult
@@ -244,6 +321,8 @@ export interface MethodResults {
   'env.export': ExportResult
   'env.commit': CommitResult
   'env.repair': RepairSummary
+  'env.pullPreview': PullPreviewResult
+  'env.pull': PullSummary
 }
 
 // ---- frames ----

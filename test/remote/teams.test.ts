@@ -9,6 +9,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readManifest } from '../../sidecar/manifest'
+import type { PullPreviewResult, PullSummary } from '../../sidecar/protocol'
+import { startSidecar } from '../../sidecar/server'
+import { connect } from '../server/client'
 import type { EnvPaths, Workspace } from '../../sidecar/workspace'
 import { makeWorld, type World } from '../bundle/support/world'
 import { runCliAsync, type CliResult } from '../support/cli'
@@ -174,6 +177,45 @@ describe('two team members share an environment through a real git server', () =
   })
 })
 
+describe('the panel pulls through the sidecar protocol', () => {
+  it('env.pullPreview shows the conflict with both sides and changes nothing; env.pull takes the choice', async () => {
+    const a = alice()
+    await editWorkflow(a, 'default', 'alice_panel.safetensors')
+    ok(await cli(a.ws, ['-e', 'portraits', 'push']))
+    await editWorkflow(bob, 'default', 'bob_panel.safetensors')
+    const head = git(bob.env.cec, ['rev-parse', 'HEAD'])
+    const sidecar = await startSidecar({ workspaceRoot: bob.ws.root })
+    const client = await connect(sidecar.wsUrl, sidecar.token)
+    try {
+      const preview = await client.call('env.pullPreview', { env: 'portraits' })
+      expect(preview.ok).toBe(true)
+      if (!preview.ok) return
+      const p = preview.result as PullPreviewResult
+      expect(p.kind).toBe('merge')
+      expect(p.conflicts.map(c => [c.id, c.mine.summary, c.theirs.summary, c.choices])).toEqual([['workflow:default', 'changed', 'changed', ['mine', 'theirs', 'both']]])
+      expect(p.unresolved).toEqual(['workflow:default'])
+      expect(git(bob.env.cec, ['rev-parse', 'HEAD'])).toBe(head)
+
+      const open = await client.call('env.pull', { env: 'portraits', models: 'skip' })
+      expect(open.ok).toBe(false)
+      if (!open.ok) expect(open.error.code).toBe('MERGE_CONFLICT')
+      expect(git(bob.env.cec, ['rev-parse', 'HEAD'])).toBe(head)
+
+      const pulled = await client.call('env.pull', { env: 'portraits', models: 'skip', choices: { 'workflow:default': 'theirs' } })
+      expect(pulled.ok).toBe(true)
+      if (!pulled.ok) return
+      const r = pulled.result as PullSummary
+      expect(r.ok).toBe(true)
+      expect(r.workflowsWritten).toEqual(['default'])
+      expect(widget(bob.env, 'default')).toBe('alice_panel.safetensors')
+      expect(client.invalid).toEqual([])
+    } finally {
+      await client.close()
+      await sidecar.close()
+    }
+  })
+})
+
 describe('a private remote: logins from git\'s credential helper, never a prompt', () => {
   let priv: GitHttpServer
   let privUrl: string
@@ -209,6 +251,11 @@ describe('a private remote: logins from git\'s credential helper, never a prompt
     expect(priv.requests.some(r => r.user === 'carol')).toBe(true)
     // the password never lands in the environment's git config
     expect(readFileSync(join(a.env.cec, '.git', 'config'), 'utf8')).not.toContain('s3cret')
+
+    const carol = await world.newWorkspace('ws-carol')
+    const cloned = ok(await cli(carol, ['clone', privUrl, 'carols', '--yes', '--models', 'skip'], creds))
+    expect(cloned.stdout).toContain('into environment "carols"')
+    expect(git(carol.env('carols').cec, ['merge-base', '--is-ancestor', git(a.env.cec, ['rev-parse', 'HEAD']), 'HEAD'])).toBe('')
 
     const refused = await cli(a.ws, ['-e', 'portraits', '--json', 'remote', 'add', 'leaky', privUrl.replace('http://', 'http://carol:s3cret@')])
     expect(refused.json<{ error: { code: string } }>().error.code).toBe('INVALID_ARGUMENT')

@@ -5,6 +5,7 @@
 import { browserAnalysisMethods } from './browser-analysis'
 import { envMethods } from './env'
 import { exportMethods } from './export'
+import { remoteMethods } from './remote'
 import { resolveMethods } from './resolve'
 import { serverMethods } from './server'
 import { workflowMethods } from './workflows'
@@ -13,5 +14,5 @@ import type { MethodTable } from './types'
 export type { MethodContext, MethodSpec, MethodTable, ServerContext } from './types'
 
 export function defaultMethods (): MethodTable {
-  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...workflowMethods, ...resolveMethods, ...exportMethods }
+  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...workflowMethods, ...resolveMethods, ...exportMethods, ...remoteMethods }
 }
