@@ -44,9 +44,9 @@ export async function restoreWorkflow (_ws: Workspace | undefined, env: EnvPaths
   const workflow = parseLenientJson(text)
   if (live && sameWorkflow(live, bytes)) return { name, ref, path, written: false, workflow }
   if (live && !opts.overwrite) {
-    // Unsaved work = the live file differs from the last committed snapshot.
+    // Unsaved work = the live file differs from the last committed snapshot and from the recent versions.
     const snap = await readSnapshot(env, name)
-    if (!snap || !sameWorkflow(live, snap)) {
+    if ((!snap || !sameWorkflow(live, snap)) && !(await isCommittedVersion(git, name, live))) {
       throw new ComfydockError('UNCOMMITTED_CHANGES', `workflow "${name}" has changes that are not committed`, {
         hint: `Commit them first (\`comfydock commit -m "..."\`), or re-run \`comfydock workflow restore ${name}${opts.ref ? ` --ref ${opts.ref}` : ''} --yes\` to discard them.`,
       })
@@ -54,4 +54,17 @@ export async function restoreWorkflow (_ws: Workspace | undefined, env: EnvPaths
   }
   await writeFileAtomic(path, bytes)
   return { name, ref, path, written: true, workflow }
+}
+
+/**
+ * The live copy is one of the workflow's recent committed versions (an earlier restore put it there):
+ * replacing it loses nothing, so there is nothing to ask.
+ */
+async function isCommittedVersion (git: ReturnType<typeof openGit>, name: string, live: Buffer): Promise<boolean> {
+  const file = `workflows/${name}.json`
+  for (const entry of await git.log({ limit: 20, paths: [file] })) {
+    const text = await git.show(entry.commit, file)
+    if (text !== null && sameWorkflow(live, Buffer.from(text, 'utf8'))) return true
+  }
+  return false
 }

@@ -134,6 +134,19 @@ describe('restoreWorkflow', () => {
     expect(readFileSync(`${f.env.userWorkflows}/w.json`, 'utf8')).toContain('v1.safetensors')
   })
 
+  it('replaces without asking a live copy that is an earlier committed version (restored before)', async () => {
+    const f = await makeEnvFixture()
+    f.saveWorkflow('w', wf([ckpt('v1.safetensors')]))
+    await trackWorkflows(f.env, ['w'])
+    const first = await committed(f, 'v1')
+    f.saveWorkflow('w', wf([ckpt('v2.safetensors')]))
+    const second = await committed(f, 'v2')
+    await restoreWorkflow(f.ws, f.env, 'w', { ref: first! })
+    const r = await restoreWorkflow(f.ws, f.env, 'w', { ref: second! })
+    expect(r.written).toBe(true)
+    expect(readFileSync(`${f.env.userWorkflows}/w.json`, 'utf8')).toContain('v2.safetensors')
+  })
+
   it('says which ref is unknown', async () => {
     const f = await makeEnvFixture()
     f.saveWorkflow('w', wf([]))
