@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../e2e/browser'
 import { envPaths, startComfyUI, writeUserSettings, type RunningComfyUI } from './support/comfyui'
@@ -16,6 +16,7 @@ import { compareVersions } from '../../extension/versions'
 
 const setup = inject('realComfyui')
 const CLI = join(REPO, 'dist', 'cli.js')
+const SHOTS = join(REPO, 'test', '.tmp', 'real-comfyui-failures')
 
 function git (cec: string, args: string[]): string {
   return execFileSync('git', ['-C', cec, ...args], { encoding: 'utf8' })
@@ -84,6 +85,15 @@ for (const pin of frontendPins()) {
       browser = await launchChromium()
       cp = await openComfyUI(browser, comfy.url)
       page = cp.page
+    })
+
+    // what the page looked like when a test failed, for whoever reads the CI log
+    beforeEach(({ task, onTestFailed }) => {
+      onTestFailed(async () => {
+        const file = join(SHOTS, `${pin.version}-${task.name.slice(0, 40).replace(/\W+/g, '-')}.png`)
+        mkdirSync(SHOTS, { recursive: true })
+        await page?.screenshot({ path: file }).then(() => process.stderr.write(`[real-comfyui] screenshot: ${file}\n`), () => {})
+      })
     })
 
     afterAll(async () => {
@@ -308,7 +318,8 @@ for (const pin of frontendPins()) {
 
 /** Opens the core menu that holds Open/Save/Export, as a user would: from the Comfy logo button (newer frontends) or the top menubar. */
 async function openFileMenu (page: Page, menu: 'File' | 'Workflow'): Promise<void> {
-  const logo = page.locator('.comfy-menu-button-wrapper').first()
+  // the logo button above the tabs (1.2x to 1.4x), or the "Menu" button atop the sidebar (newer)
+  const logo = page.locator('.comfy-menu-button-wrapper, .side-bar-button[aria-label="Menu"], button[aria-label="Menu"]').first()
   if (await logo.isVisible().catch(() => false)) await logo.click()
   const root = page.getByText(menu, { exact: true }).first()
   await root.waitFor({ timeout: 10_000 })

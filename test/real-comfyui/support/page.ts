@@ -16,7 +16,7 @@ export interface ComfyPage {
 }
 
 /** Installed before ComfyUI's scripts run: helpers on `window.__t`. */
-function helpers (): void {
+export function helpers (): void {
   const w = window as any
   const app = (): any => w.comfyAPI?.app?.app ?? w.app
   const store = (): any => app()?.extensionManager?.workflow
@@ -132,13 +132,15 @@ export async function dismissDialogs (page: Page): Promise<void> {
 
 export async function openPanel (page: Page): Promise<void> {
   if (await page.locator('[data-testid="comfydock-panel"]').isVisible().catch(() => false)) return
-  await page.click('.comfydock-tab-button')
+  // `<id>-tab-button` up to 1.5x; newer frontends name the button only by its tooltip
+  await page.click('.comfydock-tab-button, .side-bar-button[aria-label*="comfydock" i]')
   await page.waitForSelector('[data-testid="comfydock-panel"]')
 }
 
 /** Says yes to the confirmation the panel may ask (the frontend's dialog from 1.6.13, the browser's before). */
 export async function confirmIfAsked (page: Page, timeout = 3000): Promise<void> {
-  const button = page.locator('.p-dialog button', { hasText: /^(Confirm|OK|Yes)$/ }).first()
+  // PrimeVue's dialog up to the 1.4x line, a [role=dialog] of its own after
+  const button = page.locator('.p-dialog button, [role="dialog"] button', { hasText: /^\s*(Confirm|OK|Yes)\s*$/ }).first()
   await button.waitFor({ state: 'visible', timeout }).then(() => button.click(), () => {})
 }
 
