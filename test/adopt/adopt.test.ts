@@ -120,11 +120,20 @@ describe('comfydock adopt', () => {
     const bundle = join(makeTempDir('adopt-export'), 'mine.tar.gz')
     const exp = await runCliAsync(['-e', 'mine', 'export', bundle, '--json'], { workspace: ws.root })
     expect(exp.code, exp.stderr).toBe(0)
+    // Elsewhere: another machine that has the workflow's models already (nothing to download).
     const other = await world.newWorkspace()
+    world.writeModels(other.modelsDir)
+    expect((await runCliAsync(['model', 'index', 'sync', '--json'], { workspace: other.root })).code).toBe(0)
     const imp = await runCliAsync(['import', bundle, '--name', 'theirs', '--models', 'skip', '--yes', '--json'], { workspace: other.root })
     expect(imp.code, imp.stderr).toBe(0)
-    const theirs = (await readManifest(other.env('theirs').pyproject)).tool.comfydock.nodes ?? {}
-    expect(Object.keys(theirs).sort()).toEqual(Object.keys(c.nodes ?? {}).sort())
+    // The same packs at the same versions, the workflow with its models found, and a clean status there too.
+    const pins = (nodes: Record<string, { source?: string, version?: string }>) => Object.fromEntries(Object.entries(nodes).map(([id, n]) => [id, `${n.source}@${n.version ?? ''}`]))
+    const theirs = (await readManifest(other.env('theirs').pyproject)).tool.comfydock
+    expect(pins(theirs.nodes ?? {})).toEqual(pins(c.nodes ?? {}))
+    expect(Object.keys(theirs.workflows ?? {})).toEqual(['portrait'])
+    const theirStatus = await runCliAsync(['-e', 'theirs', 'status', '--json'], { workspace: other.root })
+    const theirSections = theirStatus.json().sections as Record<string, { ok: boolean, summary: string }>
+    expect(Object.entries(theirSections).filter(([, s]) => !s.ok).map(([k, s]) => `${k}: ${s.summary}`), theirStatus.stdout).toEqual([])
   }, 300_000)
 
   it('links development nodes and leaves workflows out when asked, and the linked node still exports', async () => {
