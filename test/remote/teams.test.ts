@@ -12,6 +12,8 @@ import { readManifest } from '../../sidecar/manifest'
 import type { PullPreviewResult, PullSummary } from '../../sidecar/protocol'
 import { startSidecar } from '../../sidecar/server'
 import { connect } from '../server/client'
+import { MODEL_SETTINGS } from '../../sidecar/models'
+import { S3_KEYS, startS3Server, type S3Server } from '../support/s3-server'
 import type { EnvPaths, Workspace } from '../../sidecar/workspace'
 import { makeWorld, type World } from '../bundle/support/world'
 import { runCliAsync, type CliResult } from '../support/cli'
@@ -213,6 +215,51 @@ describe('the panel pulls through the sidecar protocol', () => {
       await client.close()
       await sidecar.close()
     }
+  })
+})
+
+describe('end to end: the environment through git, its models through a real S3-compatible store', () => {
+  let s3: S3Server
+  beforeAll(async () => {
+    s3 = await startS3Server(join(world.root, 's3'))
+    await s3.createBucket('team')
+  }, 120_000)
+  afterAll(async () => { await s3?.stop() })
+
+  const useStore = async (ws: Workspace): Promise<void> => {
+    for (const [k, v] of Object.entries({ model_store: 's3://team/models', s3_endpoint: s3.endpoint, s3_access_key_id: S3_KEYS.accessKeyId, s3_secret_access_key: S3_KEYS.secretAccessKey })) {
+      await ws.setConfig(k, v, MODEL_SETTINGS)
+    }
+  }
+
+  it('bob puts a model in the store and pushes; dave clones and gets it from the store, never from the public host', async () => {
+    await useStore(bob.ws)
+    const m = world.models.checkpoint
+    ok(await cli(bob.ws, ['-e', 'portraits', 'model', 'add', m.hash, '--criticality', 'required']))
+    const pushed = ok(await cli(bob.ws, ['-e', 'portraits', '--json', 'model', 'push', m.hash])).json<{ uploaded: Array<{ sha256: string }>, present: unknown[] }>()
+    const sha = pushed.uploaded[0].sha256
+    expect(await s3.headRaw('team', `models/${sha}`)).toBe(m.data.length)
+    ok(await cli(bob.ws, ['-e', 'portraits', 'commit', '-m', 'checkpoint in the team store', '--allow-issues']))
+    ok(await cli(bob.ws, ['-e', 'portraits', 'push']))
+    const doc = await readManifest(bob.env.pyproject)
+    expect(doc.tool.comfydock.models![m.hash].sources![0]).toBe(`s3://team/models/${sha}`)
+
+    const dave = await world.newWorkspace('ws-dave')
+    await useStore(dave)
+    const before = world.files.requests.filter(r => r.path.endsWith(m.filename)).length
+    const cloned = ok(await cli(dave, ['clone', url, 'dave-env', '--yes', '--models', 'required']))
+    expect(cloned.stdout).toContain('into environment "dave-env"')
+    expect(readFileSync(join(dave.modelsDir, m.relPath)).equals(m.data)).toBe(true)
+    expect(world.files.requests.filter(r => r.path.endsWith(m.filename)).length).toBe(before)
+
+    // alice's pull brings the model the same way: from the store, by the path repair takes
+    const a = alice()
+    await useStore(a.ws)
+    expect(existsSync(join(a.ws.modelsDir, m.relPath))).toBe(false)
+    const pulled = ok(await cli(a.ws, ['-e', 'portraits', 'pull', '--yes', '--models', 'required']))
+    expect(pulled.stdout).toContain(`models downloaded: ${m.filename}`)
+    expect(readFileSync(join(a.ws.modelsDir, m.relPath)).equals(m.data)).toBe(true)
+    expect(world.files.requests.filter(r => r.path.endsWith(m.filename)).length).toBe(before)
   })
 })
 
