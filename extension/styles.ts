@@ -34,6 +34,7 @@ const CSS = `
 .cfd-tag.ok { color: var(--p-green-400, #4ade80); }
 .cfd-missing { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 6px; font-size: 12px; padding-left: 22px; }
 .cfd-missing span { flex: 1 1 120px; overflow-wrap: anywhere; }
+.cfd-reason { flex-basis: 100%; font-family: monospace; font-size: 11px; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 6em; overflow: auto; opacity: .85; }
 .cfd-panel button { background: var(--comfy-menu-bg); color: var(--fg-color); border: 1px solid var(--border-color); border-radius: 4px; padding: 2px 8px; cursor: pointer; font-size: 12px; display: inline-flex; gap: 4px; align-items: center; }
 .cfd-panel button:hover:not(:disabled) { background: var(--comfy-input-bg); }
 .cfd-panel button:disabled { opacity: .5; cursor: default; }

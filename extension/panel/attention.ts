@@ -74,6 +74,12 @@ export function modelLine (c: Controller, m: MissingModel): HTMLElement {
 
 /** One missing node type with its Install button (shared with the open tabs' list). */
 export function nodeLine (c: Controller, n: MissingNode, what = 'missing'): HTMLElement {
+  if (n.loadError) {
+    // installed already: Install would only fail again; the reason is what the user needs
+    return h('div', { class: 'cfd-missing', 'data-testid': 'failed-to-load' }, icon('pi-exclamation-triangle'),
+      h('span', {}, `node ${n.type}: ${n.pack ?? 'its pack'} failed to load`),
+      h('div', { class: 'cfd-reason', title: n.loadError }, n.loadError))
+  }
   const others = n.alternatives?.length ? ` · also in ${n.alternatives.join(', ')}` : ''
   return h('div', { class: 'cfd-missing' }, icon('pi-th-large'), h('span', {}, `${what} node ${n.type}${n.pack ? ` (${n.pack}${others})` : ''}`),
     c.has('nodes.install') && n.pack

@@ -201,6 +201,11 @@ export interface MissingNode {
   pack?: string
   /** Other packs that also provide the type, ranked (the panel names them: nothing is picked silently). */
   alternatives?: string[]
+  /**
+   * The pack is installed but this ComfyUI did not load the type: why (the import error from ComfyUI's log,
+   * or its absence from /object_info). The panel shows "failed to load", never Install.
+   */
+  loadError?: string
 }
 
 export interface WorkflowAnalysisResult {

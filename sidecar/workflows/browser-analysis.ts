@@ -5,13 +5,17 @@
 import { toErrorPayload } from '../errors'
 import { openGit } from '../git'
 import { readManifest, type Pyproject } from '../manifest'
+import { ModelIndex } from '../models'
 import { createNodeResolver } from '../nodes'
-import type { MissingModel, MissingNode, WorkflowAnalysisResult, WorkflowInput } from '../protocol'
+import { loadInstalledPacks, type InstalledPacks } from '../nodes/resolver/installed-packs'
+import type { LoadFailure, MissingModel, MissingNode, WorkflowAnalysisResult, WorkflowInput } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
-import { analyzeWorkflow } from './analyze'
 import { parseLenientJson } from './lenient-json'
 import type { ModelLists, ObjectInfo } from './loader-table'
 import { comparableWorkflow } from './normalize'
+import type { NodeTypeState } from './resolve'
+import type { ModelResolution } from './resolve-models'
+import { cachedResolution, lacksOf } from './status'
 import { readUserWorkflow } from './store'
 import { sameWorkflow } from './tracking'
 
@@ -32,64 +36,56 @@ function knownSources (doc: Pyproject): Map<string, KnownSource> {
   return out
 }
 
-function missingIn (wf: WorkflowInput, known: Map<string, KnownSource>, objectInfo?: ObjectInfo, modelLists?: ModelLists): { models: MissingModel[], nodes: MissingNode[] } {
-  const analysis = analyzeWorkflow(wf.json, { file: wf.name, objectInfo, modelLists })
-  const models: MissingModel[] = []
-  if (modelLists) {
-    for (const r of analysis.models) {
-      if (!r.folder || !modelLists[r.folder]) continue
-      const have = modelLists[r.folder].some(f => f.replace(/\\/g, '/') === r.path)
-      if (have) continue
-      const k = known.get(r.value) ?? known.get(r.path) ?? {}
-      const url = r.declared_url ?? k.url
-      const hash = r.declared_hash ?? k.hash
-      models.push({ nodeId: r.node_id, nodeType: r.node_type, ...(r.input ? { input: r.input } : {}), value: r.value, folder: r.folder, criticality: r.criticality, ...(url ? { url } : {}), ...(hash ? { hash } : {}) })
-    }
+/** As the panel lists it: the first node that uses the model, its declared or known source. */
+function missingModel (m: ModelResolution, known: Map<string, KnownSource>): MissingModel {
+  const ref = m.refs[0]
+  const k = known.get(ref?.widget_value ?? m.path) ?? known.get(m.path) ?? known.get(m.filename) ?? {}
+  const url = m.download?.url ?? m.declared_url ?? k.url
+  const hash = m.hash ?? k.hash
+  return {
+    nodeId: ref?.node_id ?? '',
+    nodeType: ref?.node_type ?? '',
+    ...(ref?.input ? { input: ref.input } : {}),
+    value: ref?.widget_value ?? m.path,
+    ...(m.folder ? { folder: m.folder } : {}),
+    criticality: m.criticality,
+    ...(url ? { url } : {}),
+    ...(hash ? { hash } : {}),
   }
-  const nodes: MissingNode[] = []
-  if (objectInfo) {
-    const seen = new Set<string>()
-    for (const n of analysis.nodes) {
-      if (objectInfo[n.type] || seen.has(n.type)) continue
-      seen.add(n.type)
-      nodes.push({ type: n.type, ...(n.pack ? { pack: n.pack } : {}) })
-    }
-  }
-  return { models, nodes }
+}
+
+function missingNode (n: NodeTypeState): MissingNode {
+  const pack = n.pack ?? n.candidates?.[0]
+  const others = n.pack ? [] : (n.candidates ?? []).slice(1)
+  return { type: n.type, ...(pack ? { pack } : {}), ...(others.length ? { alternatives: others } : {}) }
 }
 
 /**
- * Packs suggested for node types the workflow itself does not name a pack for, asked once per type
- * and sidecar run: the panel re-analyses on every edit, the registry should not hear about each one.
+ * Node types whose pack is installed but that this ComfyUI does not have: the pack failed to import
+ * (the reason from ComfyUI's log when the bridge read it), or ComfyUI has not loaded it since it was installed.
  */
-const suggestions = new Map<string, string[]>()
-
-async function suggestPacks (ws: Workspace, env: EnvPaths, nodes: MissingNode[], objectInfo?: ObjectInfo): Promise<void> {
-  const unknown = [...new Set(nodes.filter(n => !n.pack).map(n => n.type))]
-  const key = (type: string): string => `${ws.root}\0${env.name}\0${type}`
-  const ask = unknown.filter(t => !suggestions.has(key(t)))
-  if (ask.length) {
-    const resolver = createNodeResolver(ws, env, { objectInfo: objectInfo as Record<string, { python_module?: string }> | undefined })
-    try {
-      for (const r of await resolver.resolve(ask.map(type => ({ type })))) {
-        suggestions.set(key(r.type), r.candidates.map(c => c.packId))
-      }
-    } catch {
-      return // suggestions are a convenience: the panel still lists the missing types
-    }
-  }
+function notLoaded (nodes: NodeTypeState[], objectInfo: ObjectInfo | undefined, installed: InstalledPacks, failures: LoadFailure[]): MissingNode[] {
+  if (!objectInfo) return []
+  const out: MissingNode[] = []
   for (const n of nodes) {
-    const found = n.pack ? undefined : suggestions.get(key(n.type))
-    if (!found?.length) continue
-    n.pack = found[0]
-    if (found.length > 1) n.alternatives = found.slice(1)
+    if (n.status !== 'resolved' || !n.installed || !n.pack || objectInfo[n.type]) continue
+    const folder = installed.find(n.pack)?.folder
+    const failure = failures.find(f => f.folder === folder || f.folder === n.pack)
+    out.push({
+      type: n.type,
+      pack: n.pack,
+      loadError: failure?.reason.trim() || `ComfyUI has no node type "${n.type}" (not in /object_info): the pack did not load; restart ComfyUI, and if it stays missing see ComfyUI's log for ${folder ?? n.pack}`,
+    })
   }
+  return out
 }
 
 export interface BrowserAnalysisInput {
   workflows: WorkflowInput[]
   objectInfo?: ObjectInfo
   modelLists?: ModelLists
+  /** Packs ComfyUI failed to import (from its log, through the bridge). */
+  loadFailures?: LoadFailure[]
 }
 
 export async function analyzeBrowserWorkflows (ws: Workspace, env: EnvPaths, input: BrowserAnalysisInput): Promise<WorkflowAnalysisResult[]> {
@@ -98,7 +94,19 @@ export async function analyzeBrowserWorkflows (ws: Workspace, env: EnvPaths, inp
   const known = knownSources(doc)
   const git = openGit(env.cec)
   const out: WorkflowAnalysisResult[] = []
-  for (const wf of input.workflows) {
+  // one resolver and one model index for every tab, as `status` shares them across workflows
+  const resolver = createNodeResolver(ws, env, { objectInfo: input.objectInfo as Record<string, { python_module?: string }> | undefined })
+  let index: ModelIndex | undefined
+  const shared = (): ModelIndex => (index ??= ModelIndex.open(ws))
+  let installed: InstalledPacks | undefined
+  try {
+    for (const wf of input.workflows) out.push(await analyzeOne(wf))
+  } finally {
+    index?.close()
+  }
+  return out
+
+  async function analyzeOne (wf: WorkflowInput): Promise<WorkflowAnalysisResult> {
     const committed = await git.show('HEAD', `workflows/${wf.name}.json`)
     const isTracked = tracked.has(wf.name) || committed !== null
     let differs = true
@@ -109,12 +117,18 @@ export async function analyzeBrowserWorkflows (ws: Workspace, env: EnvPaths, inp
     }
     const base = { name: wf.name, tracked: isTracked, differsFromCommit: differs }
     try {
-      const missing = missingIn(wf, known, input.objectInfo, input.modelLists)
-      if (missing.nodes.length) await suggestPacks(ws, env, missing.nodes, input.objectInfo)
-      out.push({ ...base, missingModels: missing.models, missingNodes: missing.nodes })
+      // the same core call as `status`: what the two report about a workflow cannot disagree
+      const bytes = Buffer.from(JSON.stringify(wf.json), 'utf8')
+      const r = await cachedResolution(ws, env, wf.name, bytes, undefined, '', { objectInfo: input.objectInfo, modelLists: input.modelLists }, shared, resolver)
+      const lacks = lacksOf(r)
+      installed ??= await loadInstalledPacks(env)
+      return {
+        ...base,
+        missingModels: lacks.missing_models.map(m => missingModel(m, known)),
+        missingNodes: [...lacks.missing_nodes.map(missingNode), ...notLoaded(r.nodes, input.objectInfo, installed, input.loadFailures ?? [])],
+      }
     } catch (err) {
-      out.push({ ...base, missingModels: [], missingNodes: [], error: toErrorPayload(err) })
+      return { ...base, missingModels: [], missingNodes: [], error: toErrorPayload(err) }
     }
   }
-  return out
 }

@@ -48,6 +48,14 @@ export async function cachedResolution (ws: Workspace, env: EnvPaths, name: stri
   return r
 }
 
+/** What a resolved workflow lacks: the facts `status` and the panel both report. */
+export function lacksOf (r: WorkflowResolution): Pick<WorkflowStatusEntry, 'missing_nodes' | 'missing_models'> {
+  return {
+    missing_nodes: r.nodes.filter(n => n.status === 'unresolved' || n.status === 'ambiguous' || (n.status === 'resolved' && !n.installed)),
+    missing_models: r.models.filter(m => m.status !== 'resolved'),
+  }
+}
+
 export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: StatusOptions = {}): Promise<WorkflowStatus> {
   const list = await listWorkflows(ws, env)
   // nothing to resolve: no cache or index to open (they load SQLite)
@@ -71,8 +79,7 @@ export async function getWorkflowStatus (ws: Workspace, env: EnvPaths, opts: Sta
       }
       try {
         const r = await cachedResolution(ws, env, name, bytes, cache, context, opts, shared, resolver)
-        entry.missing_nodes = r.nodes.filter(n => n.status === 'unresolved' || n.status === 'ambiguous' || (n.status === 'resolved' && !n.installed))
-        entry.missing_models = r.models.filter(m => m.status !== 'resolved')
+        Object.assign(entry, lacksOf(r))
         entry.issues = r.issues
       } catch (err) {
         entry.error = toErrorPayload(err)

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
@@ -20,13 +21,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
   let browser: Browser
   let page: Page
   let env: Awaited<ReturnType<typeof makeEnvWorkspace>>
-  const bridge: { url: string | null, token: string | null } = { url: null, token: null }
+  /** As the bridge reads ComfyUI's log: a pack that is installed but failed to import. */
+  const loadFailures = [{ folder: 'broken-pack', reason: "Traceback (most recent call last):\nModuleNotFoundError: No module named 'cv2'" }]
+  const bridge: { url: string | null, token: string | null, loadFailures?: typeof loadFailures } = { url: null, token: null, loadFailures }
   const errors: string[] = []
   /** Every frame the page sent to the sidecar. */
   const sent: string[] = []
 
   beforeAll(async () => {
     env = await makeEnvWorkspace('demo')
+    await mkdir(join(env.ws.env('demo').customNodes, 'broken-pack'), { recursive: true })
     files = await startFileServer()
     harness = await startHarness({ bridge, userWorkflows: `${env.comfyui}/user/default/workflows`, startName: 'portrait', modelsDir: env.ws.modelsDir })
     sidecar = await startSidecar({ workspaceRoot: env.root, origins: [harness.url] })
@@ -223,6 +227,23 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
       slow.closeAllConnections()
       await new Promise(r => slow.close(r))
     }
+  })
+
+  it('shows "failed to load" with ComfyUI\'s reason for an installed pack that did not import, not Install', async () => {
+    await page.evaluate(async () => {
+      const h = (window as any).__harness
+      const wf = h.graph.serialize()
+      wf.nodes = [{ id: 1, type: 'BrokenNode', pos: [0, 0], size: [200, 80], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { cnr_id: 'broken-pack', ver: '1.0.0' }, widgets_values: [] }]
+      wf.links = []
+      await h.app.loadGraphData(wf, true, true, 'uses-broken-pack')
+    })
+    await page.click('button[title="refresh"]')
+    const row = page.locator('[data-testid="tab-uses-broken-pack"]')
+    await row.locator('[data-testid="failed-to-load"]').waitFor({ timeout: 10_000 })
+    const text = await row.textContent()
+    expect(text).toContain('broken-pack failed to load')
+    expect(text).toContain("No module named 'cv2'")
+    expect(await row.locator('[data-testid="install"]').count()).toBe(0)
   })
 
   it('exports the environment from the menu command and offers the bundle for download', async () => {

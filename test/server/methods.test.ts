@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openGit } from '../../sidecar/git'
 import { readManifest, writeManifest } from '../../sidecar/manifest'
+import { syncIndex } from '../../sidecar/models'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { connect, type TestClient } from './client'
 import { makeEnvWorkspace } from './fixture'
@@ -98,6 +99,10 @@ describe('sidecar methods over the WebSocket', () => {
   })
 
   it('workflows.analyze finds models and node packs this ComfyUI lacks', async () => {
+    // a model in a subfolder of its category, indexed as `status` knows it
+    await mkdir(join(env.ws.modelsDir, 'checkpoints', 'sd15'), { recursive: true })
+    await writeFile(join(env.ws.modelsDir, 'checkpoints', 'sd15', 'dreamshaper_8.safetensors'), Buffer.alloc(4096, 8))
+    await syncIndex(env.ws)
     expect(await client.call('session.context', { objectInfo: { hash: 'oi-1', value: objectInfo }, modelLists: { hash: 'ml-1', value: modelLists } })).toMatchObject({ ok: true, result: { missing: [] } })
     const res = await client.call('workflows.analyze', {
       workflows: [{ name: 'portrait', json: uiWorkflow('sd15/missing_model.safetensors') }, { name: 'ok', json: uiWorkflow('sd15/dreamshaper_8.safetensors') }],

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -126,6 +127,8 @@ describe('session.context: what the page\'s ComfyUI has, sent once', () => {
 
   beforeAll(async () => {
     env = await makeEnvWorkspace('demo')
+    // the pack ComfyUI loaded FancyNode from is the environment's own
+    await mkdir(join(env.ws.env('demo').customNodes, 'fancy-pack'), { recursive: true })
     sidecar = await startSidecar({ workspaceRoot: env.root })
   })
   afterAll(async () => { await sidecar?.close() })

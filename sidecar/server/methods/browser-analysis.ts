@@ -12,6 +12,7 @@ export const browserAnalysisMethods: MethodTable = {
         workflows: params.workflows,
         objectInfo: ctx.session.context?.objectInfo as ObjectInfo | undefined,
         modelLists: ctx.session.context?.modelLists as ModelLists | undefined,
+        loadFailures: ctx.session.context?.loadFailures,
       })
     },
   },
