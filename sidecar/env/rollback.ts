@@ -1,10 +1,13 @@
 /**
  * @module `rollback REF`: puts `.cec/` back to a commit, records that as a new commit (history is never
  * rewritten), then brings ComfyUI and the venv in line with the restored manifest.
- * Only files git tracks are touched: untracked user files in `.cec/`, custom_nodes, models stay.
+ * Only files git tracks are touched, plus ComfyUI's copies of the tracked workflows (brought to the
+ * rolled-back version, so a later commit does not undo the rollback): untracked user files in `.cec/`,
+ * custom_nodes, models stay. A workflow edited in ComfyUI and not committed blocks it like any edit.
  * The `.cec` part holds the environment lock (a commit cannot interleave); the slow sync runs after it.
  */
 import { rm } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 import { ensureCached } from '../comfyui'
 import { ComfydockError } from '../errors'
 import { safeJoin } from '../fs'
@@ -14,6 +17,7 @@ import { startTask } from '../progress'
 import type { OnProgress } from '../protocol'
 import { openPythonBackend } from '../python'
 import type { EnvPaths, Workspace } from '../workspace'
+import { workflowsWithUncommittedEdits, writeSnapshotsToUserFolder } from '../workflows'
 import { withEnvLock } from './lock'
 
 export interface RollbackOptions {
@@ -50,9 +54,11 @@ async function restoreCec (env: EnvPaths, target: string, opts: RollbackOptions)
   const dirty = status.filter(e => !isUntracked(e))
   // An untracked file where the target has a tracked one would be overwritten: that is user work too.
   const targetFiles = new Set(await git.listFiles(target))
-  dirty.push(...status.filter(e => isUntracked(e) && targetFiles.has(e.path)))
-  if (dirty.length && !opts.force) {
-    throw new ComfydockError('UNCOMMITTED_CHANGES', `environment "${env.name}" has uncommitted changes (${dirty.map(e => e.path).slice(0, 3).join(', ')}${dirty.length > 3 ? ', …' : ''})`, {
+  const paths = [...dirty, ...status.filter(e => isUntracked(e) && targetFiles.has(e.path))].map(e => e.path)
+  // So is a workflow edited in ComfyUI since the last commit: its user-folder copy is brought to the target too.
+  for (const name of await workflowsWithUncommittedEdits(env)) if (targetFiles.has(`workflows/${name}.json`)) paths.push(relative(env.root, join(env.userWorkflows, `${name}.json`)))
+  if (paths.length && !opts.force) {
+    throw new ComfydockError('UNCOMMITTED_CHANGES', `environment "${env.name}" has uncommitted changes (${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ', …' : ''})`, {
       hint: 'Commit them with `comfydock commit -m "..."`, or discard them with `comfydock rollback REF --force`.',
     })
   }
@@ -61,7 +67,9 @@ async function restoreCec (env: EnvPaths, target: string, opts: RollbackOptions)
   await git.checkoutFiles(target)
   for (const path of added) await rm(safeJoin(env.cec, path), { force: true })
   await git.addTracked()
-  return git.commit(`Rollback to ${target.slice(0, 7)}`, { all: false })
+  const commit = await git.commit(`Rollback to ${target.slice(0, 7)}`, { all: false })
+  await writeSnapshotsToUserFolder(env)
+  return commit
 }
 
 export async function rollbackEnvironment (ws: Workspace, env: EnvPaths, ref: string, opts: RollbackOptions = {}): Promise<RollbackResult> {

@@ -13,7 +13,7 @@ export type { ModelResolution, ModelCandidate, ModelMatch } from './resolve-mode
 export { comparableWorkflow } from './normalize'
 export { getWorkflowStatus, getWorkflowStatusSection, type WorkflowStatus, type WorkflowStatusEntry, type StatusOptions } from './status'
 export { resolveWorkflow, type ResolveWorkflowOptions, type ResolveWorkflowResult } from './resolve-workflow'
-export { restoreWorkflow, type RestoreOptions, type RestoreResult } from './restore'
+export { restoreWorkflow, workflowsWithUncommittedEdits, writeSnapshotsToUserFolder, type RestoreOptions, type RestoreResult } from './restore'
 export { setModelImportance } from './importance'
 export { assertWorkflowName, snapshotFile, userWorkflowFile } from './store'
 export { analyzeBrowserWorkflows, type BrowserAnalysisInput } from './browser-analysis'

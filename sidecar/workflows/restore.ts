@@ -9,7 +9,8 @@ import { openGit } from '../git'
 import type { EnvPaths, Workspace } from '../workspace'
 import { parseLenientJson } from './lenient-json'
 import { assertWorkflowName, readSnapshot, readUserWorkflow, userWorkflowFile } from './store'
-import { sameWorkflow } from './tracking'
+import { readBrowserWorkflows } from './live-copy'
+import { listWorkflows, sameWorkflow, trackedNames } from './tracking'
 
 export interface RestoreOptions {
   /** A git ref of the environment (commit, tag, `HEAD~2`); default: the snapshot of the last commit. */
@@ -67,4 +68,35 @@ async function isCommittedVersion (git: ReturnType<typeof openGit>, name: string
     if (text !== null && sameWorkflow(live, Buffer.from(text, 'utf8'))) return true
   }
   return false
+}
+
+/**
+ * Tracked workflows whose copy in ComfyUI's user folder holds work no commit has (edited since the last
+ * commit, or tracked and never committed): what a rollback would overwrite.
+ */
+export async function workflowsWithUncommittedEdits (env: EnvPaths): Promise<string[]> {
+  return (await listWorkflows(undefined, env))
+    .filter(w => w.tracked && w.location === 'user-folder' && (w.state === 'modified' || w.state === 'new'))
+    .map(w => w.name)
+}
+
+/**
+ * After `.cec` moved to another commit (rollback): every tracked workflow's copy in ComfyUI's user folder
+ * becomes its committed snapshot, so ComfyUI opens the rolled-back version and status does not call the
+ * old copy an edit to commit. Workflows that live in a browser tab are left to the browser; a user copy
+ * of a workflow the commit does not track stays (untracked). Returns the names written.
+ */
+export async function writeSnapshotsToUserFolder (env: EnvPaths): Promise<string[]> {
+  const inBrowser = await readBrowserWorkflows(env)
+  const written: string[] = []
+  for (const name of await trackedNames(env)) {
+    if (inBrowser.has(name)) continue
+    const snap = await readSnapshot(env, name)
+    if (!snap) continue
+    const live = await readUserWorkflow(env, name)
+    if (live?.equals(snap)) continue
+    await writeFileAtomic(userWorkflowFile(env, name), snap)
+    written.push(name)
+  }
+  return written
 }

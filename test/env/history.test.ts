@@ -89,6 +89,36 @@ describe('comfydock commit / log / rollback', () => {
     expect(cli(['status', '--json']).json().sections).toMatchObject({ comfyui: { ok: true }, python: { ok: true } })
   })
 
+  it('brings ComfyUI\'s copies of tracked workflows to the rolled-back version; an edit not committed there blocks it', () => {
+    // finding 10: the user folder kept the newer copy, and status suggested a commit that would undo the rollback
+    const userWorkflows = join(envRoot, 'ComfyUI', 'user', 'default', 'workflows')
+    mkdirSync(userWorkflows, { recursive: true })
+    const file = join(userWorkflows, 'flow.json')
+    const version = (n: number) => JSON.stringify({ nodes: Array.from({ length: n }, (_, i) => ({ id: i + 1, type: 'EmptyLatentImage', widgets_values: [512, 512, 1] })), links: [] })
+    writeFileSync(file, version(1))
+    expect(cli(['workflow', 'track', 'flow']).code).toBe(0)
+    const one = cli(['commit', '-m', 'flow v1', '--json'])
+    expect(one.code, one.stderr).toBe(0)
+    writeFileSync(file, version(2))
+    const two = cli(['commit', '-m', 'flow v2', '--json'])
+    expect(two.code, two.stderr).toBe(0)
+
+    const back = cli(['rollback', one.json().short])
+    expect(back.code, back.stderr).toBe(0)
+    expect(readFileSync(file, 'utf8')).toBe(version(1))
+    const flow = cli(['status', '--json']).json().sections.workflows.workflows.find((w: any) => w.name === 'flow')
+    expect(flow).toMatchObject({ state: 'synced', tracked: true })
+    expect(flow.fix).toBeUndefined()
+
+    writeFileSync(file, version(3))
+    const refused = cli(['rollback', two.json().short])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/UNCOMMITTED_CHANGES.*ComfyUI\/user\/default\/workflows\/flow\.json/)
+    expect(readFileSync(file, 'utf8')).toBe(version(3))
+    expect(cli(['rollback', two.json().short, '--force']).code).toBe(0)
+    expect(readFileSync(file, 'utf8')).toBe(version(2))
+  })
+
   it('rollback of an unknown ref fails with REF_NOT_FOUND pointing at log', () => {
     const res = cli(['rollback', 'deadbeef'])
     expect(res.code).toBe(1)
