@@ -6,6 +6,7 @@
  * (1.0.x) have the same layout without manifest.json; they are read as "legacy" bundles.
  */
 import { z } from 'zod'
+import { collectModelNeeds } from '../env/repair'
 import { ComfydockError } from '../errors'
 import { parseManifest, safeNameSchema, safeRelativePathSchema, type Pyproject } from '../manifest'
 
@@ -101,31 +102,24 @@ export function parseBundlePyproject (text: string): Pyproject {
 }
 
 /** Counts what a manifest references: nodes by source, workflows, unique models and their known size. */
+/**
+ * The bundle's totals. Models are counted as import counts them (one per model the environment needs:
+ * by hash, or by path for a download intent with no file yet), so the export summary and the import
+ * of the same bundle agree.
+ */
 export function countManifest (doc: Pyproject): BundleTotals {
   const c = doc.tool.comfydock
   const nodes = Object.values(c.nodes ?? {})
-  const models = referencedModelHashes(doc)
-  let modelBytes = 0
-  for (const hash of models) modelBytes += c.models?.[hash]?.size ?? 0
+  const models = collectModelNeeds(doc)
   return {
     workflows: Object.keys(c.workflows ?? {}).length,
     nodes: nodes.length,
     registry_nodes: nodes.filter(n => n.source === 'registry').length,
     git_nodes: nodes.filter(n => n.source === 'git').length,
     dev_nodes: nodes.filter(n => n.source === 'development').length,
-    models: models.size,
-    model_bytes: modelBytes,
+    models: models.length,
+    model_bytes: models.reduce((n, m) => n + (m.size ?? 0), 0),
   }
-}
-
-/** Hashes of every model the manifest knows: the global table plus resolved workflow references. */
-export function referencedModelHashes (doc: Pyproject): Set<string> {
-  const c = doc.tool.comfydock
-  const out = new Set(Object.keys(c.models ?? {}))
-  for (const wf of Object.values(c.workflows ?? {})) {
-    for (const m of wf.models ?? []) if (m.hash) out.add(m.hash)
-  }
-  return out
 }
 
 /**
