@@ -38,6 +38,8 @@ export interface ModelNeed {
   sources: string[]
   /** In the index with a file on disk. */
   present: boolean
+  /** Not present, but a file with other bytes is at its path (the same name, another version). */
+  otherBytesAt?: string
 }
 
 /**
@@ -94,6 +96,7 @@ export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Pro
         const locs = index.get(need.hash)?.locations ?? []
         need.present = false
         for (const l of locs) if (await pathExists(join(l.baseDir, l.relPath))) { need.present = true; break }
+        if (!need.present && need.relativePath && await pathExists(safeDescendant(ws.modelsDir, need.relativePath, 'model path'))) need.otherBytesAt = need.relativePath
       } else {
         need.present = need.relativePath ? await pathExists(safeDescendant(ws.modelsDir, need.relativePath, 'model path')) : false
       }
@@ -257,7 +260,9 @@ export async function getRepairStatus (ws: Workspace, env: EnvPaths, doc: Pyproj
   const plan = await planFiles(ws, env, doc, { models: 'all' })
   const missingModels = [...plan.models.download, ...plan.models.unavailable]
   const details = [
-    ...missingModels.map(m => `model ${m.filename} missing (${m.criticality}, ${neededFor(m)})${m.sources.length ? '' : ' - no download source'}`),
+    ...missingModels.map(m => m.otherBytesAt
+      ? `model ${m.filename}: ${m.otherBytesAt} has other bytes than the committed model ${m.hash} (${neededFor(m)}); commit to record this file, or put the committed one back`
+      : `model ${m.filename} missing (${m.criticality}, ${neededFor(m)})${m.sources.length ? '' : ' - no download source'}`),
     ...plan.nodes.missing.map(id => `pack ${id} not installed`),
     ...plan.nodes.mismatched.map(m => `pack ${m.id} at ${m.actual.slice(0, 12)}, pinned ${m.expected.slice(0, 12)}`),
     ...plan.workflows.restore.map(w => `workflow ${w} committed but missing from ComfyUI`),
@@ -267,7 +272,7 @@ export async function getRepairStatus (ws: Workspace, env: EnvPaths, doc: Pyproj
     ok,
     summary: ok ? 'models, packs and workflows match the manifest' : `${details.length} thing${details.length === 1 ? '' : 's'} to repair; run \`comfydock -e ${env.name} repair\``,
     details,
-    missing_models: missingModels.map(m => ({ filename: m.filename, hash: m.hash ?? null, criticality: m.criticality, workflows: m.workflows, has_source: m.sources.length > 0 })),
+    missing_models: missingModels.map(m => ({ filename: m.filename, hash: m.hash ?? null, criticality: m.criticality, workflows: m.workflows, has_source: m.sources.length > 0, ...(m.otherBytesAt ? { other_bytes_at: m.otherBytesAt } : {}) })),
     packs_to_install: [...plan.nodes.missing, ...plan.nodes.mismatched.map(m => m.id)],
     workflows_to_restore: plan.workflows.restore,
   }

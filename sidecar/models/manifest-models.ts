@@ -13,10 +13,12 @@ import { ModelIndex } from './model-index'
 import { findModels, onlyMatch } from './resolve-model'
 import { folderOf, markUnverified, type IndexedModel } from './types'
 
-export type ModelState = 'present' | 'missing' | 'missing-no-source'
+/** other-bytes: the committed model is not here, but a file with other bytes is at its path. */
+export type ModelState = 'present' | 'missing' | 'missing-no-source' | 'other-bytes'
 
 export interface ManifestModel {
-  hash: string
+  /** Absent for a model a workflow names that no file has matched yet (unresolved, so missing). */
+  hash?: string
   filename: string
   category?: string
   relativePath?: string
@@ -153,29 +155,32 @@ export async function listManifestModels (ws: Workspace, env: EnvPaths): Promise
   }
   for (const [name, wf] of Object.entries(doc.tool.comfydock.workflows ?? {})) {
     for (const ref of wf.models ?? []) {
-      if (!ref.hash) continue
-      const cur = out.get(ref.hash) ?? {
-        hash: ref.hash, filename: ref.filename, category: ref.category, relativePath: ref.relative_path, size: 0,
+      // an unresolved reference is a model the workflow needs and this machine lacks: listed, keyed by its folder and name
+      const key = ref.hash ?? `unresolved:${ref.category}/${ref.filename}`
+      const cur = out.get(key) ?? {
+        ...(ref.hash ? { hash: ref.hash } : {}), filename: ref.filename, category: ref.category, relativePath: ref.relative_path, size: 0,
         criticality: ref.criticality, sources: [], workflows: [], state: 'missing-no-source' as ModelState,
       }
-      cur.workflows.push(name)
+      if (!cur.workflows.includes(name)) cur.workflows.push(name)
       cur.sources = [...new Set([...cur.sources, ...(ref.sources ?? [])])]
       // Used by several workflows: the highest criticality wins.
       if (rank[ref.criticality] > rank[cur.criticality]) cur.criticality = ref.criticality
-      out.set(ref.hash, cur)
+      out.set(key, cur)
     }
   }
   const index = ModelIndex.open(ws)
   try {
     for (const m of out.values()) {
-      const local = index.get(m.hash)
+      const local = m.hash ? index.get(m.hash) : undefined
       const loc = local?.locations[0]
       if (loc) {
         m.state = 'present'
         m.localPath = loc.relPath
       } else {
         m.sources = [...new Set([...m.sources, ...(local?.sources ?? []).map(s => s.url)])]
-        m.state = m.sources.length > 0 ? 'missing' : 'missing-no-source'
+        const other = m.hash && m.relativePath ? index.findByPath(m.relativePath).find(x => x.hash !== m.hash) : undefined
+        if (other) m.localPath = m.relativePath
+        m.state = other ? 'other-bytes' : m.sources.length > 0 ? 'missing' : 'missing-no-source'
       }
     }
   } finally {

@@ -31,6 +31,11 @@ export interface ModelResolution {
   relative_path?: string
   size?: number
   candidates?: ModelCandidate[]
+  /**
+   * Resolved to a file with other bytes than the model this workflow committed (the same name, another
+   * version): the committed model's hash. Neither `ok` nor missing: a commit records the new file.
+   */
+  replaces?: string
   /** Unresolved but downloadable: where it would go. */
   download?: { url: string, relative_path: string }
   refs: Array<{ node_id: string, node_type: string, widget_idx: number | null, input: string | null, widget_value: string }>
@@ -120,14 +125,16 @@ export function resolveModel (lookup: ModelLookup, s: WorkflowModelSummary, prev
     refs: s.refs.map(r => ({ node_id: r.node_id, node_type: r.node_type, widget_idx: r.widget_index, input: r.input, widget_value: r.value })),
   }
   const inFolder = (rel: string) => s.folder ? lookup.folders(s.folder).some(f => rel.startsWith(`${f}/`)) : false
+  const committed = previous?.status === 'resolved' ? previous.hash : undefined
   const take = (m: IndexedModel, match: ModelMatch) => {
     const c = candidateOf(m, inFolder)
     Object.assign(res, { status: 'resolved', match, hash: c.hash, relative_path: c.relative_path, size: c.size })
+    if (committed && c.hash !== committed) res.replaces = committed
     return res
   }
   // An earlier resolution (possibly the user's choice) stands while its file is still indexed.
-  if (previous?.status === 'resolved' && previous.hash) {
-    const m = lookup.index.get(previous.hash)
+  if (committed) {
+    const m = lookup.index.get(committed)
     if (m && m.locations.length) return take(m, 'context')
   }
   for (const [match, find] of steps(lookup, s)) {

@@ -26,7 +26,7 @@ export interface ResolveWorkflowOptions extends ResolveOptions {
 export interface ResolveWorkflowResult extends WorkflowResolution {
   tracked: boolean
   installed: { packs: string[], models: string[] }
-  failed: Array<{ subject: string, message: string }>
+  failed: Array<{ kind: 'pack' | 'model', subject: string, message: string }>
 }
 
 async function loadBytes (env: EnvPaths, name: string, content: unknown): Promise<Buffer> {
@@ -53,7 +53,7 @@ export async function resolveWorkflow (ws: Workspace, env: EnvPaths, nameArg: st
       const batch = await addNodes(ws, env, packs, { onProgress: opts.onProgress, signal: opts.signal })
       for (const item of batch.results) {
         if (item.ok) out.installed.packs.push(item.id ?? item.spec)
-        else out.failed.push({ subject: item.spec, message: item.error?.message ?? 'install failed' })
+        else out.failed.push({ kind: 'pack', subject: item.spec, message: item.error?.message ?? 'install failed' })
       }
     }
     for (const m of r.models.filter(m => m.status === 'unresolved' && m.download)) {
@@ -62,7 +62,7 @@ export async function resolveWorkflow (ws: Workspace, env: EnvPaths, nameArg: st
         out.installed.models.push(d.relPath)
       } catch (err) {
         if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
-        out.failed.push({ subject: m.download!.relative_path, message: (err as Error).message })
+        out.failed.push({ kind: 'model', subject: m.download!.relative_path, message: (err as Error).message })
       }
     }
     if (out.installed.packs.length || out.installed.models.length) {

@@ -104,7 +104,7 @@ describe('prepareWorkflowCommit', () => {
     const hashB = after.workflows!.portrait.models![0].hash!
     expect(hashB).not.toBe(hashA)
     expect(Object.keys(after.models!).sort()).toEqual([hashB, upscaler.hash].sort())
-    expect(after.models![upscaler.hash]).toMatchObject({ filename: 'x4.pth', criticality: 'flexible' })
+    expect(after.models![upscaler.hash!]).toMatchObject({ filename: 'x4.pth', criticality: 'flexible' })
   })
 
   it('blocks on issues with the fixing commands and leaves pyproject and snapshots untouched', async () => {

@@ -42,8 +42,8 @@ function scanSummary (r: ScanResult): string {
 }
 
 function manifestLine (m: ManifestModel): string {
-  const state = m.state === 'present' ? 'present' : m.state === 'missing' ? 'MISSING (has source)' : 'MISSING (no source)'
-  return `${m.hash}  ${m.filename.padEnd(36)} ${(m.category ?? '').padEnd(16)} ${m.criticality.padEnd(9)} ${state}${m.workflows.length ? `  [${m.workflows.join(', ')}]` : ''}`
+  const state = m.state === 'present' ? 'present' : m.state === 'missing' ? 'MISSING (has source)' : m.state === 'other-bytes' ? `OTHER BYTES at ${m.localPath}` : 'MISSING (no source)'
+  return `${(m.hash ?? '(no file)').padEnd(16)}  ${m.filename.padEnd(36)} ${(m.category ?? '').padEnd(16)} ${m.criticality.padEnd(9)} ${state}${m.workflows.length ? `  [${m.workflows.join(', ')}]` : ''}`
 }
 
 const CRITICALITY = ['required', 'flexible', 'optional']
@@ -75,7 +75,10 @@ function registerIndexCommands (model: Command): void {
         const list = opts.duplicates ? i.duplicates() : i.list({ folder: opts.type })
         return opts.type && opts.duplicates ? list.filter(m => m.locations.some(l => l.relPath.startsWith(`${opts.type}/`))) : list
       })
-      ctx.print({ models }, () => models.length ? models.map(modelLine).join('\n') : 'No models indexed. Run `comfydock model index sync`.')
+      const none = opts.duplicates
+        ? `No duplicates: every indexed model${opts.type ? ` in ${opts.type}` : ''} is stored once.`
+        : opts.type ? `No models indexed in ${opts.type}. Run \`comfydock model index sync\` after adding files.` : 'No models indexed. Run `comfydock model index sync`.'
+      ctx.print({ models }, () => models.length ? models.map(modelLine).join('\n') : none)
     }))
 
   idx.command('find <query>').description('search by hash prefix, path or name')

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { ComfydockError, isComfydockError, toErrorPayload } from '../../errors'
-import type { ModelResolution, ResolveOptions, WorkflowAnalysis, WorkflowResolution } from '../../workflows'
+import type { ModelResolution, ResolveOptions, ResolveWorkflowResult, WorkflowAnalysis, WorkflowResolution } from '../../workflows'
 import { withContext, type CliContext } from '../context'
 import { formatBytes, style } from '../render/style'
 
@@ -40,6 +40,14 @@ export function renderAnalysis (a: WorkflowAnalysis): string {
   return lines.join('\n')
 }
 
+/** "1 of 2 downloads failed, 1 of 1 pack installs failed": which part of --install did not happen. */
+function installFailures (r: ResolveWorkflowResult): string {
+  const failedModels = r.failed.filter(f => f.kind === 'model').length
+  const failedPacks = r.failed.length - failedModels
+  const part = (failed: number, done: number, what: string) => failed ? `${failed} of ${failed + done} ${what}${failed + done === 1 ? '' : 's'} failed` : ''
+  return [part(failedModels, r.installed.models.length, 'download'), part(failedPacks, r.installed.packs.length, 'pack install')].filter(Boolean).join(', ')
+}
+
 const MODEL_MARK: Record<ModelResolution['status'], string> = { resolved: 'ok', ambiguous: 'ambiguous', unresolved: 'missing' }
 
 export function renderResolution (r: WorkflowResolution): string {
@@ -52,7 +60,8 @@ export function renderResolution (r: WorkflowResolution): string {
     const where = m.status === 'resolved' ? `${m.relative_path} ${style.dim(`(${m.match})`)}` : m.status === 'ambiguous'
       ? `${m.candidates?.length} candidates: ${m.candidates?.map(c => c.relative_path).join(', ')}`
       : m.download ? `download from ${m.download.url}` : 'no source known'
-    lines.push(`    ${MODEL_MARK[m.status].padEnd(9)} ${m.folder ?? '?'}/${m.path} → ${where}`)
+    const mark = m.replaces ? 'changed' : MODEL_MARK[m.status]
+    lines.push(`    ${mark.padEnd(9)} ${m.folder ?? '?'}/${m.path} → ${where}${m.replaces ? style.dim(` other bytes than the committed model ${m.replaces}; commit to record this file, or put the committed one back`) : ''}`)
   }
   for (const i of r.issues) lines.push(style.yellow(`    ! ${i.message}`) + style.dim(` → ${i.fix}`))
   for (const n of r.notes) lines.push(style.dim(`    note: ${n}`))
@@ -201,10 +210,13 @@ export function registerWorkflowCommands (program: Command): void {
         if (r.installed.packs.length) lines.push(`  installed packs: ${r.installed.packs.join(', ')}`)
         if (r.installed.models.length) lines.push(`  downloaded: ${r.installed.models.join(', ')}`)
         for (const f of r.failed) lines.push(style.red(`  failed ${f.subject}: ${f.message}`))
+        if (r.failed.length) lines.push(style.red(`  ${installFailures(r)}; run \`comfydock workflow resolve ${name} --install\` again once the cause is fixed`))
         if (!r.tracked) lines.push(style.dim(`  (not tracked: nothing written; \`comfydock workflow track ${name}\` to keep it)`))
-        else if (r.issues.length === 0) lines.push('  Resolved. Record with `comfydock commit -m "..."`.')
+        else if (r.issues.length === 0 && r.failed.length === 0) lines.push('  Resolved. Record with `comfydock commit -m "..."`.')
         return lines.join('\n')
       })
+      // what was asked (--install) did not all happen
+      if (r.failed.length) process.exitCode = 1
     }))
 
   wf.command('restore <name>')
