@@ -75,9 +75,16 @@ async function isCommittedVersion (git: ReturnType<typeof openGit>, name: string
  * commit, or tracked and never committed): what a rollback would overwrite.
  */
 export async function workflowsWithUncommittedEdits (env: EnvPaths): Promise<string[]> {
-  return (await listWorkflows(undefined, env))
-    .filter(w => w.tracked && w.location === 'user-folder' && (w.state === 'modified' || w.state === 'new'))
-    .map(w => w.name)
+  const git = openGit(env.cec)
+  const out: string[] = []
+  for (const w of await listWorkflows(undefined, env)) {
+    if (!w.tracked || w.location !== 'user-folder' || (w.state !== 'modified' && w.state !== 'new')) continue
+    // one of its recent committed versions (a restore put it there) is no work to lose
+    const live = await readUserWorkflow(env, w.name)
+    if (live && await isCommittedVersion(git, w.name, live)) continue
+    out.push(w.name)
+  }
+  return out
 }
 
 /**
