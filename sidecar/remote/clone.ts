@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import { ComfydockError } from '../errors'
 import { importBundle, type ImportOptions, type ImportResult } from '../bundle'
 import { cloneRepo, explainRemoteFailure } from '../git'
 import { withTempDir } from '../fs'
@@ -38,7 +39,12 @@ export async function cloneEnvironment (ws: Workspace, url: string, name: string
       try {
         await cloneRepo(url, repo, { policy: USER_REMOTE_POLICY, signal: opts.signal })
       } catch (err) {
-        throw explainRemoteFailure(err, url, 'cloning')
+        const e = explainRemoteFailure(err, url, 'cloning')
+        // `import <url>` lands here for any URL that is not a bundle's: say what it may be
+        if (e instanceof ComfydockError && e.code === 'REMOTE_NOT_FOUND') {
+          throw new ComfydockError(e.code, e.message, { hint: 'Check the URL: give a git repository of an environment (https://host/team/env.git, git@host:team/env.git), or the URL of a .tar.gz bundle.', cause: err })
+        }
+        throw e
       }
     })
     const res = await importBundle(ws, repo, { ...opts, name: name ?? nameFromUrl(url), fromRepository: { gitDir: join(repo, '.git'), url } })

@@ -119,6 +119,26 @@ describe('import round trip', () => {
     expect(cli.json()).toMatchObject({ ok: false, name: 'partial' })
   }, 180_000)
 
+  it('imports a bundle from its https URL, and says what it takes for a URL that is neither a bundle nor a repository', async () => {
+    world.files.file('/shared/portraits.tar.gz', readFileSync(bundle))
+    const ws = await world.newWorkspace('ws-url')
+    const res = await runCliAsync(['import', `${world.files.url}/shared/portraits.tar.gz`, '--name', 'from-url', '--models', 'skip', '--yes'], { workspace: ws.root })
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout).toContain('Import complete: from-url')
+    const src = await readManifest(world.src.env.pyproject)
+    expect((await readManifest(ws.env('from-url').pyproject)).tool.comfydock.nodes).toEqual(src.tool.comfydock.nodes)
+    // the download's temp folder is gone
+    expect(readdirSync(join(ws.root, 'cache', 'tmp'))).toEqual([])
+
+    const missing = await runCliAsync(['import', `${world.files.url}/shared/absent.tar.gz`, '--yes', '--json'], { workspace: ws.root })
+    expect(missing.code).not.toBe(0)
+    expect(missing.json<{ error: { code: string, message: string } }>().error).toMatchObject({ code: 'DOWNLOAD_FAILED', message: expect.stringContaining('absent.tar.gz') })
+    const page = await runCliAsync(['import', `${world.files.url}/shared/index.html`, '--yes', '--json'], { workspace: ws.root })
+    // any other URL is tried as a git repository, and the error says what import takes
+    expect(page.json<{ error: { code: string, hint: string } }>().error).toMatchObject({ code: 'REMOTE_NOT_FOUND', hint: expect.stringContaining('.tar.gz bundle') })
+    expect(envDirs(ws.root)).toEqual(['from-url'])
+  })
+
   it('refuses without --yes when it cannot ask, and leaves no environment behind', async () => {
     const ws = await world.newWorkspace('ws-noconfirm')
     const res = runCli(['import', bundle], { workspace: ws.root })

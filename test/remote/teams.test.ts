@@ -94,6 +94,13 @@ describe('two team members share an environment through a real git server', () =
     expect(again.stdout).toContain('up to date')
   })
 
+  it('import with a git URL clones, as `clone` does', async () => {
+    const ws = await world.newWorkspace('ws-import-git')
+    const res = ok(await cli(ws, ['import', url, '--name', 'via-import', '--yes', '--models', 'skip']))
+    expect(res.stdout).toContain(`Cloned ${url} into environment "via-import"`)
+    expect(git(ws.env('via-import').cec, ['remote', 'get-url', 'origin'])).toBe(url)
+  })
+
   it('pull --preview lists what changes and changes nothing; pull brings workflows in (fast-forward)', async () => {
     const a = alice()
     if (git(bob.env.cec, ['rev-parse', 'HEAD']) !== git(a.env.cec, ['rev-parse', 'HEAD'])) {

@@ -169,39 +169,54 @@ export function registerBundleCommands (program: Command): void {
     }))
 
   addPythonOptions(program
-    .command('import <file>')
-    .description('create an environment from a bundle (.tar.gz, also the original tool\'s), a ComfyUI-Manager snapshot (.json/.yaml) or a ComfyUI Desktop 2.0 snapshot export (.json)')
+    .command('import <source>')
+    .description('create an environment from a bundle (.tar.gz, also the original tool\'s), a ComfyUI-Manager snapshot (.json/.yaml) or a ComfyUI Desktop 2.0 snapshot export (.json): a file, or its http(s) URL; a git URL is cloned (as `clone`)')
     .option('--name <name>', 'environment name (default: the bundle\'s; NAME-1 when taken)')
     .addOption(modelsOption()))
-    .action(withContext<{ name?: string, models?: ModelStrategy, python?: string, pythonPath?: string, systemSitePackages?: boolean, torchBackend?: string }>(async (ctx, [file], opts) => {
+    .action(withContext<{ name?: string, models?: ModelStrategy, python?: string, pythonPath?: string, systemSitePackages?: boolean, torchBackend?: string }>(async (ctx, [source], opts) => {
       checkPythonOptions(opts)
-      const { importBundle, importSnapshot, isSnapshotFile } = await import('../../bundle')
+      const { classifyImportSource, importBundle, importSnapshot, isSnapshotFile, withDownloadedSource } = await import('../../bundle')
       const ws = await ctx.workspace()
-      if (isSnapshotFile(file)) {
-        const res = await importSnapshot(ws, file, {
-          name: opts.name,
-          confirm: async p => { ctx.info(snapshotPreviewText(p)); return ctx.confirm('Create this environment?', { default: true }) },
-          onProgress: ctx.onProgress,
+      const src = await classifyImportSource(source)
+      if (src.kind === 'git') {
+        const { cloneEnvironment } = await import('../../remote')
+        const { cloneText } = await import('./remote')
+        const res = await cloneEnvironment(ws, src.url, opts.name, {
+          models: opts.models ?? 'all', python: opts.python, pythonPath: opts.pythonPath, systemSitePackages: opts.systemSitePackages, torchBackend: opts.torchBackend, onProgress: ctx.onProgress,
         })
-        ctx.print(res, () => snapshotText(res))
-        // The environment exists, but scripts must notice what could not be installed or downloaded.
+        ctx.print(res, () => cloneText(res))
         if (!res.ok) process.exitCode = 1
         return
       }
-      const res = await importBundle(ws, file, {
-        name: opts.name,
-        models: opts.models,
-        python: opts.python,
-        pythonPath: opts.pythonPath,
-        systemSitePackages: opts.systemSitePackages,
-        torchBackend: opts.torchBackend,
-        confirm: async p => { ctx.info(previewText(p)); return ctx.confirm('Continue with the import?', { default: true }) },
-        chooseModels: p => pickModels(ctx, opts.models, p),
-        onProgress: ctx.onProgress,
-      })
-      ctx.print(res, () => importText(res))
-      // The environment exists, but scripts must notice what could not be installed or downloaded.
-      if (!res.ok) process.exitCode = 1
+      const fromFile = async (file: string): Promise<void> => {
+        if (isSnapshotFile(file)) {
+          const res = await importSnapshot(ws, file, {
+            name: opts.name,
+            confirm: async p => { ctx.info(snapshotPreviewText(p)); return ctx.confirm('Create this environment?', { default: true }) },
+            onProgress: ctx.onProgress,
+          })
+          ctx.print(res, () => snapshotText(res))
+          // The environment exists, but scripts must notice what could not be installed or downloaded.
+          if (!res.ok) process.exitCode = 1
+          return
+        }
+        const res = await importBundle(ws, file, {
+          name: opts.name,
+          models: opts.models,
+          python: opts.python,
+          pythonPath: opts.pythonPath,
+          systemSitePackages: opts.systemSitePackages,
+          torchBackend: opts.torchBackend,
+          confirm: async p => { ctx.info(previewText(p)); return ctx.confirm('Continue with the import?', { default: true }) },
+          chooseModels: p => pickModels(ctx, opts.models, p),
+          onProgress: ctx.onProgress,
+        })
+        ctx.print(res, () => importText(res))
+        // The environment exists, but scripts must notice what could not be installed or downloaded.
+        if (!res.ok) process.exitCode = 1
+      }
+      if (src.kind === 'download') await withDownloadedSource(ws, src, fromFile, { onProgress: ctx.onProgress })
+      else await fromFile(src.path)
     }))
 
   program

@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander'
 import { ComfydockError } from '../../errors'
 import type { ModelStrategy } from '../../env'
-import type { ChangeSet, Choice, Conflict, PullPreview, PullResult, PushResult } from '../../remote'
+import type { ChangeSet, Choice, CloneResult, Conflict, PullPreview, PullResult, PushResult } from '../../remote'
 import { collectValues, withContext, type CliContext } from '../context'
 import { addPythonOptions, checkPythonOptions } from './env'
 
@@ -106,6 +106,20 @@ async function askConflicts (ctx: CliContext, open: Conflict[]): Promise<Record<
   return out
 }
 
+export function cloneText (res: CloneResult): string {
+  return [
+    `Cloned ${res.url} into environment "${res.name}" (${res.path})`,
+    `  Custom nodes: ${res.nodes.installed.length} installed${res.nodes.failed.length ? `, ${res.nodes.failed.length} failed` : ''}`,
+    `  Models: ${res.models.local.length} found locally, ${res.models.downloaded.length} downloaded, ${res.models.failed.length} failed`,
+    ...res.nodes.failed.map(f => `    ✗ ${f.id}: ${f.error.message.split('\n')[0]}`),
+    ...res.models.failed.map(f => `    ✗ ${f.filename}: ${f.error.message.split('\n')[0]}`),
+    ...(res.development_missing.length ? [`  ⚠ development nodes not in the repository: ${res.development_missing.join(', ')}`] : []),
+    '',
+    'Next steps:', ...res.next_steps.map(s => `  ${s}`),
+    `  Share changes: \`comfydock -e ${res.name} push\`; take teammates': \`comfydock -e ${res.name} pull\``,
+  ].join('\n')
+}
+
 interface PullFlags { preview?: boolean, choose?: string[], mine?: boolean, theirs?: boolean, keepBoth?: boolean, commitFirst?: boolean, models?: ModelStrategy }
 
 export function registerRemoteCommands (program: Command): void {
@@ -194,17 +208,7 @@ export function registerRemoteCommands (program: Command): void {
         torchBackend: opts.torchBackend,
         onProgress: ctx.onProgress,
       })
-      ctx.print(res, () => [
-        `Cloned ${res.url} into environment "${res.name}" (${res.path})`,
-        `  Custom nodes: ${res.nodes.installed.length} installed${res.nodes.failed.length ? `, ${res.nodes.failed.length} failed` : ''}`,
-        `  Models: ${res.models.local.length} found locally, ${res.models.downloaded.length} downloaded, ${res.models.failed.length} failed`,
-        ...res.nodes.failed.map(f => `    ✗ ${f.id}: ${f.error.message.split('\n')[0]}`),
-        ...res.models.failed.map(f => `    ✗ ${f.filename}: ${f.error.message.split('\n')[0]}`),
-        ...(res.development_missing.length ? [`  ⚠ development nodes not in the repository: ${res.development_missing.join(', ')}`] : []),
-        '',
-        'Next steps:', ...res.next_steps.map(s => `  ${s}`),
-        `  Share changes: \`comfydock -e ${res.name} push\`; take teammates': \`comfydock -e ${res.name} pull\``,
-      ].join('\n'))
+      ctx.print(res, () => cloneText(res))
       if (!res.ok) process.exitCode = 1
     }))
 }
