@@ -415,6 +415,22 @@ export class Controller {
     void this.refresh()
   }
 
+  /** Makes an environment of the unmanaged ComfyUI the sidecar runs next to; the panel then works on it. */
+  async adopt (): Promise<void> {
+    await this.runBusy('Adopt', async () => {
+      const res = await this.runJob('Adopt this ComfyUI', opts => this.conn.call('env.adopt', {}, opts))
+      if (!res) return
+      const notes = [
+        `${res.installed.length} pack(s) installed, ${res.development.length} development node(s), ${res.workflows.length} workflow(s) tracked`,
+        ...res.failed.map(f => `${f.item}: ${f.error.message}`),
+        ...res.notAdopted.map(n => `not adopted: ${n.item} (${n.reason})`),
+      ].join('\n')
+      this.toast(res.ok ? 'success' : 'warn', `Adopted as environment "${res.name}"`, notes)
+    })
+    this.requestFullStatus()
+    void this.refresh()
+  }
+
   async exportEnvironment (): Promise<void> {
     if (!this.has('env.export')) {
       this.toast('warn', 'Export is not available', this.state.connection === 'open' ? 'This sidecar does not offer export.' : 'The comfydock sidecar is not connected.')

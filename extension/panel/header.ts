@@ -31,6 +31,13 @@ export function renderHeader (c: Controller): HTMLElement {
       s.connection === 'unconfigured'
         ? `${s.connectionDetail || 'No sidecar configured'}. Start ComfyUI with \`comfydock run\`, or run \`comfydock serve\` and set Settings › comfydock › Sidecar URL and token.`
         : `Sidecar ${CONN_LABEL[s.connection]}: ${s.connectionDetail}`))
+  } else if (s.hello?.unmanagedComfyui && !s.hello.activeEnv) {
+    // `serve` next to a ComfyUI the user set up themselves: it becomes an environment in one click
+    out.append(h('div', { class: 'cfd-banner', 'data-testid': 'unmanaged' },
+      h('div', {}, `This ComfyUI (${s.hello.unmanagedComfyui}) is not a comfydock environment yet. Adopting it makes one from its version, node packs, Python packages, models (used where they are) and saved workflows; this folder is only read.`),
+      c.has('env.adopt')
+        ? h('button', { 'data-testid': 'adopt', disabled: Boolean(s.busy), onclick: () => { void c.adopt() } }, icon('pi-sign-in'), 'Adopt this ComfyUI')
+        : null))
   } else if (s.hello && !s.hello.activeEnv) {
     out.append(h('div', { class: 'cfd-banner', 'data-testid': 'no-env' }, 'This workspace has no active environment.'))
   }

@@ -107,6 +107,12 @@ export const METHOD_PARAMS = {
    * models, workflows) or `python` (the venv against the lock); both when absent.
    */
   'env.repair': z.object({ env: envParam, only: z.enum(['files', 'python']).optional() }).strict(),
+  /**
+   * Makes an environment from the unmanaged ComfyUI this sidecar was started next to (`serve` in or with
+   * `--comfyui` a ComfyUI folder that is no environment), as `comfydock adopt` does; the folder is only
+   * read. The sidecar then serves the new environment.
+   */
+  'env.adopt': z.object({ name: z.string().min(1).max(64).optional() }).strict(),
   /** `allowIssues` exports even with unresolved workflows (EXPORT_BLOCKED otherwise). */
   'env.export': z.object({ env: envParam, allowIssues: z.boolean().optional() }).strict(),
   /**
@@ -145,6 +151,8 @@ export interface HelloResult {
   /** Methods this sidecar offers; the panel hides actions whose method is absent. */
   methods: MethodName[]
   activeEnv: string | null
+  /** The ComfyUI folder this sidecar runs next to when it is no environment yet: the panel offers to adopt it. */
+  unmanagedComfyui?: string | null
 }
 
 export interface SessionContextResult {
@@ -250,6 +258,18 @@ export interface RepairSummary {
   failed: Array<{ item: string, error: ErrorPayload }>
 }
 
+export interface AdoptSummary {
+  /** The new environment, which the sidecar now serves. */
+  name: string
+  ok: boolean
+  installed: string[]
+  development: string[]
+  workflows: string[]
+  /** What could not be carried over, and why. */
+  notAdopted: Array<{ item: string, reason: string }>
+  failed: Array<{ item: string, error: ErrorPayload }>
+}
+
 export interface ExportResult {
   file: string
   size: number
@@ -326,6 +346,7 @@ export interface MethodResults {
   'env.export': ExportResult
   'env.commit': CommitResult
   'env.repair': RepairSummary
+  'env.adopt': AdoptSummary
   'env.pullPreview': PullPreviewResult
   'env.pull': PullSummary
 }

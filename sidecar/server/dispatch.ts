@@ -19,6 +19,11 @@ export interface DispatcherOptions {
   workspaceRoot: string
   /** The environment calls without `env` act on; default: the workspace's active one. */
   env?: string
+  /**
+   * A ComfyUI folder that is no environment: calls without `env` then act on none (not the active one,
+   * which is another ComfyUI) until `env.adopt` makes it one.
+   */
+  unmanagedComfyui?: string
   methods: MethodTable
   exportsDir: string
   /** Sends a frame to every connected client (used for 'changed' events). */
@@ -39,8 +44,14 @@ export class Dispatcher {
   private readonly opts: DispatcherOptions
   readonly contexts = new ContextParts()
 
+  /** What calls without `env` act on; set by `env.adopt`. */
+  private served: string | undefined
+  private unmanaged: string | undefined
+
   constructor (opts: DispatcherOptions) {
     this.opts = opts
+    this.served = opts.env
+    this.unmanaged = opts.env ? undefined : opts.unmanagedComfyui
   }
 
   get methodNames (): MethodName[] {
@@ -110,11 +121,20 @@ export class Dispatcher {
     const onProgress = (progress: ProgressEvent): void => {
       session.emit({ v: PROTOCOL_VERSION, type: 'event', event: 'progress', request: id, progress })
     }
-    const base = { workspace, onProgress, signal, session, contexts: this.contexts, methods: this.methodNames, exportsDir: this.opts.exportsDir, defaultEnv: this.opts.env ?? workspace.activeEnvironment }
+    const base = {
+      workspace, onProgress, signal, session, contexts: this.contexts, methods: this.methodNames, exportsDir: this.opts.exportsDir,
+      defaultEnv: this.served ?? (this.unmanaged ? null : workspace.activeEnvironment),
+      unmanagedComfyui: this.unmanaged ?? null,
+      serveEnv: (name: string) => { this.served = name; this.unmanaged = undefined },
+    }
     if (spec.scope === 'none') {
       return { job: spec.run(base, params as never) }
     }
-    const env = await workspace.resolveEnv((params.env as string | undefined) ?? this.opts.env)
+    const named = (params.env as string | undefined) ?? this.served
+    if (!named && this.unmanaged) {
+      throw new ComfydockError('ENV_NO_ACTIVE', `the ComfyUI in ${this.unmanaged} is not a comfydock environment yet`, { hint: 'Adopt it first ("Adopt this ComfyUI" in the panel).' })
+    }
+    const env = await workspace.resolveEnv(named)
     const work = async (): Promise<unknown> => {
       // cancelled (or the client left) while waiting in the queue: never started
       if (signal.aborted) throw cancellation(signal, method)

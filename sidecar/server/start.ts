@@ -31,6 +31,8 @@ export interface SidecarOptions {
    * default: the workspace's active environment at the time of each call.
    */
   env?: string
+  /** A ComfyUI folder that is no environment (`serve` next to it): the panel offers to adopt it. */
+  unmanagedComfyui?: string
 }
 
 export interface Sidecar {
@@ -45,7 +47,7 @@ export function createSidecar (opts: SidecarOptions, broadcast: (frame: EventFra
   const policy = new SecurityPolicy({ token: opts.token, origins: opts.origins, port: opts.port })
   // where `env.export` writes bundles and `/downloads/` reads them
   const exportsDir = workspacePaths(opts.workspaceRoot).exports
-  const dispatcher = new Dispatcher({ workspaceRoot: opts.workspaceRoot, env: opts.env, methods: opts.methods ?? defaultMethods(), exportsDir, broadcast })
+  const dispatcher = new Dispatcher({ workspaceRoot: opts.workspaceRoot, env: opts.env, unmanagedComfyui: opts.unmanagedComfyui, methods: opts.methods ?? defaultMethods(), exportsDir, broadcast })
   return { app: createApp({ policy, dispatcher, exportsDir }), policy, dispatcher, exportsDir }
 }
 

@@ -2,6 +2,7 @@
  * @module Every method the sidecar offers, keyed by protocol name. Each method imports its core concern
  * when it first runs, so the server starts listening without parsing the whole core.
  */
+import { adoptMethods } from './adopt'
 import { browserAnalysisMethods } from './browser-analysis'
 import { envMethods } from './env'
 import { exportMethods } from './export'
@@ -14,5 +15,5 @@ import type { MethodTable } from './types'
 export type { MethodContext, MethodSpec, MethodTable, ServerContext } from './types'
 
 export function defaultMethods (): MethodTable {
-  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...workflowMethods, ...resolveMethods, ...exportMethods, ...remoteMethods }
+  return { ...serverMethods, ...envMethods, ...browserAnalysisMethods, ...workflowMethods, ...resolveMethods, ...exportMethods, ...remoteMethods, ...adoptMethods }
 }

@@ -14,6 +14,7 @@ export const serverMethods: MethodTable = {
         methods: ctx.methods,
         // the panel's environment: the one this sidecar was started for, else the workspace's active one
         activeEnv: ctx.defaultEnv ?? null,
+        unmanagedComfyui: ctx.unmanagedComfyui,
       }
     },
   },

@@ -20,6 +20,10 @@ export interface ServerContext {
   exportsDir: string
   /** The environment a call without `env` acts on: the one `comfydock -e X run` started, else the active one. */
   defaultEnv: string | null | undefined
+  /** The ComfyUI folder the sidecar runs next to while it is no environment (null once adopted, or never). */
+  unmanagedComfyui: string | null
+  /** From now on, calls without `env` act on this environment (after adopting the unmanaged ComfyUI). */
+  serveEnv (name: string): void
 }
 
 /** What an environment-scoped method gets. */
