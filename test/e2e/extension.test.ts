@@ -10,7 +10,7 @@ import { openGit } from '../../sidecar/git'
 import { trackWorkflows } from '../../sidecar/workflows'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { makeEnvWorkspace } from '../server/fixture'
-import { CHROMIUM, launchChromium } from './browser'
+import { CHROMIUM, graphNode, launchChromium, openGraphInTab } from './browser'
 import { startHarness, type Harness } from './harness-server'
 import { startFileServer, type FileServer } from '../support/file-server'
 
@@ -167,13 +167,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
   it('downloads a missing model from the panel, after which it is no longer missing', async () => {
     files.file('/models/fetched.safetensors', Buffer.alloc(512 * 1024, 3))
     const url = `${files.url}/models/fetched.safetensors`
-    await page.evaluate(async (modelUrl) => {
-      const h = (window as any).__harness
-      const wf = h.graph.serialize()
-      wf.nodes = [{ id: 1, type: 'CheckpointLoaderSimple', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { models: [{ name: 'fetched.safetensors', url: modelUrl, directory: 'checkpoints' }] }, widgets_values: ['fetched.safetensors'] }]
-      wf.links = []
-      await h.app.loadGraphData(wf, true, true, 'needs-model')
-    }, url)
+    await openGraphInTab(page, 'needs-model', [graphNode('CheckpointLoaderSimple', { models: [{ name: 'fetched.safetensors', url, directory: 'checkpoints' }] }, ['fetched.safetensors'])])
     await page.click('button[title="refresh"]')
     const row = page.locator('[data-testid="tab-needs-model"]')
     await row.locator('[data-testid="download"]').waitFor({ timeout: 10_000 })
@@ -197,13 +191,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await new Promise<void>(r => slow.listen(0, '127.0.0.1', r))
     try {
       const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow.safetensors`
-      await page.evaluate(async (modelUrl) => {
-        const h = (window as any).__harness
-        const wf = h.graph.serialize()
-        wf.nodes = [{ id: 1, type: 'CheckpointLoaderSimple', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { models: [{ name: 'slow.safetensors', url: modelUrl, directory: 'checkpoints' }] }, widgets_values: ['slow.safetensors'] }]
-        wf.links = []
-        await h.app.loadGraphData(wf, true, true, 'slow-model')
-      }, url)
+      await openGraphInTab(page, 'slow-model', [graphNode('CheckpointLoaderSimple', { models: [{ name: 'slow.safetensors', url, directory: 'checkpoints' }] }, ['slow.safetensors'])])
       await page.click('button[title="refresh"]')
       const row = page.locator('[data-testid="tab-slow-model"]')
       await row.locator('[data-testid="download"]').click({ timeout: 10_000 })
@@ -230,13 +218,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
   })
 
   it('shows "failed to load" with ComfyUI\'s reason for an installed pack that did not import, not Install', async () => {
-    await page.evaluate(async () => {
-      const h = (window as any).__harness
-      const wf = h.graph.serialize()
-      wf.nodes = [{ id: 1, type: 'BrokenNode', pos: [0, 0], size: [200, 80], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { cnr_id: 'broken-pack', ver: '1.0.0' }, widgets_values: [] }]
-      wf.links = []
-      await h.app.loadGraphData(wf, true, true, 'uses-broken-pack')
-    })
+    await openGraphInTab(page, 'uses-broken-pack', [graphNode('BrokenNode', { cnr_id: 'broken-pack', ver: '1.0.0' }, [])])
     await page.click('button[title="refresh"]')
     const row = page.locator('[data-testid="tab-uses-broken-pack"]')
     await row.locator('[data-testid="failed-to-load"]').waitFor({ timeout: 10_000 })

@@ -13,7 +13,7 @@ import { readManifest } from '../../sidecar/manifest'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { startRegistryServer, zipFiles, type RegistryServer } from '../support/registry-server'
 import { makeEnvWorkspace } from '../server/fixture'
-import { CHROMIUM, launchChromium } from './browser'
+import { CHROMIUM, graphNode, launchChromium, openGraphInTab } from './browser'
 import { startHarness, type Harness } from './harness-server'
 
 /** The registry as a slow link serves it: pack archives trickle, 64 KiB every 20 ms. */
@@ -85,13 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM))('installing a pack from the panel', () =>
 
   it('shows the download\'s progress and Cancel leaves the environment as it was', async () => {
     const before = await readManifest(env.ws.env('demo').pyproject)
-    await page.evaluate(async () => {
-      const h = (window as any).__harness
-      const wf = h.graph.serialize()
-      wf.nodes = [{ id: 1, type: 'SlowNode', pos: [0, 0], size: [200, 80], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { cnr_id: 'comfyui-slow-pack', ver: '1.0.0' }, widgets_values: [] }]
-      wf.links = []
-      await h.app.loadGraphData(wf, true, true, 'needs-pack')
-    })
+    await openGraphInTab(page, 'needs-pack', [graphNode('SlowNode', { cnr_id: 'comfyui-slow-pack', ver: '1.0.0' }, [])])
     await page.click('button[title="refresh"]')
     const row = page.locator('[data-testid="tab-needs-pack"]')
     await row.locator('[data-testid="install"]').click({ timeout: 15_000 })
