@@ -154,7 +154,7 @@ export class SidecarConnection {
       if (raw && typeof raw.v === 'number' && raw.v !== PROTOCOL_VERSION) {
         // a different comfydock version: every call would fail, so say so once instead
         this.failPending(`the sidecar speaks protocol v${raw.v}, this panel v${PROTOCOL_VERSION}`)
-        this.setState('offline', `protocol mismatch (sidecar v${raw.v}, panel v${PROTOCOL_VERSION}): restart ComfyUI with \`comfydock run\` after updating comfydock`)
+        this.setState('offline', `protocol mismatch (sidecar v${raw.v}, panel v${PROTOCOL_VERSION}): the sidecar and this panel are from different comfydock versions; restart ComfyUI after updating comfydock`)
         return
       }
       const check = serverFrame.safeParse(raw)

@@ -30,7 +30,7 @@ export function renderHeader (c: Controller): HTMLElement {
     out.append(h('div', { class: 'cfd-banner', 'data-testid': 'offline' },
       s.connection === 'unconfigured'
         ? `${s.connectionDetail || 'No sidecar configured'}. Start ComfyUI with \`comfydock run\`, or run \`comfydock serve\` and set Settings › comfydock › Sidecar URL and token.`
-        : `Sidecar ${CONN_LABEL[s.connection]}: ${s.connectionDetail}`))
+        : `Sidecar ${CONN_LABEL[s.connection]}: ${withoutCommands(s.connectionDetail) || s.connectionDetail}`))
   } else if (s.hello?.unmanagedComfyui && !s.hello.activeEnv) {
     // `serve` next to a ComfyUI the user set up themselves: it becomes an environment in one click
     out.append(h('div', { class: 'cfd-banner', 'data-testid': 'unmanaged' },
