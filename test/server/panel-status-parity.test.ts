@@ -77,4 +77,15 @@ describe('the panel\'s analysis and `status --json` agree', () => {
     expect(cliNodes).toEqual(['ImpactWildcardProcessor comfyui-impact-pack'])
     expect(panelNodes).toEqual(cliNodes)
   })
+
+  it('an installed pack whose node types ComfyUI lacks is "failed to load" in the panel, installed for `status`', async () => {
+    const paths = env.ws.env('demo')
+    await mkdir(join(paths.customNodes, 'quiet-pack'), { recursive: true })
+    const wf = { ...WORKFLOW, nodes: [{ ...WORKFLOW.nodes[2], type: 'QuietNode', properties: { cnr_id: 'quiet-pack', ver: '1.0.0' } }] }
+    const res = await client.call('workflows.analyze', { workflows: [{ name: 'quiet', json: wf }] })
+    if (!res.ok) throw new Error(res.error.message)
+    const [panel] = res.result as any[]
+    // no import error in ComfyUI's log was handed over: the absence from /object_info is the reason given
+    expect(panel.missingNodes).toEqual([{ type: 'QuietNode', pack: 'quiet-pack', loadError: expect.stringContaining('/object_info') }])
+  })
 })
