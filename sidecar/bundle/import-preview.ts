@@ -49,6 +49,8 @@ const sum = (needs: ModelNeed[]): SizeCount => ({ count: needs.length, bytes: ne
 export async function freeEnvName (ws: Workspace, name: string): Promise<string> {
   validateEnvName(name)
   if (!(await pathExists(ws.env(name).root))) return name
+  // a leftover of an interrupted import is reported, never silently worked around with another name
+  if (!(await pathExists(ws.env(name).completeMarker))) await ws.requireEnv(name)
   for (let i = 1; i < 1000; i++) {
     const candidate = `${name}-${i}`
     if (!(await pathExists(ws.env(candidate).root))) return candidate

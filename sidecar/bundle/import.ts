@@ -9,6 +9,7 @@ import { copyFile, cp, mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ComfydockError, redactSecrets } from '../errors'
 import { createEnvironment } from '../env'
+import { BUNDLE_DIR_PREFIX, removeInterruptedWork } from '../env/interrupted'
 import { downloadModelNeeds, installPinnedPacks, type ModelDownloadOutcome, type ModelNeed, type ModelStrategy, type PackOutcome } from '../env'
 import { isDirectory, pathExists, safeDescendant } from '../fs'
 import { ensureFreeSpace } from '../net'
@@ -101,7 +102,14 @@ export async function importBundle (ws: Workspace, file: string, opts: ImportOpt
     const dir = await pathExists(join(file, '.cec', BUNDLE_FILES.pyproject)) ? join(file, '.cec') : file
     return importOpened(ws, await readExtractedBundle(dir), opts)
   }
-  return withOpenedBundle(file, bundle => importOpened(ws, bundle, opts), { limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal })
+  // Extracted inside the workspace (hidden, named for this process), so a killed import's files are
+  // found and removed by the next run instead of lingering in the system's temp folder.
+  await mkdir(ws.paths.environments, { recursive: true })
+  const removed = await removeInterruptedWork(ws)
+  if (removed.length) note(opts.onProgress, 'info', `removed what an interrupted create or import left: ${removed.join(', ')}`)
+  return withOpenedBundle(file, bundle => importOpened(ws, bundle, opts), {
+    limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal, tempParent: ws.paths.environments, tempPrefix: BUNDLE_DIR_PREFIX(),
+  })
 }
 
 async function importOpened (ws: Workspace, bundle: OpenedBundle, opts: ImportOptions): Promise<ImportResult> {

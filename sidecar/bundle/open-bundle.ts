@@ -97,10 +97,10 @@ function checkLinks (links: Array<{ path: string, target: string }>): void {
  * Extracts and validates `file`, runs `fn` with the result and removes the temp folder whatever
  * happens. `tempParent` keeps the extraction on the workspace's filesystem for cheap moves.
  */
-export async function withOpenedBundle<T> (file: string, fn: (bundle: OpenedBundle) => Promise<T>, opts: ExtractOptions & { tempParent?: string } = {}): Promise<T> {
+export async function withOpenedBundle<T> (file: string, fn: (bundle: OpenedBundle) => Promise<T>, opts: ExtractOptions & { tempParent?: string, tempPrefix?: string } = {}): Promise<T> {
   const run = async (dir: string): Promise<T> => {
     checkLinks((await extractSafely(file, dir, opts)).links)
     return fn(await readExtractedBundle(dir))
   }
-  return opts.tempParent ? withTempDir('bundle', run, opts.tempParent) : withTempDir('comfydock-bundle', run)
+  return opts.tempParent ? withTempDir(opts.tempPrefix ?? 'bundle', run, opts.tempParent) : withTempDir('comfydock-bundle', run)
 }

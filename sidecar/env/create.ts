@@ -1,18 +1,22 @@
 /**
  * @module `create`: ComfyUI from the configured source (via the per-commit cache), `.cec/` as a git
  * repository holding pyproject.toml, a venv synced to it, models connected by extra_model_paths.yaml,
- * then the `.complete` marker. Any failure removes the half-made environment and says which step failed.
+ * then the `.complete` marker. All of it is built in a hidden work folder that is renamed to the
+ * environment's name at the end, so a name only ever shows a complete environment; a run that is
+ * killed leaves only the work folder, which the next create or import removes. Any failure removes the
+ * half-made environment and says which step failed.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { copyCachedTree, ensureCached, resolveComfyuiRef, writeExtraModelPaths, type ResolvedComfyui } from '../comfyui'
 import { ComfydockError } from '../errors'
 import { openGit } from '../git'
 import { readManifest, type Pyproject } from '../manifest'
-import { startTask, type Task } from '../progress'
+import { note, startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import { TORCH_BACKEND_PATTERN, UV_ADVICE, chooseInstaller, findInterpreter, openPythonBackend, writeLocalSettings, type Interpreter, type SyncOutcome } from '../python'
-import { validateEnvName, type EnvPaths, type Workspace } from '../workspace'
-import { removeEnvironmentDir } from './remove'
+import { envPathsAt, validateEnvName, type EnvPaths, type Workspace } from '../workspace'
+import { pathExists } from '../fs'
+import { makeCreatingDir, relocateVenv, removeInterruptedWork } from './interrupted'
 import { initialManifest, readComfyuiRequirements, writeCecFiles } from './scaffold'
 
 export interface CreateEnvironmentOptions {
@@ -65,21 +69,24 @@ function checkOptions (opts: CreateEnvironmentOptions): void {
   }
 }
 
-async function claimFolder (ws: Workspace, name: string): Promise<EnvPaths> {
+function nameTaken (name: string, root: string): ComfydockError {
+  return new ComfydockError('ENV_EXISTS', `environment "${name}" already exists at ${root}`, {
+    hint: `Pick another name, or remove it first with \`comfydock delete ${name}\`.`,
+  })
+}
+
+/** Refuses a taken name (an incomplete leftover too); removes what killed runs left; makes the work folder. */
+async function claimWorkFolder (ws: Workspace, name: string, onProgress?: OnProgress): Promise<EnvPaths> {
   validateEnvName(name)
-  const env = ws.env(name)
   await mkdir(ws.paths.environments, { recursive: true })
-  try {
-    await mkdir(env.root)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new ComfydockError('ENV_EXISTS', `environment "${name}" already exists at ${env.root}`, {
-        hint: `Pick another name, or remove it first with \`comfydock delete ${name}\`.`,
-      })
-    }
-    throw err
+  const removed = await removeInterruptedWork(ws)
+  if (removed.length) note(onProgress, 'info', `removed what an interrupted create or import left: ${removed.join(', ')}`)
+  const final = ws.env(name)
+  if (await pathExists(final.root)) {
+    if (!(await pathExists(final.completeMarker))) await ws.requireEnv(name) // says "incomplete" and how to remove it
+    throw nameTaken(name, final.root)
   }
-  return env
+  return envPathsAt(await makeCreatingDir(ws, name), name)
 }
 
 /**
@@ -115,7 +122,8 @@ export async function createEnvironment (
   checkOptions(opts)
   // The first environment becomes active (also when the active one no longer exists).
   const active = !ws.activeEnvironment || !(await ws.listEnvironments()).some(e => e.name === ws.activeEnvironment)
-  const env = await claimFolder(ws, name)
+  const env = await claimWorkFolder(ws, name, ctl.onProgress)
+  const final = ws.env(name)
   const task = startTask(ctl.onProgress, `create environment ${name}`)
   let step = 'starting'
   let stepTask: Task | undefined
@@ -187,14 +195,22 @@ export async function createEnvironment (
     const commit = await git.commit(opts.commitMessage ?? 'Initial environment setup') ?? await git.head() ?? ''
 
     await writeFile(env.completeMarker, new Date().toISOString() + '\n')
+    stepTo('moving the environment into place')
+    try {
+      await rename(env.root, final.root)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      throw code === 'EEXIST' || code === 'ENOTEMPTY' ? nameTaken(name, final.root) : err
+    }
+    await relocateVenv(final.venv, env.venv, final.venv)
     if (active) await ws.setActive(name)
     stepTask?.end('ok')
     task.end('ok')
-    return { name, path: env.root, comfyui, python, backend: backend.kind, python_lock: synced, cloned: cached.cloned, active, commit }
+    return { name, path: final.root, comfyui, python, backend: backend.kind, python_lock: synced, cloned: cached.cloned, active, commit }
   } catch (err) {
     stepTask?.end('failed')
     task.end('failed')
-    await removeEnvironmentDir(ws, env)
+    await rm(env.root, { recursive: true, force: true, maxRetries: 3 }) // the work folder; after the rename nothing is there
     if (ctl.signal?.aborted) throw new ComfydockError('CANCELLED', `creating environment "${name}" was cancelled; nothing was kept`)
     throw stepFailed(name, step, err)
   }

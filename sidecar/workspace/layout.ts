@@ -5,7 +5,9 @@
  *   .metadata/workspace.json     versioned settings, active environment
  *   .metadata/credentials.json   tokens (mode 0600, never git-tracked)
  *   .metadata/models.db          the model index (user data: hashes and sources)
- *   environments/<name>/         one environment each (see EnvPaths)
+ *   environments/<name>/         one environment each (see EnvPaths), only ever complete ones
+ *   environments/.creating-<pid>-<name>-XXXXXX  an environment being built (renamed to <name> when complete)
+ *   environments/.bundle-<pid>-XXXXXX           a bundle being extracted for import
  *   cache/                       re-creatable: ComfyUI clones, node archives, registry answers, pip/uv caches
  *   logs/
  *   exports/                     bundles exported from the panel, served at /downloads/
@@ -87,7 +89,11 @@ export interface EnvPaths {
 }
 
 export function envPaths (workspaceRoot: string, name: string): EnvPaths {
-  const root = join(workspacePaths(workspaceRoot).environments, name)
+  return envPathsAt(join(workspacePaths(workspaceRoot).environments, name), name)
+}
+
+/** The layout of environment `name` in folder `root` (create builds it in a hidden folder first). */
+export function envPathsAt (root: string, name: string): EnvPaths {
   const cec = join(root, '.cec')
   const comfyui = join(root, 'ComfyUI')
   return {

@@ -240,8 +240,15 @@ export class Workspace {
     } catch { /* no environments folder yet */ }
     const out: EnvironmentEntry[] = []
     for (const name of names) {
+      // hidden: an environment being built, or a bundle being extracted (see layout.ts)
+      if (name.startsWith('.')) continue
       const p = envPaths(this.paths.root, name)
-      if (!(await pathExists(p.pyproject))) continue
+      // A folder without pyproject.toml is a leftover (an older version's interrupted import): listed
+      // as incomplete, so `list` and the name check agree and `delete` can remove it.
+      if (!(await pathExists(p.pyproject))) {
+        out.push({ name, path: p.root, active: name === this.file.active_environment, complete: false })
+        continue
+      }
       out.push({ name, path: p.root, active: name === this.file.active_environment, complete: await pathExists(p.completeMarker) })
     }
     return out
@@ -251,6 +258,11 @@ export class Workspace {
   async requireEnv (name: string): Promise<EnvPaths> {
     const p = this.env(name)
     if (!(await pathExists(p.pyproject))) {
+      if (await pathExists(p.root)) {
+        throw new ComfydockError('ENV_INCOMPLETE', `environment "${name}" is incomplete: an interrupted create or import left its folder ${p.root}`, {
+          hint: `Remove it with \`comfydock delete ${name}\`, then create or import it again.`,
+        })
+      }
       const known = (await this.listEnvironments()).map(e => e.name)
       throw new ComfydockError('ENV_NOT_FOUND', `environment "${name}" does not exist${known.length ? ` (have: ${known.join(', ')})` : ''}`, {
         hint: known.length ? 'Run `comfydock list` to see environments.' : `Run \`comfydock create ${name}\`.`,

@@ -70,7 +70,7 @@ function failures (items: Array<{ id?: string, filename?: string, error: { messa
 function importText (r: ImportResult): string {
   const total = r.preview.nodes.registry.length + r.preview.nodes.git.length
   const lines = [
-    `Import ${r.ok ? 'complete' : 'finished with problems'}: ${r.name}`,
+    `Import ${r.ok ? 'complete' : 'finished with problems'}: ${r.name}${r.preview.requested_name ? ` (as "${r.name}": "${r.preview.requested_name}" already exists)` : ''}`,
     '',
     `Workflows: ${r.workflows.length} imported`,
     `Python (${r.python.backend}): ${r.python.lock === 'kept' ? 'installed exactly as the bundle\'s lock pins' : r.python.lock === 'converted' ? 'the bundle\'s pip lock turned into uv.lock, same versions' : `resolved afresh${r.python.note ? ` (${r.python.note})` : ''}`}`,
