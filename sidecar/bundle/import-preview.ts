@@ -8,7 +8,7 @@ import { ComfydockError } from '../errors'
 import { markPresentModels, collectModelNeeds, selectModelDownloads, type ModelNeed, type ModelSelection, type ModelStrategy } from '../env'
 import { pathExists } from '../fs'
 import { VERSION } from '../version'
-import { validateEnvName, type Workspace } from '../workspace'
+import { envIncomplete, validateEnvName, type Workspace } from '../workspace'
 import type { OpenedBundle } from './open-bundle'
 
 interface SizeCount { count: number, bytes: number }
@@ -50,7 +50,7 @@ export async function freeEnvName (ws: Workspace, name: string): Promise<string>
   validateEnvName(name)
   if (!(await pathExists(ws.env(name).root))) return name
   // a leftover of an interrupted import is reported, never silently worked around with another name
-  if (!(await pathExists(ws.env(name).completeMarker))) await ws.requireEnv(name)
+  if (!(await pathExists(ws.env(name).completeMarker))) throw envIncomplete(name, ws.env(name).root)
   for (let i = 1; i < 1000; i++) {
     const candidate = `${name}-${i}`
     if (!(await pathExists(ws.env(candidate).root))) return candidate

@@ -14,7 +14,7 @@ import { readManifest, type Pyproject } from '../manifest'
 import { note, startTask, type Task } from '../progress'
 import type { OnProgress } from '../protocol'
 import { TORCH_BACKEND_PATTERN, UV_ADVICE, chooseInstaller, findInterpreter, openPythonBackend, writeLocalSettings, type Interpreter, type SyncOutcome } from '../python'
-import { envPathsAt, validateEnvName, type EnvPaths, type Workspace } from '../workspace'
+import { envIncomplete, envPathsAt, validateEnvName, type EnvPaths, type Workspace } from '../workspace'
 import { pathExists } from '../fs'
 import { makeCreatingDir, relocateVenv, removeInterruptedWork } from './interrupted'
 import { initialManifest, readComfyuiRequirements, writeCecFiles } from './scaffold'
@@ -83,7 +83,7 @@ async function claimWorkFolder (ws: Workspace, name: string, onProgress?: OnProg
   if (removed.length) note(onProgress, 'info', `removed what an interrupted create or import left: ${removed.join(', ')}`)
   const final = ws.env(name)
   if (await pathExists(final.root)) {
-    if (!(await pathExists(final.completeMarker))) await ws.requireEnv(name) // says "incomplete" and how to remove it
+    if (!(await pathExists(final.completeMarker))) throw envIncomplete(name, final.root)
     throw nameTaken(name, final.root)
   }
   return envPathsAt(await makeCreatingDir(ws, name), name)

@@ -52,6 +52,13 @@ export function validateEnvName (name: string): void {
   }
 }
 
+/** A folder under the environment's name that an interrupted create or import (of an older version) left. */
+export function envIncomplete (name: string, root: string): ComfydockError {
+  return new ComfydockError('ENV_INCOMPLETE', `environment "${name}" is incomplete: an interrupted create or import left its folder ${root}`, {
+    hint: `Remove it with \`comfydock delete ${name}\`, then create or import it again.`,
+  })
+}
+
 /** The folder a local git source names (a path or a file:// URL), or undefined for a network URL. */
 function localPathOf (url: string): string | undefined {
   if (!url) return undefined
@@ -258,11 +265,7 @@ export class Workspace {
   async requireEnv (name: string): Promise<EnvPaths> {
     const p = this.env(name)
     if (!(await pathExists(p.pyproject))) {
-      if (await pathExists(p.root)) {
-        throw new ComfydockError('ENV_INCOMPLETE', `environment "${name}" is incomplete: an interrupted create or import left its folder ${p.root}`, {
-          hint: `Remove it with \`comfydock delete ${name}\`, then create or import it again.`,
-        })
-      }
+      if (await pathExists(p.root)) throw envIncomplete(name, p.root)
       const known = (await this.listEnvironments()).map(e => e.name)
       throw new ComfydockError('ENV_NOT_FOUND', `environment "${name}" does not exist${known.length ? ` (have: ${known.join(', ')})` : ''}`, {
         hint: known.length ? 'Run `comfydock list` to see environments.' : `Run \`comfydock create ${name}\`.`,

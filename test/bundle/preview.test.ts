@@ -71,10 +71,15 @@ describe('import preview', () => {
 
   it('picks NAME-1, NAME-2 when the name is taken', async () => {
     const { ws } = await preview()
-    mkdirSync(ws.env('shared').root, { recursive: true })
+    // a complete environment: its .complete marker is written last
+    const complete = (name: string): void => { mkdirSync(ws.env(name).cec, { recursive: true }); writeFileSync(ws.env(name).completeMarker, '') }
+    complete('shared')
     expect(await freeEnvName(ws, 'shared')).toBe('shared-1')
-    mkdirSync(ws.env('shared-1').root)
+    complete('shared-1')
     expect(await freeEnvName(ws, 'shared')).toBe('shared-2')
+    // a half-made folder is reported, never worked around with another name
+    mkdirSync(ws.env('half').root)
+    await expect(freeEnvName(ws, 'half')).rejects.toMatchObject({ code: 'ENV_INCOMPLETE' })
     await expect(freeEnvName(ws, '../evil')).rejects.toMatchObject({ code: 'ENV_INVALID_NAME' })
   })
 })
