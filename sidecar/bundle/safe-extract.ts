@@ -32,7 +32,7 @@ export interface ExtractLimits {
  * (those are downloaded by hash). Generous for that, small enough that a bomb cannot fill a disk.
  */
 export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
-  maxTotalBytes: 2 * 1024 ** 3,
+  maxTotalBytes: 1024 ** 3,
   maxFileBytes: 256 * 1024 ** 2,
   maxEntries: 100_000,
 }

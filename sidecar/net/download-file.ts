@@ -223,6 +223,7 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     if (total !== undefined) task.setTotal(total)
     await receiveBody(res, task)
     if (total !== undefined && have < total) throw new RetryableError(`connection closed after ${have} of ${total} bytes`)
+    if (total !== undefined && have > total) { await reset(); throw new RetryableError(`the server sent more than the ${total} bytes it announced`) }
     return true
   }
 
