@@ -84,6 +84,9 @@ export async function writeTarGz (dest: string, sources: TarSource[], opts: TarW
           const part = seen + chunk.length > src.size ? chunk.subarray(0, src.size - seen) : chunk
           seen += part.length
           await push(part)
+          // a large file is where a cancel waits longest: checked, and progress told, per chunk
+          opts.signal?.throwIfAborted()
+          opts.task?.advance(written)
           if (seen >= src.size) break
         }
         if (seen < src.size) throw new Error(`${src.file} shrank while being archived`)

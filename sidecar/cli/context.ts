@@ -22,14 +22,50 @@ export interface Choice<T> {
   description?: string
 }
 
+/**
+ * Ctrl-C (SIGINT) and SIGTERM cancel the running command through one AbortSignal, the same path the
+ * panel's cancel takes through the core: each operation stops, puts back what it changed and throws
+ * CANCELLED; main prints one line and exits 130. A second Ctrl-C exits at once.
+ */
+let interrupted = false
+export const wasInterrupted = (): boolean => interrupted
+
+function listenForInterrupt (ctl: AbortController): () => void {
+  const onSignal = (): void => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    ctl.abort(new ComfydockError('CANCELLED', 'cancelled'))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
 export class CliContext {
   readonly opts: GlobalOptions
+  private readonly ctl = new AbortController()
+  /** Aborted by Ctrl-C or SIGTERM: handed to every core call that can be cancelled. */
+  readonly signal: AbortSignal = this.ctl.signal
+  stopListening?: () => void
   private renderer?: ProgressRenderer
   private ws?: Workspace
   private locks: Array<{ release (): Promise<void> }> = []
 
   constructor (opts: GlobalOptions) {
     this.opts = opts
+  }
+
+  /** Starts turning Ctrl-C into a cancel of this command (until `close`). */
+  listen (): void {
+    this.stopListening ??= listenForInterrupt(this.ctl)
+  }
+
+  /** For a command that gathers per-item failures: a cancel stops it as a whole. */
+  throwIfCancelled (): void {
+    if (this.signal.aborted) throw new ComfydockError('CANCELLED', 'cancelled')
   }
 
   get json (): boolean { return Boolean(this.opts.json) }
@@ -140,11 +176,13 @@ export function withContext<O = Record<string, unknown>> (fn: (ctx: CliContext, 
     const opts = all[all.length - 2] as O
     const args = all.slice(0, -2)
     const ctx = new CliContext(cmd.optsWithGlobals() as GlobalOptions)
+    ctx.listen()
     try {
       await fn(ctx, args, opts)
     } finally {
       ctx.close()
       await ctx.releaseLocks()
+      ctx.stopListening?.()
     }
   }
 }

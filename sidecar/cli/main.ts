@@ -6,7 +6,8 @@ import { Command, CommanderError } from 'commander'
 import { ComfydockError } from '../errors'
 import { VERSION } from '../version'
 import { registerCommands } from './commands'
-import { renderError } from './render/errors'
+import { wasInterrupted } from './context'
+import { renderCancelled, renderError } from './render/errors'
 
 export function buildProgram (): Command {
   const program = new Command()
@@ -39,6 +40,8 @@ async function main (argv: string[]): Promise<number> {
       if (wantsJson) process.stdout.write(JSON.stringify({ error: { code: 'USAGE', message: err.message } }) + '\n')
       return 2
     }
+    // Ctrl-C: whatever the operation threw while stopping, the user asked for it: one line, exit 130
+    if (wasInterrupted()) return renderCancelled(err, wantsJson)
     return renderError(err instanceof Error || err instanceof ComfydockError ? err : new Error(String(err)), { json: wantsJson, verbose })
   }
 }

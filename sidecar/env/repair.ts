@@ -7,7 +7,7 @@
  */
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { toErrorPayload } from '../errors'
+import { ComfydockError, toErrorPayload } from '../errors'
 import { pathExists, safeDescendant } from '../fs'
 import { readManifest, type Pyproject } from '../manifest'
 import { downloadModel, hostContext, ModelIndex, putStoreFirst, transferLimit } from '../models'
@@ -311,6 +311,8 @@ export async function applyRepair (ws: Workspace, env: EnvPaths, plan: RepairPla
       })
       result.python.synced = true
     } catch (err) {
+      // Ctrl-C stops the repair as a whole; other failures are reported and the rest still runs
+      if (err instanceof ComfydockError && err.code === 'CANCELLED') throw err
       result.python.error = toErrorPayload(err)
     }
   }

@@ -4,7 +4,7 @@
  * at the target path is never overwritten.
  */
 import { createHash } from 'node:crypto'
-import { rename, rm, stat } from 'node:fs/promises'
+import { rename, rm, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ComfydockError, redactSecrets } from '../errors'
 import { pathExists, safeJoin } from '../fs'
@@ -78,18 +78,23 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
       await refuseExisting(final, relPath)
       return join(dirname(final), `.${basename(final)}.${key.slice(0, 8)}.verifying`)
     }
+    const partFile = join(parts, `${key}.part`)
     const result = await downloadFile(plan.downloadUrl, chooseDest, {
       headers: plan.headers,
       expectedSha256: expected.sha256 ?? plan.expectedSha256,
       expectedBlake3: expected.blake3,
-      partFile: join(parts, `${key}.part`),
+      partFile,
       onProgress: opts.onProgress,
       parent: opts.parent,
       signal: opts.signal,
       retries: opts.retries,
       backoffMs: opts.backoffMs,
       label: `download ${plan.filename ?? (req.relPath ? basename(req.relPath) : undefined) ?? filenameFromUrl(plan.sourceUrl) ?? redactSecrets(plan.sourceUrl)}`,
-    }).catch(err => { throw withHostHint(err, claim.host.authHint) })
+    }).catch(async err => {
+      // Ctrl-C leaves the models folder as it was: no partial file kept for a resume the user did not ask for
+      if (err instanceof ComfydockError && err.code === 'CANCELLED') await removePart(partFile)
+      throw withHostHint(err, claim.host.authHint)
+    })
     const staged = result.path
     const rel = relPath!
     const final = safeJoin(modelsDir, rel, 'model path')
@@ -118,6 +123,12 @@ export async function downloadModel (ws: Workspace, req: DownloadRequest, opts: 
   } finally {
     index.close()
   }
+}
+
+async function removePart (partFile: string): Promise<void> {
+  await rm(partFile, { force: true })
+  await rm(`${partFile}.validator`, { force: true })
+  await rmdir(dirname(partFile)).catch(() => { /* other downloads' parts are still there */ })
 }
 
 /** Several downloads at once (each with its own progress); one failing does not stop the others. */

@@ -20,6 +20,8 @@ export interface FakeVersion {
   createdAt?: string
   /** Published without a registry archive (no downloadUrl): installers fall back to the repository. */
   noArchive?: boolean
+  /** Send only this many bytes of the zip, then hold the connection open (a download caught mid-way). */
+  stallAfter?: number
 }
 
 export interface FakePack {
@@ -88,6 +90,8 @@ export async function startRegistryServer (packs: FakePack[] = []): Promise<Regi
       const zip = zips.get(`${parts[1]}@${parts[2]}`)
       if (!zip) return notFound()
       res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length })
+      const stall = all.get(parts[1])?.versions.find(v => v.version === parts[2])?.stallAfter
+      if (stall !== undefined) { res.write(zip.subarray(0, stall)); return }
       return res.end(zip)
     }
     if (parts[0] === 'nodes' && parts[1] === 'search') {

@@ -91,7 +91,7 @@ export function registerAdoptCommands (program: Command): void {
         choices: given,
         choose: p => askChoices(ctx, p, given),
         confirm: async p => { ctx.info(previewText(p)); return ctx.confirm('Create this environment?', { default: true }) },
-        onProgress: ctx.onProgress,
+        onProgress: ctx.onProgress, signal: ctx.signal,
       })
       ctx.print(res, () => resultText(res))
       // The environment exists, but scripts must notice what could not be carried over.

@@ -163,7 +163,7 @@ export function registerBundleCommands (program: Command): void {
         return
       }
       const res = await exportEnvironment(await ctx.workspace(), await ctx.env(), {
-        output: path, allowIssues: opts.allowIssues, allowLargeDevNodes: opts.allowLargeDevNodes, onProgress: ctx.onProgress,
+        output: path, allowIssues: opts.allowIssues, allowLargeDevNodes: opts.allowLargeDevNodes, onProgress: ctx.onProgress, signal: ctx.signal,
       })
       ctx.print(res, () => exportText(res))
     }))
@@ -182,7 +182,7 @@ export function registerBundleCommands (program: Command): void {
         const { cloneEnvironment } = await import('../../remote')
         const { cloneText } = await import('./remote')
         const res = await cloneEnvironment(ws, src.url, opts.name, {
-          models: opts.models ?? 'all', python: opts.python, pythonPath: opts.pythonPath, systemSitePackages: opts.systemSitePackages, torchBackend: opts.torchBackend, onProgress: ctx.onProgress,
+          models: opts.models ?? 'all', python: opts.python, pythonPath: opts.pythonPath, systemSitePackages: opts.systemSitePackages, torchBackend: opts.torchBackend, onProgress: ctx.onProgress, signal: ctx.signal,
         })
         ctx.print(res, () => cloneText(res))
         if (!res.ok) process.exitCode = 1
@@ -193,7 +193,7 @@ export function registerBundleCommands (program: Command): void {
           const res = await importSnapshot(ws, file, {
             name: opts.name,
             confirm: async p => { ctx.info(snapshotPreviewText(p)); return ctx.confirm('Create this environment?', { default: true }) },
-            onProgress: ctx.onProgress,
+            onProgress: ctx.onProgress, signal: ctx.signal,
           })
           ctx.print(res, () => snapshotText(res))
           // The environment exists, but scripts must notice what could not be installed or downloaded.
@@ -209,13 +209,13 @@ export function registerBundleCommands (program: Command): void {
           torchBackend: opts.torchBackend,
           confirm: async p => { ctx.info(previewText(p)); return ctx.confirm('Continue with the import?', { default: true }) },
           chooseModels: p => pickModels(ctx, opts.models, p),
-          onProgress: ctx.onProgress,
+          onProgress: ctx.onProgress, signal: ctx.signal,
         })
         ctx.print(res, () => importText(res))
         // The environment exists, but scripts must notice what could not be installed or downloaded.
         if (!res.ok) process.exitCode = 1
       }
-      if (src.kind === 'download') await withDownloadedSource(ws, src, fromFile, { onProgress: ctx.onProgress })
+      if (src.kind === 'download') await withDownloadedSource(ws, src, fromFile, { onProgress: ctx.onProgress, signal: ctx.signal })
       else await fromFile(src.path)
     }))
 
@@ -229,7 +229,7 @@ export function registerBundleCommands (program: Command): void {
       const { applyRepair, planRepair } = await import('../../env')
       const ws = await ctx.workspace()
       const env = opts.dryRun ? await ctx.env() : await ctx.lockedEnv('repair')
-      const ropts = { models: opts.models, removeExtras: opts.removeExtras, onProgress: ctx.onProgress }
+      const ropts = { models: opts.models, removeExtras: opts.removeExtras, onProgress: ctx.onProgress, signal: ctx.signal }
       const plan = await planRepair(ws, env, ropts)
       if (plan.upToDate || opts.dryRun) {
         ctx.print({ plan, applied: false }, () => planText(plan))

@@ -40,21 +40,14 @@ export function registerEnvCommands (program: Command): void {
       checkPythonOptions(opts)
       const { createEnvironment } = await import('../../env')
       const ws = await ctx.workspace()
-      // Ctrl-C / SIGTERM cancel the create, which then removes the half-made environment.
-      const ctl = new AbortController()
-      const cancel = (): void => ctl.abort()
-      process.on('SIGINT', cancel)
-      process.on('SIGTERM', cancel)
+      // Ctrl-C / SIGTERM cancel the create (ctx.signal), which then removes the half-made environment.
       const res = await createEnvironment(ws, name, {
         comfyui: opts.comfyui,
         python: opts.python,
         pythonPath: opts.pythonPath,
         systemSitePackages: opts.systemSitePackages,
         torchBackend: opts.torchBackend,
-      }, { onProgress: ctx.onProgress, signal: ctl.signal }).finally(() => {
-        process.off('SIGINT', cancel)
-        process.off('SIGTERM', cancel)
-      })
+      }, { onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(res, () => [
         `Created environment "${res.name}" at ${res.path}`,
         `  ComfyUI ${res.comfyui.version} (${res.comfyui.commit.slice(0, 12)})${res.cloned ? '' : ' from cache'}`,

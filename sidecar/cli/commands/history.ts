@@ -11,7 +11,7 @@ export function registerHistoryCommands (program: Command): void {
     .action(withContext<{ message: string, allowIssues?: boolean }>(async (ctx, _args, opts) => {
       const { commitEnvironment } = await import('../../env')
       const ws = await ctx.workspace()
-      const res = await commitEnvironment(ws, await ctx.env(), { message: opts.message, allowIssues: opts.allowIssues, onProgress: ctx.onProgress })
+      const res = await commitEnvironment(ws, await ctx.env(), { message: opts.message, allowIssues: opts.allowIssues, onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(res, `Committed ${res.short}: ${res.message} (${res.changes.length} file${res.changes.length === 1 ? '' : 's'})`)
     }))
 
@@ -35,7 +35,7 @@ export function registerHistoryCommands (program: Command): void {
       const { rollbackEnvironment } = await import('../../env')
       const ws = await ctx.workspace()
       const env = await ctx.env()
-      const res = await rollbackEnvironment(ws, env, ref, { force: opts.force, onProgress: ctx.onProgress })
+      const res = await rollbackEnvironment(ws, env, ref, { force: opts.force, onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(res, res.commit
         ? `Rolled back "${env.name}" to ${res.target.slice(0, 7)}; recorded as ${res.commit.slice(0, 7)}.${res.comfyuiChanged ? ' ComfyUI was switched to the manifest\'s version.' : ''}`
         : `"${env.name}" already matches ${res.target.slice(0, 7)}; packages re-synced.`)

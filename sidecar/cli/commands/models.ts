@@ -54,7 +54,7 @@ function registerIndexCommands (model: Command): void {
   idx.command('sync').description('scan the models directories; only new or changed files are hashed')
     .action(withContext(async (ctx) => {
       const { syncIndex } = await import('../../models')
-      const r = await syncIndex(await ctx.workspace(), { onProgress: ctx.onProgress })
+      const r = await syncIndex(await ctx.workspace(), { onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(r, () => scanSummary(r))
     }))
 
@@ -103,7 +103,7 @@ function registerIndexCommands (model: Command): void {
       if (!id && !opts.all) throw new ComfydockError('USAGE', 'name a model or pass --all', { hint: 'Run `comfydock model index hash <hash>` or `comfydock model index hash --all`.' })
       const ws = await ctx.workspace()
       const target = id ? [await withIndex(ws, i => resolveModel(i, id))] : undefined
-      const models = await hashModels(ws, target, { onProgress: ctx.onProgress, force: opts.force || Boolean(id) })
+      const models = await hashModels(ws, target, { onProgress: ctx.onProgress, signal: ctx.signal, force: opts.force || Boolean(id) })
       ctx.print({ models }, () => models.length ? models.map(m => `${m.hash}  blake3 ${m.blake3}  sha256 ${m.sha256}`).join('\n') : 'All models already have full hashes.')
     }))
 }
@@ -148,7 +148,8 @@ async function runDownloads (ctx: CliContext, urls: string[], opts: { path?: str
   const { downloadModels } = await import('../../models')
   const ws = await ctx.workspace()
   const folder = opts.category ?? (opts.path ? undefined : await askFolder(ctx, urls))
-  const out = await downloadModels(ws, urls.map(url => ({ url, relPath: opts.path, folder, expectedHash: opts.hash })), { onProgress: ctx.onProgress })
+  const out = await downloadModels(ws, urls.map(url => ({ url, relPath: opts.path, folder, expectedHash: opts.hash })), { onProgress: ctx.onProgress, signal: ctx.signal })
+  ctx.throwIfCancelled()
   const failed = out.filter(o => o.error)
   if (failed.length === urls.length && failed.length === 1) throw failed[0].error
   const result = {
@@ -178,7 +179,7 @@ export function registerModelCommands (program: Command): void {
       const { findModelSource, resolveModel } = await import('../../models')
       const ws = await ctx.workspace()
       const m = await withIndex(ws, i => resolveModel(i, id))
-      const r = await findModelSource(ws, m, { onProgress: ctx.onProgress })
+      const r = await findModelSource(ws, m, { onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(r, () => r.found.length
         ? `Found${r.name ? ` (${r.name})` : ''}: ${r.found.map(s => s.url).join(', ')}`
         : `${r.asked.join(' and ')} ${r.asked.length > 1 ? 'do' : 'does'} not know ${m.hash}. Add a source by downloading it with \`comfydock model download URL\`.`)
@@ -191,7 +192,7 @@ export function registerModelCommands (program: Command): void {
       if (spec && opts.allNeeded) throw new ComfydockError('USAGE', 'name one model or pass --all-needed, not both', { hint: 'Run `comfydock model push --all-needed`.' })
       const ws = await ctx.workspace()
       const env = await ctx.lockedEnv('model push')
-      const r = await pushEnvironmentModels(ws, env, { model: spec, allNeeded: opts.allNeeded }, { onProgress: ctx.onProgress })
+      const r = await pushEnvironmentModels(ws, env, { model: spec, allNeeded: opts.allNeeded }, { onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(r, () => [
         ...r.uploaded.map(m => `uploaded ${m.filename}  (${m.hash}, ${formatBytes(m.size)})`),
         ...r.present.map(m => `already in the store: ${m.filename}  (${m.hash})`),
@@ -215,7 +216,7 @@ export function registerModelCommands (program: Command): void {
       }
       const env = await ctx.lockedEnv('model add')
       const m = await addModelToManifest(await ctx.workspace(), env, spec, {
-        optional: opts.optional, criticality: opts.criticality as ManifestModel['criticality'] | undefined, workflow: opts.workflow, onProgress: ctx.onProgress,
+        optional: opts.optional, criticality: opts.criticality as ManifestModel['criticality'] | undefined, workflow: opts.workflow, onProgress: ctx.onProgress, signal: ctx.signal,
         choose: (question, models) => ctx.select(question, models.map(x => ({ name: modelLine(x), value: x }))),
         folder: opts.category ?? await askFolder(ctx, [spec]),
       })

@@ -87,7 +87,7 @@ export function registerNodeCommands (program: Command): void {
     .action(withContext<{ dev?: boolean, override?: string[], onConflict?: string }>(async (ctx, [ids], opts) => {
       const onConflict = conflictPolicy(ctx, opts.onConflict)
       const { addNodes } = await import('../../nodes')
-      const out = await addNodes(await ctx.workspace(), await ctx.lockedEnv('node add'), ids as string[], { dev: opts.dev, overrides: opts.override, onConflict, onProgress: ctx.onProgress })
+      const out = await addNodes(await ctx.workspace(), await ctx.lockedEnv('node add'), ids as string[], { dev: opts.dev, overrides: opts.override, onConflict, onProgress: ctx.onProgress, signal: ctx.signal })
       finish(ctx, out, batchText('Added', out))
     }))
 
@@ -96,7 +96,7 @@ export function registerNodeCommands (program: Command): void {
     .option('--force', 'also delete git pack folders holding uncommitted changes or local commits')
     .action(withContext<{ force?: boolean }>(async (ctx, [ids], opts) => {
       const { removeNodes } = await import('../../nodes')
-      const out = await removeNodes(await ctx.workspace(), await ctx.lockedEnv('node remove'), ids as string[], { force: opts.force, onProgress: ctx.onProgress })
+      const out = await removeNodes(await ctx.workspace(), await ctx.lockedEnv('node remove'), ids as string[], { force: opts.force, onProgress: ctx.onProgress, signal: ctx.signal })
       finish(ctx, out, batchText('Removed', out, r => (r as { folder?: string }).folder === 'disabled' ? `renamed to ${r.entry?.name}.disabled` : 'folder deleted'))
     }))
 
@@ -116,7 +116,7 @@ export function registerNodeCommands (program: Command): void {
     .option('--class', 'treat TEXT as a node class name (e.g. IPAdapterAdvanced)')
     .action(withContext<{ class?: boolean }>(async (ctx, [text], opts) => {
       const { searchPacks } = await import('../../nodes')
-      const out = await searchPacks(await ctx.workspace(), text as string, { byClass: opts.class, onProgress: ctx.onProgress })
+      const out = await searchPacks(await ctx.workspace(), text as string, { byClass: opts.class, onProgress: ctx.onProgress, signal: ctx.signal })
       if (out.stale) ctx.warn('the Comfy Registry is unreachable; these results come from the cache')
       ctx.print(out, () => out.packs.length
         ? out.packs.map(p => `${p.id.padEnd(36)} ${(p.latestVersion ?? '').padEnd(10)} ${p.repository ?? ''}`).join('\n')
@@ -127,7 +127,7 @@ export function registerNodeCommands (program: Command): void {
     .description('registry: latest or ID@version; git: newest commit of its ref or ID@ref; dev: re-scan requirements. Rolls back on failure')
     .action(withContext(async (ctx, [id]) => {
       const { updateNode } = await import('../../nodes')
-      const out = await updateNode(await ctx.workspace(), await ctx.lockedEnv('node update'), id as string, { onProgress: ctx.onProgress })
+      const out = await updateNode(await ctx.workspace(), await ctx.lockedEnv('node update'), id as string, { onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(out, () => [
         out.changed ? `Updated ${out.id}: ${out.from} -> ${out.to}` : `${out.id} is already at ${out.to}`,
         ...(out.warnings ?? []).map(w => `warning: ${w}`),
@@ -147,7 +147,7 @@ export function registerNodeCommands (program: Command): void {
         return
       }
       ctx.info(`Packs no tracked workflow needs:\n${plan.remove.map(id => `  ${id}`).join('\n')}`)
-      const out = await pruneNodes(ws, env, { exclude: opts.exclude, onProgress: ctx.onProgress, confirm: () => ctx.confirm(`Remove ${plan.remove.length} pack(s)?`) })
+      const out = await pruneNodes(ws, env, { exclude: opts.exclude, onProgress: ctx.onProgress, signal: ctx.signal, confirm: () => ctx.confirm(`Remove ${plan.remove.length} pack(s)?`) })
       ctx.print(out, out.confirmed ? `Removed ${out.removed.filter(r => r.ok).length} pack(s).` : 'Nothing removed.')
       if (out.removed.some(r => !r.ok)) process.exitCode = 1
     }))

@@ -82,7 +82,7 @@ async function resolveInEnvironment (ctx: CliContext, analyses: WorkflowAnalysis
   const { resolveAnalysis } = await import('../../workflows')
   for (const a of analyses) {
     const name = basename(a.file).replace(/\.[^.]*$/, '')
-    out.set(a, await resolveAnalysis(ws, env, name, a, { yes: true, onProgress: ctx.onProgress }))
+    out.set(a, await resolveAnalysis(ws, env, name, a, { yes: true, onProgress: ctx.onProgress, signal: ctx.signal }))
   }
   return out
 }
@@ -171,7 +171,7 @@ export function registerWorkflowCommands (program: Command): void {
     .action(withContext(async (ctx) => {
       const { getWorkflowStatus } = await import('../../workflows')
       const env = await ctx.env()
-      const s = await getWorkflowStatus(await ctx.workspace(), env, { onProgress: ctx.onProgress })
+      const s = await getWorkflowStatus(await ctx.workspace(), env, { onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(s, () => {
         if (s.workflows.length === 0) return 'No workflows yet.'
         const lines: string[] = []
@@ -193,7 +193,7 @@ export function registerWorkflowCommands (program: Command): void {
       const { resolveWorkflow } = await import('../../workflows')
       const ws = await ctx.workspace()
       const env = await ctx.env()
-      const r = await resolveWorkflow(ws, env, name, { yes: true, onProgress: ctx.onProgress, dryRun: true })
+      const r = await resolveWorkflow(ws, env, name, { yes: true, onProgress: ctx.onProgress, signal: ctx.signal, dryRun: true })
       ctx.print(r, () => `${style.bold(name)}${r.tracked ? '' : style.dim(' (not tracked)')}\n${renderResolution(r)}`)
     }))
 
@@ -204,7 +204,7 @@ export function registerWorkflowCommands (program: Command): void {
       const { resolveWorkflow } = await import('../../workflows')
       const ws = await ctx.workspace()
       const env = await ctx.lockedEnv('workflow resolve')
-      const r = await resolveWorkflow(ws, env, name, { ...choosers(ctx), install: opts.install, onProgress: ctx.onProgress })
+      const r = await resolveWorkflow(ws, env, name, { ...choosers(ctx), install: opts.install, onProgress: ctx.onProgress, signal: ctx.signal })
       ctx.print(r, () => {
         const lines = [`${style.bold(name)}`, renderResolution(r)]
         if (r.installed.packs.length) lines.push(`  installed packs: ${r.installed.packs.join(', ')}`)

@@ -29,3 +29,11 @@ export function renderError (err: unknown, opts: ErrorRenderOptions): number {
   }
   return exitCode
 }
+
+/** The one line for a command stopped by Ctrl-C; exit code 130 (128 + SIGINT), as shells expect. */
+export function renderCancelled (err: unknown, json: boolean): number {
+  const message = isComfydockError(err) && err.code === 'CANCELLED' && err.message !== 'cancelled' ? err.message : 'stopped by Ctrl-C'
+  if (json) process.stdout.write(JSON.stringify({ error: { code: 'CANCELLED', message } }) + '\n')
+  else process.stderr.write(`cancelled: ${message}\n`)
+  return 130
+}

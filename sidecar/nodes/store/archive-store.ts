@@ -72,6 +72,8 @@ export function createArchiveStore (root: string) {
           got = await downloadFile(url, tmp, { partFile, expectedSha256: expected, label: `download ${label}`, onProgress: opts.onProgress, signal: opts.signal, errorCode: 'NODE_INSTALL_FAILED', mismatchCode: 'NODE_HASH_MISMATCH' })
         } catch (err) {
           if (err instanceof ComfydockError && err.code === 'NODE_HASH_MISMATCH') throw mismatch(label, expected!, /got ([0-9a-f]{64})/.exec(err.message)?.[1] ?? 'different')
+          // Ctrl-C: nothing of this download stays (a dropped connection keeps its part, to resume)
+          if (err instanceof ComfydockError && err.code === 'CANCELLED') await Promise.all([rm(partFile, { force: true }), rm(`${partFile}.validator`, { force: true })])
           throw err
         }
         await rename(tmp, archiveFile(got.sha256))
