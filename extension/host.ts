@@ -13,7 +13,7 @@ import { app as comfyApp } from '../../scripts/app.js'
 // @ts-expect-error resolved by the browser next to /extensions/<pack>/comfydock.js
 import { api as comfyApi } from '../../scripts/api.js'
 
-import { compareVersions } from './versions'
+import { compareVersions, fileMenuOf } from './versions'
 
 export { compareVersions }
 export type GraphJson = Record<string, unknown>
@@ -42,11 +42,6 @@ function store (): Loose<WorkflowStore> | undefined {
 export function frontendVersion (): string | null {
   const v = (globalThis as { __COMFYUI_FRONTEND_VERSION__?: unknown }).__COMFYUI_FRONTEND_VERSION__
   return typeof v === 'string' ? v : null
-}
-
-function atLeast (version: string): boolean {
-  const v = frontendVersion()
-  return v !== null && compareVersions(v, version) >= 0
 }
 
 /** What every error report from the extension names, so a bug report says which frontend it came from. */
@@ -93,7 +88,7 @@ export interface CommandSpec {
   label: string
   icon?: string
   run: () => void | Promise<void>
-  /** Shown in the core file menu ("Workflow" before frontend 1.27.0, "File" from then on). */
+  /** Shown in the core file menu ("Workflow" before frontend 1.26.3, "File" from then on). */
   inFileMenu?: boolean
   keybinding?: { key: string, ctrl?: boolean, alt?: boolean, shift?: boolean }
 }
@@ -114,9 +109,9 @@ export interface ExtensionSpec {
   setup: () => void | Promise<void>
 }
 
-/** The core menu that holds Open/Save/Export: renamed from "Workflow" to "File" in frontend 1.27.0. */
+/** The core menu that holds Open/Save/Export ("Workflow" or "File", by frontend version). */
 export function fileMenuName (): 'File' | 'Workflow' {
-  return atLeast('1.27.0') ? 'File' : 'Workflow'
+  return fileMenuOf(frontendVersion())
 }
 
 export function registerExtension (spec: ExtensionSpec): void {

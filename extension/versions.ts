@@ -7,3 +7,14 @@ export function compareVersions (a: string, b: string): number {
   }
   return 0
 }
+
+/**
+ * The core menu that holds Open/Save/Export in that frontend: "Workflow" became "File" in 1.26.3, and the
+ * change was back-ported to 1.25.8 (each release's CORE_MENU_COMMANDS, read in the published packages).
+ */
+export function fileMenuOf (version: string | null): 'File' | 'Workflow' {
+  if (version === null) return 'Workflow'
+  const onFile = compareVersions(version, '1.26.3') >= 0 ||
+    (compareVersions(version, '1.25.8') >= 0 && compareVersions(version, '1.26.0') < 0)
+  return onFile ? 'File' : 'Workflow'
+}
