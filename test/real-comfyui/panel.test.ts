@@ -10,7 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../e2e/browser'
 import { envPaths, startComfyUI, writeUserSettings, type RunningComfyUI } from './support/comfyui'
-import { confirmIfAsked, openComfyUI, openPanel, t, type ComfyPage } from './support/page'
+import { openComfyUI, t, type ComfyPage } from './support/page'
+import { commitTabs, downloadOf, openFileMenu, openPanel, restoreFromHistory, waitConnected } from './support/panel'
 import { frontendPins, REPO } from './support/prepare'
 import { compareVersions } from '../../extension/versions'
 
@@ -60,6 +61,20 @@ async function waitPanel (page: Page, fn: string, arg?: unknown, timeout = 20_00
   await page.waitForFunction(`(${fn})(${JSON.stringify(arg ?? null)})`, null, { timeout })
 }
 
+/** Our workflow name of a frontend path: `workflows/x.json` is `x`. */
+const nameOf = (path: string): string => path.slice('workflows/'.length, -'.json'.length)
+
+async function waitTypes (page: Page, path: string, types: string[]): Promise<void> {
+  await page.waitForFunction(([p, want]) => JSON.stringify((window as any).__t.typesOf(p)) === want, [path, JSON.stringify(types)] as const, { timeout: 20_000 })
+}
+
+interface TabState { path: string, modified: boolean, active: boolean, graph: any }
+
+/** Every open tab with its graph as the frontend holds it (unsaved edits included). */
+function allTabs (page: Page): Promise<TabState[]> {
+  return page.evaluate(() => (window as any).__t.tabs().map((x: any) => ({ ...x, graph: (window as any).__t.graphOf(x.path) })))
+}
+
 for (const pin of frontendPins()) {
   describe.sequential(`frontend ${pin.version} (ComfyUI ${pin.backend})`, () => {
     const env = setup.envs[pin.backend]
@@ -105,29 +120,27 @@ for (const pin of frontendPins()) {
     it('connects to the sidecar of the environment it was started for, and lists every open tab with the active one marked', async () => {
       expect(await t(page, 'version')).toBe(pin.version)
       await openPanel(page)
-      await page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent?.includes('connected'), null, { timeout: 30_000 })
+      await waitConnected(page)
       // `comfydock -e ENV run`: the panel acts on ENV even where another environment is the active one
       await page.waitForFunction(e => document.querySelector('[data-testid="env-name"]')?.textContent === e, env, { timeout: 20_000 })
       const first = await t<string>(page, 'activePath')
+      // right after the page loads, the one tab is marked active (read after the frontend sets it)
+      await page.waitForFunction(a => document.querySelector(`[data-testid="tab-${a}"]`)?.getAttribute('data-active') === 'true', nameOf(first), { timeout: 20_000 })
       const second = await t<string>(page, 'newTab')
       expect(second).not.toBe(first)
       await page.waitForFunction(([a, b]) => {
         const rows = [...document.querySelectorAll('[data-testid^="tab-"][data-active]')].map(r => [r.getAttribute('data-testid'), r.getAttribute('data-active')])
         return rows.length === 2 && rows.some(r => r[0] === `tab-${b}` && r[1] === 'true') && rows.some(r => r[0] === `tab-${a}` && r[1] === 'false')
-      }, [first.slice(10, -5), second.slice(10, -5)], { timeout: 20_000 })
+      }, [nameOf(first), nameOf(second)], { timeout: 20_000 })
     })
 
     it('commits an unsaved edit of the second tab from the panel: it is in git, the tab is saved, the badge is zero', async () => {
       const path = await t<string>(page, 'activePath')
-      const name = path.slice('workflows/'.length, -'.json'.length)
+      const name = nameOf(path)
       await t(page, 'addNode', 'CheckpointLoaderSimple', [100, 100])
       await t(page, 'addNode', 'EmptyLatentImage', [450, 100])
       await waitPanel(page, `n => (window.__t.panelTabs().find(x => x.name === n) || {}).modified`, name)
-      page.once('dialog', d => { void d.accept() })
-      await page.check(`[data-testid="select-${name}"]`)
-      await page.fill('[data-testid="commit-message"]', `tab ${name} from ${pin.version}`)
-      await page.click('[data-testid="commit"]')
-      await page.waitForFunction(m => [...document.querySelectorAll('[data-testid="log-entry"]')].some(e => e.textContent?.includes(m)), `tab ${name} from ${pin.version}`, { timeout: 30_000 })
+      await commitTabs(page, [name], `tab ${name} from ${pin.version}`)
       expect(git(paths.cec, ['log', '-1', '--format=%s']).trim()).toBe(`tab ${name} from ${pin.version}`)
       const committed = JSON.parse(git(paths.cec, ['show', `HEAD:workflows/${name}.json`]))
       expect(nodeTypes(committed)).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage'])
@@ -153,47 +166,39 @@ for (const pin of frontendPins()) {
       await t(page, 'openSaved', 'workflows/portrait.json')
       await t(page, 'addNode', 'VAELoader', [100, 400])
       await t(page, 'refresh')
-      await page.check('[data-testid="select-portrait"]')
-      await page.fill('[data-testid="commit-message"]', 'portrait v2')
-      page.once('dialog', d => { void d.accept() })
-      await page.click('[data-testid="commit"]')
-      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-entry"]')].some(e => e.textContent?.includes('portrait v2')), null, { timeout: 30_000 })
+      await commitTabs(page, ['portrait'], 'portrait v2')
       const v1 = git(paths.cec, ['rev-parse', 'HEAD~1']).trim()
 
       // an unsaved edit in another tab, which Restore must not touch
       await t(page, 'switchTo', 'workflows/landscape.json')
       await t(page, 'addNode', 'KSampler', [100, 500])
-      const before = await page.evaluate(() => (window as any).__t.tabs().map((x: any) => ({ ...x, graph: (window as any).__t.graphOf(x.path) })))
-      const landscape = before.find((x: any) => x.path === 'workflows/landscape.json')
+      const before = await allTabs(page)
+      const landscape = before.find(x => x.path === 'workflows/landscape.json')!
       expect(landscape.modified).toBe(true)
       expect(nodeTypes(landscape.graph)).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler'])
 
-      // restore portrait (not the active tab) to v1 from the panel's history
+      // restore portrait (not the active tab) to v1 from the panel's history: nothing to ask, nothing is lost
       await t(page, 'refresh')
-      await page.selectOption('[data-testid="restore-target"]', 'portrait')
-      await page.locator('[data-testid="log-entry"]', { hasText: 'saved workflows' }).locator('button').click()
-      await page.waitForFunction(() => JSON.stringify((window as any).__t.typesOf('workflows/portrait.json')) === '["CheckpointLoaderSimple"]', null, { timeout: 20_000 })
-      expect(nodeTypes(JSON.parse(readFileSync(join(paths.userWorkflows, 'portrait.json'), 'utf8')))).toEqual(['CheckpointLoaderSimple'])
+      expect(await restoreFromHistory(page, 'portrait', 'saved workflows', () => waitTypes(page, 'workflows/portrait.json', ['CheckpointLoaderSimple']))).toEqual([])
       expect(JSON.parse(readFileSync(join(paths.userWorkflows, 'portrait.json'), 'utf8'))).toEqual(JSON.parse(git(paths.cec, ['show', `${v1}:workflows/portrait.json`])))
       expect(await t(page, 'modified', 'workflows/portrait.json')).toBe(false)
-      const after = await page.evaluate(() => (window as any).__t.tabs().map((x: any) => ({ ...x, graph: (window as any).__t.graphOf(x.path) })))
-      expect(after.map((x: any) => x.path)).toEqual(before.map((x: any) => x.path))
-      for (const b of before.filter((x: any) => x.path !== 'workflows/portrait.json')) {
-        const a = after.find((x: any) => x.path === b.path)
+      const after = await allTabs(page)
+      expect(after.map(x => x.path)).toEqual(before.map(x => x.path))
+      for (const b of before.filter(x => x.path !== 'workflows/portrait.json')) {
+        const a = after.find(x => x.path === b.path)!
         expect(a.modified, b.path).toBe(b.modified)
         expect(a.active, b.path).toBe(b.active)
-        expect(nodeTypes(a.graph), b.path).toEqual(nodeTypes(b.graph))
         expect(a.graph.nodes, b.path).toEqual(b.graph.nodes)
       }
       expect(await t(page, 'allWorkflowsDefined')).toBe(true)
 
-      // the restored tab shows v1 when the user goes to it, and restoring the active tab works the same
+      // the restored tab shows v1, still clean, when the user goes to it; restoring the active tab back
+      // to v2 works the same and asks nothing (v1 on disk is a committed version: nothing to lose)
       await t(page, 'switchTo', 'workflows/portrait.json')
       expect(await t(page, 'typesOf', 'workflows/portrait.json')).toEqual(['CheckpointLoaderSimple'])
+      expect(await t(page, 'modified', 'workflows/portrait.json')).toBe(false)
       await t(page, 'refresh')
-      await page.selectOption('[data-testid="restore-target"]', 'portrait')
-      await page.locator('[data-testid="log-entry"]', { hasText: 'portrait v2' }).locator('button').click()
-      await page.waitForFunction(() => JSON.stringify((window as any).__t.typesOf('workflows/portrait.json')) === '["CheckpointLoaderSimple","VAELoader"]', null, { timeout: 20_000 })
+      expect(await restoreFromHistory(page, 'portrait', 'portrait v2', () => waitTypes(page, 'workflows/portrait.json', ['CheckpointLoaderSimple', 'VAELoader']))).toEqual([])
       expect(await t(page, 'modified', 'workflows/portrait.json')).toBe(false)
       expect(nodeTypes(JSON.parse(readFileSync(join(paths.userWorkflows, 'portrait.json'), 'utf8')))).toEqual(['CheckpointLoaderSimple', 'VAELoader'])
       expect(await t(page, 'typesOf', 'workflows/landscape.json')).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler'])
@@ -220,33 +225,29 @@ for (const pin of frontendPins()) {
       }
     })
 
-    it('puts "Export environment" in the File menu (Workflow below 1.27) and among the commands; it and its keybinding download a .tar.gz', async () => {
-      const menu = compareVersions(pin.version, '1.27.0') >= 0 ? 'File' : 'Workflow'
-      const commands = await page.evaluate(() => (window as any).__t.app().extensionManager.command.commands.map((c: any) => [c.id, c.label]))
-      expect(commands).toContainEqual(['Comfydock.ExportEnvironment', 'Export environment'])
-      const groups = await page.evaluate(() => {
-        const ext = (window as any).__t.app().extensions?.find?.((e: any) => e.name === 'comfydock.environment')
-        return ext?.menuCommands ?? null
-      })
-      if (groups) expect(groups).toEqual([{ path: [menu], commands: ['Comfydock.ExportEnvironment'] }])
-      await openFileMenu(page, menu)
+    it(`puts "Export environment" in the ${pin.fileMenu} menu beside Open and Save, and among the commands; the menu item, the command and its keybinding download a .tar.gz`, async () => {
+      const registered = await page.evaluate(() => (window as any).__t.app().extensionManager.command.commands?.map((c: any) => [c.id, c.label]) ?? null)
+      // 1.4.13's command manager lists nothing; there the command runs by id below
+      if (registered) expect(registered).toContainEqual(['Comfydock.ExportEnvironment', 'Export environment'])
+      const bundle = new RegExp(`^${env}_export_.*\\.tar\\.gz$`)
+
+      await openFileMenu(page, pin.fileMenu)
+      // the core's own items and ours in one submenu: not a lone group of our own
+      await page.getByText('Save', { exact: true }).filter({ visible: true }).first().waitFor({ timeout: 10_000 })
       const item = page.getByText('Export environment', { exact: true }).first()
       await item.waitFor({ timeout: 10_000 })
-      let download = page.waitForEvent('download', { timeout: 60_000 })
-      // the committed workflows name models this machine lacks: export asks before going on
-      page.once('dialog', d => { void d.accept() })
-      await item.click()
-      await confirmIfAsked(page, 10_000)
-      expect((await download).suggestedFilename()).toMatch(new RegExp(`^${env}_export_.*\\.tar\\.gz$`))
+      // (should export ask first, e.g. about models this machine lacks, the answer is yes)
+      const fromMenu = await downloadOf(page, () => item.click())
+      expect(fromMenu.download.suggestedFilename()).toMatch(bundle)
       await page.keyboard.press('Escape')
       await page.mouse.click(700, 500)
-      download = page.waitForEvent('download', { timeout: 60_000 })
-      page.once('dialog', d => { void d.accept() })
-      await page.keyboard.press('Control+Alt+KeyE')
-      await confirmIfAsked(page, 10_000)
-      const file = await download
-      expect(file.suggestedFilename()).toMatch(/\.tar\.gz$/)
-      expect(readFileSync(await file.path()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]))
+
+      const byKeys = await downloadOf(page, () => page.keyboard.press('Control+Alt+KeyE'))
+      expect(byKeys.download.suggestedFilename()).toMatch(bundle)
+      expect(readFileSync(await byKeys.download.path()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]))
+
+      const byCommand = await downloadOf(page, () => page.evaluate(() => { void (window as any).__t.app().extensionManager.command.execute('Comfydock.ExportEnvironment') }))
+      expect(byCommand.download.suggestedFilename()).toMatch(bundle)
       await page.keyboard.press('Escape')
     })
 
@@ -254,33 +255,28 @@ for (const pin of frontendPins()) {
       if (!(await t(page, 'hasSubgraphs'))) throw new Error(`frontend ${pin.version} has no convertToSubgraph`)
       await t(page, 'newTab')
       const path = await t<string>(page, 'activePath')
-      const name = path.slice(10, -5)
+      const name = nameOf(path)
       const ids = [await t<number>(page, 'addNode', 'CheckpointLoaderSimple', [100, 100]), await t<number>(page, 'addNode', 'VAELoader', [100, 300])]
       await t(page, 'toSubgraph', ids)
       const withSub = await t<any>(page, 'graphOf', path)
       expect(withSub.definitions?.subgraphs?.length).toBe(1)
       await t(page, 'refresh')
-      await page.check(`[data-testid="select-${name}"]`)
-      await page.fill('[data-testid="commit-message"]', `subgraph ${pin.version}`)
-      page.once('dialog', d => { void d.accept() })
-      await page.click('[data-testid="commit"]')
-      await page.waitForFunction(m => [...document.querySelectorAll('[data-testid="log-entry"]')].some(e => e.textContent?.includes(m)), `subgraph ${pin.version}`, { timeout: 30_000 })
+      await commitTabs(page, [name], `subgraph ${pin.version}`)
       const committed = JSON.parse(git(paths.cec, ['show', `HEAD:workflows/${name}.json`]))
       expect(committed.definitions.subgraphs[0].nodes.map((n: any) => n.type).sort()).toEqual(['CheckpointLoaderSimple', 'VAELoader'])
-      // an edit, then Restore brings the committed subgraph back
+      // an edit, then Restore brings the committed subgraph back; the tab has unsaved edits, so the panel asks first
       await t(page, 'clear')
       await t(page, 'refresh')
-      await page.selectOption('[data-testid="restore-target"]', name)
-      // the tab has unsaved edits: the panel asks before discarding them
-      page.once('dialog', d => { void d.accept() })
-      await page.locator('[data-testid="log-entry"]', { hasText: `subgraph ${pin.version}` }).locator('button').click()
-      await confirmIfAsked(page)
-      await page.waitForFunction(p => ((window as any).__t.graphOf(p)?.definitions?.subgraphs?.length ?? 0) === 1, path, { timeout: 20_000 })
+      const asked = await restoreFromHistory(page, name, `subgraph ${pin.version}`,
+        () => page.waitForFunction(p => ((window as any).__t.graphOf(p)?.definitions?.subgraphs?.length ?? 0) === 1, path, { timeout: 20_000 }))
+      expect(asked.length).toBe(1)
+      expect(asked[0]).toContain('unsaved edits')
       expect(await t(page, 'modified', path)).toBe(false)
     })
 
-    it('raised no console error or page error from the extension', () => {
+    it('raised no console error or page error from the extension, and no uncaught exception after the page loaded', () => {
       expect(cp.extensionErrors()).toEqual([])
+      expect(cp.pageErrors()).toEqual([])
     })
 
     it.runIf(hasVueNodes)('with Vue node rendering on, commits and restores a tab the same way', async () => {
@@ -291,38 +287,70 @@ for (const pin of frontendPins()) {
       cp = await openComfyUI(browser, comfy.url)
       page = cp.page
       await openPanel(page)
-      await page.waitForFunction(() => document.querySelector('[data-testid="connection"]')?.textContent?.includes('connected'), null, { timeout: 30_000 })
+      await waitConnected(page)
       await t(page, 'openSaved', 'workflows/landscape.json')
       const fresh = await t<string>(page, 'newTab')
       await t(page, 'addNode', 'VAELoader', [100, 100])
       await t(page, 'switchTo', 'workflows/landscape.json')
+      // two versions committed from this page: Vue nodes size the nodes to their content, so a version
+      // saved with other sizes (the CLI-made first commit) shows as edited once drawn, as when the
+      // frontend itself opens such a file in these releases
       await t(page, 'addNode', 'KSampler', [400, 400])
       await t(page, 'refresh')
-      await page.check('[data-testid="select-landscape"]')
-      await page.fill('[data-testid="commit-message"]', `vue nodes ${pin.version}`)
-      page.once('dialog', d => { void d.accept() })
-      await page.click('[data-testid="commit"]')
-      await page.waitForFunction(m => [...document.querySelectorAll('[data-testid="log-entry"]')].some(e => e.textContent?.includes(m)), `vue nodes ${pin.version}`, { timeout: 30_000 })
+      await commitTabs(page, ['landscape'], `vue nodes ${pin.version}`)
       expect(nodeTypes(JSON.parse(git(paths.cec, ['show', 'HEAD:workflows/landscape.json'])))).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler'])
+      await t(page, 'addNode', 'VAELoader', [400, 700])
       await t(page, 'refresh')
-      await page.selectOption('[data-testid="restore-target"]', 'landscape')
-      await page.locator('[data-testid="log-entry"]', { hasText: 'saved workflows' }).locator('button').click()
-      await page.waitForFunction(() => JSON.stringify((window as any).__t.typesOf('workflows/landscape.json')) === '["CheckpointLoaderSimple","EmptyLatentImage"]', null, { timeout: 20_000 })
+      await commitTabs(page, ['landscape'], `second vue nodes commit ${pin.version}`)
+      await t(page, 'refresh')
+      expect(await restoreFromHistory(page, 'landscape', `vue nodes ${pin.version}`, () => waitTypes(page, 'workflows/landscape.json', ['CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler']))).toEqual([])
+      // still clean once the nodes are drawn
+      await page.waitForTimeout(1000)
       expect(await t(page, 'modified', 'workflows/landscape.json')).toBe(false)
       expect(await t(page, 'modified', fresh)).toBe(true)
       expect(await t(page, 'typesOf', fresh)).toEqual(['VAELoader'])
       expect(cp.extensionErrors()).toEqual([])
+      expect(cp.pageErrors()).toEqual([])
     })
   })
 }
 
-/** Opens the core menu that holds Open/Save/Export, as a user would: from the Comfy logo button (newer frontends) or the top menubar. */
-async function openFileMenu (page: Page, menu: 'File' | 'Workflow'): Promise<void> {
-  // the logo button above the tabs (1.2x to 1.4x), or the "Menu" button atop the sidebar (newer)
-  const logo = page.locator('.comfy-menu-button-wrapper, .side-bar-button[aria-label="Menu"], button[aria-label="Menu"]').first()
-  if (await logo.isVisible().catch(() => false)) await logo.click()
-  const root = page.getByText(menu, { exact: true }).first()
-  await root.waitFor({ timeout: 10_000 })
-  await root.hover()
-  if (!(await page.getByText('Export environment', { exact: true }).first().isVisible().catch(() => false))) await root.click()
-}
+// ComfyUI v0.3.72+ started with --disable-api-nodes forbids the page any connection but to its own origin
+const newest = frontendPins().find(p => p.newest)
+describe.runIf(newest?.backend === 'v0.3.77')(`strict CSP: ComfyUI v0.3.77 --disable-api-nodes, frontend ${newest?.version}`, () => {
+  const env = setup.envs['v0.3.77']
+  const paths = envPaths(setup, env)
+  let comfy: RunningComfyUI
+  let browser: Browser
+  let cp: ComfyPage
+
+  beforeAll(async () => {
+    resetEnvironment(env)
+    writeUserSettings(paths.comfyui)
+    comfy = await startComfyUI(setup, env, { frontendRoot: setup.frontendRoots[newest!.version], extraArgs: ['--disable-api-nodes'] })
+    browser = await launchChromium()
+  })
+
+  afterAll(async () => {
+    await cp?.close()
+    await browser?.close()
+    await comfy?.stop()
+  })
+
+  it('the panel connects and commits through the bridge on ComfyUI\'s own origin', async () => {
+    const csp = (await fetch(comfy.url)).headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("connect-src 'self'")
+    cp = await openComfyUI(browser, comfy.url)
+    const page = cp.page
+    await openPanel(page)
+    await waitConnected(page)
+    await page.waitForFunction(e => document.querySelector('[data-testid="env-name"]')?.textContent === e, env, { timeout: 20_000 })
+    const name = nameOf(await t<string>(page, 'newTab'))
+    await t(page, 'addNode', 'VAELoader', [100, 100])
+    await t(page, 'refresh')
+    await commitTabs(page, [name], 'under a strict CSP')
+    expect(nodeTypes(JSON.parse(git(paths.cec, ['show', `HEAD:workflows/${name}.json`])))).toEqual(['VAELoader'])
+    // (the frontend's own fetches of model metadata from huggingface.co are blocked too: not ours)
+    expect(cp.errors.filter(e => /comfydock/i.test(e) || (/Content Security Policy/.test(e) && /127\.0\.0\.1|localhost|ws:/.test(e)))).toEqual([])
+  })
+})

@@ -12,6 +12,8 @@ export interface ComfyPage {
   errors: string[]
   /** Those raised by our extension's code. */
   extensionErrors (): string[]
+  /** Uncaught exceptions in the page after it loaded, whoever raised them. */
+  pageErrors (): string[]
   close (): Promise<void>
 }
 
@@ -111,11 +113,14 @@ export async function openComfyUI (browser: Browser, url: string): Promise<Comfy
   await page.goto(url)
   await page.waitForFunction(() => (window as any).__t?.ready(), null, { timeout: 90_000 })
   await dismissDialogs(page)
+  // some frontends throw while loading, before any extension runs (1.27.10: a core setting's onChange)
+  const loaded = errors.length
   return {
     page,
     context,
     errors,
     extensionErrors: () => errors.filter(e => /comfydock/i.test(e)),
+    pageErrors: () => errors.slice(loaded).filter(e => e.startsWith('pageerror:')),
     close: () => context.close(),
   }
 }
@@ -128,20 +133,6 @@ export async function dismissDialogs (page: Page): Promise<void> {
     await close.click().catch(() => {})
     await page.waitForTimeout(200)
   }
-}
-
-export async function openPanel (page: Page): Promise<void> {
-  if (await page.locator('[data-testid="comfydock-panel"]').isVisible().catch(() => false)) return
-  // `<id>-tab-button` up to 1.5x; newer frontends name the button only by its tooltip
-  await page.click('.comfydock-tab-button, .side-bar-button[aria-label*="comfydock" i]')
-  await page.waitForSelector('[data-testid="comfydock-panel"]')
-}
-
-/** Says yes to the confirmation the panel may ask (the frontend's dialog from 1.6.13, the browser's before). */
-export async function confirmIfAsked (page: Page, timeout = 3000): Promise<void> {
-  // PrimeVue's dialog up to the 1.4x line, a [role=dialog] of its own after
-  const button = page.locator('.p-dialog button, [role="dialog"] button', { hasText: /^\s*(Confirm|OK|Yes)\s*$/ }).first()
-  await button.waitFor({ state: 'visible', timeout }).then(() => button.click(), () => {})
 }
 
 export function t<T> (page: Page, fn: string, ...args: unknown[]): Promise<T> {

@@ -25,6 +25,8 @@ export interface FrontendPin {
   version: string
   from: 'bundled' | 'pypi'
   backend: 'v0.3.7' | 'v0.3.77'
+  /** The core menu that holds Open/Save in that release. */
+  fileMenu: 'File' | 'Workflow'
   newest?: boolean
   why: string
 }
