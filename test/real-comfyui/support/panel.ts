@@ -92,7 +92,7 @@ export async function downloadOf (page: Page, act: () => Promise<void>): Promise
  * menu above the tabs (1.2x to 1.4x) or the "Menu" button atop the sidebar (newer); then that submenu.
  */
 export async function openFileMenu (page: Page, menu: 'File' | 'Workflow'): Promise<void> {
-  const logo = page.locator('.comfy-menu-button-wrapper, .comfyui-logo-wrapper, .side-bar-button[aria-label="Menu"]').first()
+  const logo = page.locator('.comfy-menu-button-wrapper, .comfyui-logo-wrapper, button[aria-label="Menu"]').first()
   if (await logo.isVisible().catch(() => false)) await logo.click()
   const root = page.getByText(menu, { exact: true }).first()
   await root.waitFor({ timeout: 10_000 })
