@@ -11,7 +11,7 @@ import { safeDescendant, writeFileAtomic } from '../fs'
 import type { Git } from '../git'
 import { parseManifest, writeManifest, type Pyproject } from '../manifest'
 import type { EnvPaths } from '../workspace'
-import { MANIFEST_FILE, type CecSnapshot } from './merge'
+import { MANIFEST_FILE, type CecSnapshot } from './merge/snapshot'
 
 /** The snapshot of an empty history: what two unrelated histories are merged against. */
 export function emptySnapshot (): CecSnapshot {

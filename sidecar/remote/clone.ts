@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { ComfydockError } from '../errors'
-import { importBundle, type ImportOptions, type ImportResult } from '../bundle'
+import type { ImportOptions, ImportResult } from '../bundle'
 import { cloneRepo, explainRemoteFailure } from '../git'
 import { withTempDir } from '../fs'
 import { withTask } from '../progress'
@@ -47,6 +47,7 @@ export async function cloneEnvironment (ws: Workspace, url: string, name: string
         throw e
       }
     })
+    const { importBundle } = await import('../bundle')
     const res = await importBundle(ws, repo, { ...opts, name: name ?? nameFromUrl(url), fromRepository: { gitDir: join(repo, '.git'), url } })
     const dev = new Set(res.preview.nodes.development)
     const failed = res.nodes.failed.filter(f => !dev.has(f.id))

@@ -15,10 +15,8 @@ import type { RepairResult } from '../env'
 import type { ErrorPayload, OnProgress } from '../protocol'
 import { note, withTask } from '../progress'
 import { packDir, type EnvPaths, type Workspace } from '../workspace'
-import { localWork } from '../nodes/local-work'
-import { createGitStore } from '../nodes/store'
 import { emptySnapshot, readCecAt, writeCec } from './cec-at'
-import { describeChanges, mergeCec, type ChangeSet, type Choice, type Conflict, type CecSnapshot } from './merge'
+import type { ChangeSet, Choice, Conflict, CecSnapshot } from './merge'
 import { requireRemote, USER_REMOTE_POLICY } from './remotes'
 
 export interface PullOptions {
@@ -70,6 +68,7 @@ export interface PullResult {
   commit: string | null
   committedFirst?: string
   comfyuiChanged: boolean
+  /** kept: ComfyUI's copy differs from what was committed here, so the pull left it as it is. */
   workflows: { written: string[], removed: string[], kept: string[] }
   packs: { removed: string[], kept: Array<{ id: string, why: string }> }
   repair?: RepairResult
@@ -113,6 +112,8 @@ export async function planPull (ws: Workspace, env: EnvPaths, opts: PullOptions 
     changes: null, conflicts: [], unresolved: [], notes: [], uncommitted: [],
   }
   if (!theirs || (mine && await git.isAncestor(theirs, mine))) return { preview }
+  // past here there is something to merge: only now load the merge (and the workflow and node code it reads)
+  const { describeChanges } = await import('./merge')
   preview.uncommitted = await uncommittedWork(ws, env, git)
   let committedFirst: string | undefined
   if (preview.uncommitted.length && opts.commitFirst) {
@@ -137,11 +138,15 @@ export async function planPull (ws: Workspace, env: EnvPaths, opts: PullOptions 
   if (!base) preview.notes.push(`this environment and ${remote}/${branch} have no commit in common: they are merged as two sets of additions`)
   const baseSnap = base ? await readCecAt(git, base, 'the common ancestor') : emptySnapshot()
   const plan: PullPlan = { preview, committedFirst, snapshots: { base: baseSnap, mine: mineSnap, theirs: theirsSnap } }
-  return resolvePull(plan, opts)
+  return resolvePull(plan, opts, await import('./merge'))
 }
 
-/** Runs the merge again with (more) choices: the CLI asks on a terminal, then resolves. Pure. */
-export function resolvePull (plan: PullPlan, opts: Pick<PullOptions, 'choices' | 'prefer'>): PullPlan {
+/**
+ * Runs the merge again with (more) choices: the CLI asks on a terminal, then resolves. Pure. `merge` is the
+ * merge module, loaded by planPull (a pull with nothing new never loads it).
+ */
+export function resolvePull (plan: PullPlan, opts: Pick<PullOptions, 'choices' | 'prefer'>, merge: typeof import('./merge')): PullPlan {
+  const { describeChanges, mergeCec } = merge
   const s = plan.snapshots
   if (plan.preview.kind !== 'merge' || !s) return plan
   const resolver = (c: Conflict): Choice | undefined => {
@@ -230,19 +235,26 @@ async function followManifest (ws: Workspace, env: EnvPaths, before: CecSnapshot
     const inBrowser = await readBrowserWorkflows(env)
     await mkdir(env.userWorkflows, { recursive: true })
     const wfAfter = doc.tool.comfydock.workflows ?? {}
+    const wfBefore = before.manifest.tool.comfydock.workflows ?? {}
+    /** ComfyUI's copy is exactly what this machine committed (or there is none): replacing it loses nothing. */
+    const replaceable = async (name: string): Promise<boolean> => {
+      const live = await readFile(userWorkflowFile(env, name)).catch(() => undefined)
+      if (!live) return true
+      const committed = wfBefore[name] ? before.files[wfBefore[name].path ?? `workflows/${name}.json`] : undefined
+      return committed !== undefined && sameWorkflow(live, Buffer.from(committed))
+    }
     for (const name of [...changes.workflows.added, ...changes.workflows.changed]) {
       const entry = wfAfter[name]
       if (!entry || inBrowser.has(name)) continue
+      // a file saved in ComfyUI under the same name but never committed (not tracked) stays as it is
+      if (!(await replaceable(name))) { result.workflows.kept.push(name); continue }
       await copyFile(safeDescendant(env.cec, entry.path ?? `workflows/${name}.json`, 'workflow path'), userWorkflowFile(env, name))
       result.workflows.written.push(name)
     }
-    const wfBefore = before.manifest.tool.comfydock.workflows ?? {}
     for (const name of changes.workflows.removed) {
       const file = userWorkflowFile(env, name)
-      const committed = before.files[wfBefore[name]?.path ?? `workflows/${name}.json`]
-      const live = await readFile(file).catch(() => undefined)
-      if (!live) continue
-      if (committed !== undefined && sameWorkflow(live, Buffer.from(committed))) {
+      if (!(await pathExists(file))) continue
+      if (await replaceable(name)) {
         await rm(file, { force: true })
         result.workflows.removed.push(name)
       } else {
@@ -250,6 +262,8 @@ async function followManifest (ws: Workspace, env: EnvPaths, before: CecSnapshot
       }
     }
     // Packs the pull removed: deleted unless the folder holds work of its own (then kept and said).
+    const { localWork } = await import('../nodes/local-work')
+    const { createGitStore } = await import('../nodes/store')
     const store = createGitStore(ws.cache.nodes)
     for (const c of changes.packs.removed) {
       const entry = before.manifest.tool.comfydock.nodes?.[c.name]

@@ -6,7 +6,6 @@
 import { ComfydockError } from '../errors'
 import { explainRemoteFailure, openGit } from '../git'
 import { readManifest } from '../manifest'
-import { collectModelNeeds } from '../env/repair'
 import type { OnProgress } from '../protocol'
 import { withTask } from '../progress'
 import type { EnvPaths, Workspace } from '../workspace'
@@ -51,6 +50,7 @@ export async function pushEnvironment (_ws: Workspace, env: EnvPaths, opts: Push
   })
   const uncommitted = (await git.status()).map(e => e.path)
   const doc = await readManifest(env.pyproject)
+  const { collectModelNeeds } = await import('../env/repair')
   const modelsWithoutSource = [...new Set(collectModelNeeds(doc).filter(n => n.hash && n.sources.length === 0).map(n => n.filename))].sort()
   return { environment: env.name, remote, url, branch, commit, upToDate: before === commit, uncommitted, modelsWithoutSource }
 }

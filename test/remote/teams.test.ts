@@ -183,6 +183,18 @@ describe('two team members share an environment through a real git server', () =
     expect(widget(bob.env, 'canny_workflow', 'cec')).toBe('bob_unsaved.safetensors')
     expect(widget(bob.env, 'portrait_v2')).toBe('alice_v2.safetensors')
     expect(git(bob.env.cec, ['log', '--format=%s', '-n3'])).toContain('Uncommitted work, kept before pulling origin/main')
+    ok(await cli(bob.ws, ['-e', 'portraits', 'push']))
+    ok(await cli(a.ws, ['-e', 'portraits', 'pull', '--yes', '--models', 'skip']))
+
+    // a workflow bob saved in ComfyUI but never tracked, under the name alice now shares: his file stays
+    const mine = readFileSync(join(bob.env.userWorkflows, 'canny_workflow.json'))
+    writeFileSync(join(bob.env.userWorkflows, 'shared_look.json'), mine)
+    await addWorkflow(a, 'shared_look', 'default')
+    ok(await cli(a.ws, ['-e', 'portraits', 'push']))
+    const kept = ok(await cli(bob.ws, ['-e', 'portraits', 'pull', '--yes', '--models', 'skip']))
+    expect(kept.stdout).toContain('kept your uncommitted copy in ComfyUI: shared_look')
+    expect(readFileSync(join(bob.env.userWorkflows, 'shared_look.json')).equals(mine)).toBe(true)
+    expect(readFileSync(join(bob.env.cecWorkflows, 'shared_look.json'), 'utf8')).toBe(readFileSync(join(a.env.cecWorkflows, 'shared_look.json'), 'utf8'))
   })
 })
 

@@ -55,7 +55,7 @@ function pullText (r: PullResult): string {
   if (r.comfyuiChanged) lines.push('  ComfyUI moved to the pulled version')
   if (r.workflows.written.length) lines.push(`  workflows updated in ComfyUI: ${r.workflows.written.join(', ')}`)
   if (r.workflows.removed.length) lines.push(`  workflows removed from ComfyUI: ${r.workflows.removed.join(', ')}`)
-  if (r.workflows.kept.length) lines.push(`  kept (edited here, removed there): ${r.workflows.kept.join(', ')}`)
+  if (r.workflows.kept.length) lines.push(`  kept your uncommitted copy in ComfyUI: ${r.workflows.kept.join(', ')} (the pulled version is in .cec; \`comfydock workflow restore NAME\` loads it)`)
   if (r.packs.removed.length) lines.push(`  packs removed: ${r.packs.removed.join(', ')}`)
   for (const k of r.packs.kept) lines.push(`  kept pack ${k.id}: ${k.why}`)
   const rep = r.repair
@@ -183,7 +183,7 @@ export function registerRemoteCommands (program: Command): void {
       ctx.info(previewText(plan.preview))
       const open = plan.preview.conflicts.filter(c => plan.preview.unresolved.includes(c.id))
       if (open.length && ctx.interactive && !plan.preview.uncommitted.length) {
-        plan = resolvePull(plan, { ...popts, choices: { ...popts.choices, ...await askConflicts(ctx, open) } })
+        plan = resolvePull(plan, { ...popts, choices: { ...popts.choices, ...await askConflicts(ctx, open) } }, await import('../../remote/merge'))
       }
       if (!plan.preview.unresolved.length && !plan.preview.uncommitted.length && !(await ctx.confirm('Apply this pull?', { default: true }))) {
         throw new ComfydockError('CANCELLED', 'pull cancelled; nothing was changed')
