@@ -1,0 +1,143 @@
+/**
+ * Teams (issue 15), on loopback against real engines: a model fetched from the team's store (SeaweedFS's
+ * S3 gateway) by the path import/repair/clone/pull take (signed GET, BLAKE3 + SHA-256 while
+ * downloading, verified, indexed) against curl of the same object; four models at once against one
+ * after another; and `pull` with nothing new against `git pull` of the same repository over the same
+ * git HTTP server. Prints ratios; asserts nothing.
+ * COMFYDOCK_BENCH_STORE_MIB sets the single object's size (default 256), COMFYDOCK_BENCH_ONLY=store,parallel,pull picks sections.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { downloadModelNeeds, type ModelNeed } from '../sidecar/env'
+import { openGit } from '../sidecar/git'
+import { writeManifest } from '../sidecar/manifest'
+import { claimSource, hostContext, MODEL_SETTINGS } from '../sidecar/models'
+import { pullEnvironment } from '../sidecar/remote'
+import { Workspace } from '../sidecar/workspace'
+import { startGitHttpBackend } from '../test/support/git-http-server'
+import { S3_KEYS, startS3Server, type S3Server } from '../test/support/s3-server'
+import { interleavedMedians, median, printRows, printValue, type Row } from './report'
+
+const MiB = 1024 * 1024
+const has = (cmd: string): boolean => spawnSync('which', [cmd]).status === 0
+const run = (cmd: string, args: string[], cwd?: string): void => { execFileSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] }) }
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+/** A child process that does not block this one: the git server answering it lives in this process. */
+const runAsync = (cmd: string, args: string[], cwd?: string): Promise<void> => new Promise((resolve, reject) => {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
+  child.on('error', reject)
+  child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))))
+})
+
+const dir = mkdtempSync(join(tmpdir(), 'comfydock-bench-teams-'))
+let s3: S3Server | undefined
+let n = 0
+
+/** A fresh workspace with the store configured: nothing indexed, so every fetch downloads. */
+async function freshWorkspace (transfers: number): Promise<Workspace> {
+  const { workspace: ws } = await Workspace.init(join(dir, `ws-${++n}`))
+  const settings: Record<string, string> = { model_store: 's3://team/models', s3_endpoint: s3!.endpoint, s3_access_key_id: S3_KEYS.accessKeyId, s3_secret_access_key: S3_KEYS.secretAccessKey, model_transfers: String(transfers) }
+  for (const [k, v] of Object.entries(settings)) await ws.setConfig(k, v, MODEL_SETTINGS)
+  return ws
+}
+
+async function putObject (s: S3Server, bytes: number): Promise<{ sha256: string, size: number }> {
+  const data = randomBytes(bytes)
+  const sha256 = sha(data)
+  await s.putRaw('team', `models/${sha256}`, data)
+  return { sha256, size: bytes }
+}
+
+const needOf = (o: { sha256: string, size: number }, i: number): ModelNeed => ({
+  key: o.sha256, sha256: o.sha256, filename: `m${i}.safetensors`, relativePath: `checkpoints/m${i}.safetensors`, category: 'checkpoints',
+  size: o.size, criticality: 'required', workflows: [], sources: [`s3://team/models/${o.sha256}`], present: false,
+})
+
+async function fetchAll (needs: ModelNeed[], transfers: number): Promise<void> {
+  const ws = await freshWorkspace(transfers)
+  const out = await downloadModelNeeds(ws, needs.map(x => ({ ...x, sources: [...x.sources] })))
+  if (out.failed.length) throw new Error(`store fetch failed: ${JSON.stringify(out.failed)}`)
+  rmSync(ws.root, { recursive: true, force: true })
+}
+
+async function store (s: S3Server): Promise<void> {
+  if (!has('curl')) { console.log('  (curl not installed: no store row)'); return }
+  const mib = Number(process.env.COMFYDOCK_BENCH_STORE_MIB ?? 256)
+  const obj = await putObject(s, mib * MiB)
+  // curl fetches the very URL our downloader gets: the store host's signed GET of the same object
+  const ws = await freshWorkspace(1)
+  const ctx = await hostContext(ws)
+  const url = (await claimSource(`s3://team/models/${obj.sha256}`, ctx).plan(ctx)).downloadUrl
+  const dest = join(dir, 'curl.bin')
+  const ours = (): Promise<void> => fetchAll([needOf(obj, 0)], 1)
+  const curlOnly = (): void => { run('curl', ['-sf', '-o', dest, url]); rmSync(dest) }
+  const curlHashed = (): void => { run('curl', ['-sf', '-o', dest, url]); run('openssl', ['dgst', '-sha256', dest]); rmSync(dest) }
+  await ours(); curlOnly() // warm-up
+  const [oursMs, curlMs, curlHashedMs] = await interleavedMedians(5, [ours, curlOnly, curlHashed])
+  printRows(`model from the team's store, ${mib} MiB over loopback S3 (ms, lower is better)`, [
+    { name: 'store fetch: signed GET, BLAKE3+SHA-256, verify, index', ours: oursMs, reference: curlMs, referenceName: 'curl -o (no hash)', goal: '>= 0.9x' },
+    { name: 'store fetch: signed GET, BLAKE3+SHA-256, verify, index', ours: oursMs, reference: curlHashedMs, referenceName: 'curl -o; openssl sha256' },
+  ])
+}
+
+async function parallel (s: S3Server): Promise<void> {
+  const objs = await Promise.all([0, 1, 2, 3].map(() => putObject(s, 64 * MiB)))
+  const needs = objs.map(needOf)
+  const [four, one] = await interleavedMedians(3, [() => fetchAll(needs, 4), () => fetchAll(needs, 1)])
+  printRows('4 models of 64 MiB from the store (ms, lower is better)', [
+    { name: 'model_transfers 4 (at once)', ours: four, reference: one, referenceName: 'model_transfers 1', goal: '>= 1.5x' },
+  ])
+}
+
+async function pullNoChange (): Promise<void> {
+  const server = await startGitHttpBackend(join(dir, 'git'))
+  try {
+    const url = server.createRepo('env')
+    const { workspace: ws } = await Workspace.init(join(dir, 'ws-pull'))
+    const env = ws.env('team')
+    mkdirSync(env.cecWorkflows, { recursive: true })
+    await writeManifest(env.pyproject, { project: { name: 'comfydock-env-team', version: '0.1.0', dependencies: [] }, tool: { comfydock: { schema_version: 1 } } })
+    writeFileSync(join(env.cec, '.gitignore'), 'local.json\n')
+    const git = openGit(env.cec)
+    await git.init()
+    await git.commit('Initial environment setup')
+    await git.remoteAdd('origin', url, { allowLocal: false })
+    await git.push('origin', ['HEAD:refs/heads/main'], { policy: { allowLocal: false } })
+    const plain = join(dir, 'plain-clone')
+    await runAsync('git', ['clone', '-q', url, plain])
+    const rows: Row[] = []
+    const inProcess = await median(7, async () => { const r = await pullEnvironment(ws, env); if (r.preview.kind !== 'up-to-date') throw new Error(r.preview.kind) })
+    const gitPull = await median(7, () => runAsync('git', ['pull', '-q', '--ff-only'], plain))
+    rows.push({ name: 'pull, nothing new (in process)', ours: inProcess, reference: gitPull, referenceName: 'git pull --ff-only' })
+    const cli = resolve('dist', 'cli.js')
+    if (existsSync(cli)) {
+      const cliMs = await median(5, () => runAsync(process.execPath, [cli, '--workspace', ws.root, '-e', 'team', 'pull', '--yes']))
+      rows.push({ name: 'comfydock pull, nothing new (whole process)', ours: cliMs, reference: gitPull, referenceName: 'git pull --ff-only' })
+      printRows('pull with no changes over the loopback git HTTP server (ms, lower is better)', rows)
+      printValue('comfydock pull, nothing new (whole process)', cliMs, 'ms', '< 500 ms')
+    } else {
+      printRows('pull with no changes over the loopback git HTTP server (ms, lower is better)', rows)
+      console.log('  (dist/cli.js not built: run `npm run build` for the whole-process row)')
+    }
+  } finally {
+    await server.close()
+  }
+}
+
+try {
+  const only = process.env.COMFYDOCK_BENCH_ONLY?.split(',')
+  const want = (s: string): boolean => !only || only.includes(s)
+  if (want('store') || want('parallel')) {
+    s3 = await startS3Server(join(dir, 's3'))
+    await s3.createBucket('team')
+    if (want('store')) await store(s3)
+    if (want('parallel')) await parallel(s3)
+  }
+  if (want('pull')) await pullNoChange()
+} finally {
+  await s3?.stop()
+  rmSync(dir, { recursive: true, force: true })
+}
