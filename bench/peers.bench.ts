@@ -58,9 +58,9 @@ function mismatch (what: string): void {
 interface Ran { ms: number, code: number, out: string }
 
 /** Runs a command without blocking this process (the registry and the stand-in answer from here). */
-function run (cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<Ran> {
+function run (cmd: string, args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<Ran> {
   const t0 = performance.now()
-  const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(cmd, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (c: Buffer) => { out += c.toString() })
   child.stderr.on('data', (c: Buffer) => { out += c.toString() })
@@ -195,11 +195,10 @@ const snapshotTimes = { ours: [] as number[], mgr: [] as number[] }
  * writes a snapshot. What they have no command for is said instead of a number.
  */
 const OTHER = `comfy-cli ${peerVersion('ccli')} / cm-cli ${peerVersion('mgr')}`
-const otherTimes: Partial<Record<Step, number[]>> = { create: [], add: [] }
+const otherTimes: Partial<Record<Step, number[]>> = { create: [], add: [], import: [] }
 const otherCannot: Partial<Record<Step, string>> = {
   workflow: 'no workflow tracking',
   export: 'snapshot only (row below)',
-  import: 'needs a ComfyUI first (create + restore)',
   index: 'no model index',
   status: 'no manifest to check',
 }
@@ -248,24 +247,28 @@ try {
     })
 
     // comfy-cli: a venv and `comfy install` of the same ComfyUI commit from the same source (GitHub, rewritten to it).
-    const ccli = join(dir, 'comfy-cli')
-    const ccliVenv = join(ccli, 'venv')
-    const ccliEnv = {
-      ...base, ...world.gitEnv, ...standIn.env, PATH: `${join(ccliVenv, 'bin')}:${uvPath}`, VIRTUAL_ENV: ccliVenv, HOME: join(ccli, 'home'),
-      PIP_NO_INDEX: '1', PIP_FIND_LINKS: world.findLinks, PIP_DISABLE_PIP_VERSION_CHECK: '1', NO_COLOR: '1',
-      COMFYUI_PATH: join(ccli, 'ComfyUI'), CM_CLI_SITE: venvs.mgr.sitePackages,
+    const comfyInstall = async (folder: string) => {
+      const venv = join(folder, 'venv')
+      const env = {
+        ...base, ...world.gitEnv, ...standIn.env, PATH: `${join(venv, 'bin')}:${uvPath}`, VIRTUAL_ENV: venv, HOME: join(folder, 'home'),
+        PIP_NO_INDEX: '1', PIP_FIND_LINKS: world.findLinks, PIP_DISABLE_PIP_VERSION_CHECK: '1', NO_COLOR: '1',
+        COMFYUI_PATH: join(folder, 'ComfyUI'), CM_CLI_SITE: venvs.mgr.sitePackages,
+      }
+      const ms = must('ours', 'python3 -m venv', await run('python3', ['-m', 'venv', venv], env)).ms +
+        must('ours', 'comfy install', await run(venvs.ccli.bin, ['--skip-prompt', '--no-enable-telemetry', '--workspace', join(folder, 'ComfyUI'), 'install', '--url', COMFYUI_GITHUB, '--version', 'nightly', '--commit', world.comfyui.tags['v0.3.7'], '--cpu', '--skip-manager'], env)).ms
+      const py = join(venv, 'bin', 'python')
+      // Untimed: the world's torchvision stub gets the one function ComfyUI-Manager borrows from it.
+      must('ours', 'torchvision shim', await run(py, ['-m', 'pip', 'install', '-q', '--force-reinstall', '--no-deps', '--no-index', '--find-links', shims, 'torchvision==0.20.1'], env))
+      const cm = (args: string[]) => run(py, ['-c', CM_CLI_MAIN, ...args], env, '', join(folder, 'ComfyUI', 'custom_nodes'))
+      return { ms, cm }
     }
-    const ccliCreate = [
-      must('ours', 'python3 -m venv', await run('python3', ['-m', 'venv', ccliVenv], ccliEnv)),
-      must('ours', 'comfy install', await run(venvs.ccli.bin, ['--skip-prompt', '--no-enable-telemetry', '--workspace', join(ccli, 'ComfyUI'), 'install', '--url', COMFYUI_GITHUB, '--version', 'nightly', '--commit', world.comfyui.tags['v0.3.7'], '--cpu', '--skip-manager'], ccliEnv)),
-    ]
-    otherTimes.create!.push(ccliCreate[0].ms + ccliCreate[1].ms)
-    console.log(`  ${STEP_NAME.create}: ${OTHER} ${(otherTimes.create!.at(-1)! / 1000).toFixed(2)} s`)
+    const ccli = join(dir, 'comfy-cli')
+    const installed = await comfyInstall(ccli)
+    otherTimes.create!.push(installed.ms)
+    console.log(`  ${STEP_NAME.create}: ${OTHER} ${(installed.ms / 1000).toFixed(2)} s`)
     const head = (d: string) => must('ours', 'git', awaitSync('git', ['-C', d, 'rev-parse', 'HEAD'])).out
     same('create', 'ComfyUI commit', { ours: head(join(envDir('ours'), 'ComfyUI')), cfd: head(join(envDir('cfd'), 'ComfyUI')), cg: head(join(envDir('cg'), 'ComfyUI')) }, head(join(ccli, 'ComfyUI')))
-    const py = join(ccliVenv, 'bin', 'python')
-    must('ours', 'torchvision shim', await run(py, ['-m', 'pip', 'install', '-q', '--force-reinstall', '--no-deps', '--no-index', '--find-links', shims, 'torchvision==0.20.1'], ccliEnv))
-    const cm = (args: string[]) => run(py, ['-c', CM_CLI_MAIN, ...args], ccliEnv)
+    const cm = installed.cm
 
     // The pack into each tool's cache: added and removed once, untimed.
     const add = ['-e', ENV, 'node', 'add', `${REGISTRY_PACK}@1.1.0`]
@@ -354,6 +357,18 @@ try {
     if (JSON.stringify(pips(a)) !== JSON.stringify(pips(b))) mismatch(`snapshot: pips ${JSON.stringify(pips(a))} vs cm-cli ${JSON.stringify(pips(b))}`)
     const cnr = (s: { cnr_custom_nodes?: Record<string, string> }) => JSON.stringify(s.cnr_custom_nodes ?? {})
     if (cnr(a) !== cnr(b)) mismatch(`snapshot: registry packs ${cnr(a)} vs cm-cli ${cnr(b)}`)
+
+    // Their import: a new ComfyUI (comfy install) and `cm-cli restore-snapshot` of that snapshot into it.
+    const ccliCopy = join(dir, 'comfy-cli-copy')
+    const copy = await comfyInstall(ccliCopy)
+    const restored = mustCm('restore-snapshot', await copy.cm(['restore-snapshot', snapMgr, '--pip-non-url']))
+    otherTimes.import!.push(copy.ms + restored.ms)
+    console.log(`  ${STEP_NAME.import}: ${OTHER} ${((copy.ms + restored.ms) / 1000).toFixed(2)} s (comfy install + cm-cli restore-snapshot)`)
+    if (packOnDisk(ccliCopy) !== '1.1.0') mismatch(`import: cm-cli restore-snapshot left the pack at ${packOnDisk(ccliCopy)}, not 1.1.0`)
+    if (head(join(ccliCopy, 'ComfyUI')) !== head(join(envDir('ours', COPY), 'ComfyUI'))) mismatch('import: cm-cli restore-snapshot left ComfyUI at another commit')
+    const freeze = must('ours', 'pip freeze', awaitSync(join(ccliCopy, 'venv', 'bin', 'python'), ['-m', 'pip', 'freeze'])).out.split('\n').map(l => l.trim().toLowerCase())
+    const missing = pips(b).filter(p => !freeze.includes(p.toLowerCase()))
+    if (missing.length) mismatch(`import: cm-cli restore-snapshot did not install ${missing.join(', ')}`)
   }
 } finally {
   await standIn.stop()
