@@ -6,7 +6,8 @@
  * command the built CLI.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { join } from 'node:path'
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readManifest } from '../../sidecar/manifest'
 import { ModelIndex } from '../../sidecar/models'
 import { Workspace } from '../../sidecar/workspace'
-import { runCliAsync } from '../support/cli'
+import { CLI, runCliAsync } from '../support/cli'
 import { makeTempDir } from '../support/temp-dir'
 import { PROJECT, envOnDisk } from './support/hostile-env'
 
@@ -102,6 +103,35 @@ describe('hostile download servers', () => {
       else expect(asks[1].range).toBeUndefined() // nothing to tell the versions apart: start over
     })
   }
+
+  it('a download killed with SIGKILL resumes on the rerun only if the file is still the same version', async () => {
+    const big1 = bytes(8 * 1024 * 1024, 3)
+    const big2 = bytes(8 * 1024 * 1024, 4)
+    let version = 1
+    handlers.set('/killed.bin', (req, res) => {
+      if (version === 2) { serve(res, req, big2, { etag: '"k2"' }); return }
+      res.writeHead(200, { 'content-length': big1.length, etag: '"k1"' })
+      let at = 0
+      const timer = setInterval(() => { res.write(big1.subarray(at, at += 128 * 1024)); if (at >= big1.length) { clearInterval(timer); res.end() } }, 20)
+      res.on('close', () => clearInterval(timer))
+    })
+    const ws = await workspace('killed-download')
+    const child = spawn(process.execPath, [CLI, '--workspace', ws.root, 'model', 'download', `${base}/killed.bin`, '--path', 'loras/killed.bin'], { stdio: 'ignore' })
+    const exited = new Promise<void>(resolve => child.on('exit', () => resolve()))
+    const parts = join(ws.modelsDir, '.comfydock-downloads')
+    const partSize = (): number => existsSync(parts) ? readdirSync(parts).filter(f => f.endsWith('.part')).reduce((n, f) => n + statSync(join(parts, f)).size, 0) : 0
+    while (partSize() === 0) {
+      if (child.exitCode !== null) throw new Error('the download ended before it could be killed')
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+    child.kill('SIGKILL')
+    await exited
+    version = 2 // the file changes on the server before the rerun
+    const res = await download(ws, `${base}/killed.bin`, 'loras/killed.bin')
+    expect(res.code, res.stderr).toBe(0)
+    expect(sha(readFileSync(join(ws.modelsDir, 'loras', 'killed.bin')))).toBe(sha(big2))
+    expect(seen.get('/killed.bin')!.at(-1)!['if-range']).toBe('"k1"')
+  })
 
   it('fails with a clear error when the server stalls after the headers, instead of hanging', async () => {
     handlers.set('/stall.bin', (_req, res) => {
