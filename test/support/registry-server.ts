@@ -51,6 +51,8 @@ export interface RegistryServer {
   /** Ranked pick of `/comfy-nodes/{name}/node`; defaults to the first pack declaring the class. */
   rankFor (className: string, packId: string): void
   setMappings (doc: unknown): void
+  /** Sets (or with undefined, ends) the stall of every version of a pack's zip. */
+  setStall (id: string, bytes: number | undefined): void
   addPack (pack: FakePack): Promise<void>
   stop (): Promise<void>
 }
@@ -136,6 +138,7 @@ export async function startRegistryServer (packs: FakePack[] = []): Promise<Regi
     sha256Of: (id, version) => createHash('sha256').update(zips.get(`${id}@${version}`)!).digest('hex'),
     rankFor: (cls, id) => { ranked.set(cls, id) },
     setMappings: doc => { mappings = doc },
+    setStall: (id, bytes) => { for (const v of all.get(id)?.versions ?? []) v.stallAfter = bytes },
     async addPack (p) {
       all.set(p.id, p)
       for (const v of p.versions) {
