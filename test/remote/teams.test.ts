@@ -19,6 +19,7 @@ import { makeWorld, type World } from '../bundle/support/world'
 import { runCliAsync, type CliResult } from '../support/cli'
 import { startGitHttpBackend, type GitHttpServer } from '../support/git-http-server'
 import { makeTempDir } from '../support/temp-dir'
+import { runOnTty } from '../support/tty'
 
 let world: World
 let server: GitHttpServer
@@ -234,6 +235,21 @@ describe('the panel pulls through the sidecar protocol', () => {
       await client.close()
       await sidecar.close()
     }
+  })
+})
+
+describe('on a terminal, pull asks', () => {
+  it('shows both sides of a conflict and takes the choice typed, then applies after a confirmation', async () => {
+    const a = alice()
+    await editWorkflow(a, 'default', 'alice_tty.safetensors')
+    ok(await cli(a.ws, ['-e', 'portraits', 'push']))
+    await editWorkflow(bob, 'default', 'bob_tty.safetensors')
+    const out = await runOnTty(['--workspace', bob.ws.root, '-e', 'portraits', 'pull', '--models', 'skip'], /which one\?|Apply this pull\?/, ['\u001b[B\r', '\r'])
+    expect(out).toContain('workflow default [workflow:default]')
+    expect(out).toMatch(/mine \(changed\)[\s\S]*theirs \(changed\)[\s\S]*keep both/)
+    expect(out).toContain('Pull complete')
+    expect(widget(bob.env, 'default')).toBe('alice_tty.safetensors')
+    expect(git(bob.env.cec, ['rev-list', '--parents', '-n1', 'HEAD']).split(' ')).toHaveLength(3)
   })
 })
 
