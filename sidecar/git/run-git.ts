@@ -6,6 +6,7 @@
  */
 import { ComfydockError, redactSecrets } from '../errors'
 import { run, type RunResult } from '../exec'
+import { httpTimeouts } from '../net/http'
 
 export interface GitRunOptions {
   /** Run in this folder (`git -C dir`). */
@@ -85,6 +86,11 @@ export async function runGit (args: readonly string[], opts: GitRunOptions = {})
   if (opts.remote) {
     const ssh = await batchSshCommand()
     if (ssh) env.GIT_SSH_COMMAND = ssh
+    // A server that stops sending fails after the HTTP client's idle timeout, as downloads do (unless the user set their own).
+    if (env.GIT_HTTP_LOW_SPEED_TIME === undefined) {
+      env.GIT_HTTP_LOW_SPEED_LIMIT = '1'
+      env.GIT_HTTP_LOW_SPEED_TIME = String(Math.max(1, Math.round(httpTimeouts().idleMs / 1000)))
+    }
   }
   const full = [
     ...(opts.dir ? ['-C', opts.dir] : []),

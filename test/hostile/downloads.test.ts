@@ -156,6 +156,17 @@ describe('hostile download servers', () => {
     expect(res.json().error.message).toContain('sent nothing for 0.3 s')
   }, 45_000)
 
+  it('fails with a clear error when a git server never answers, instead of hanging', async () => {
+    handlers.set('/comfyui.git/info/refs', () => { /* accepts, never answers */ })
+    const ws = await workspace('stall-git')
+    await ws.setConfig('comfyui_source', `${base}/comfyui.git`)
+    const res = await runCliAsync(['create', 'x', '--yes', '--json'], { workspace: ws.root, env: { COMFYDOCK_HTTP_IDLE_TIMEOUT_MS: '1000' } })
+    expect(res.code).toBe(1)
+    expect(res.json().error.message).toMatch(/comfyui\.git/)
+    expect(seen.get('/comfyui.git/info/refs')?.length).toBeGreaterThan(0)
+    expect(existsSync(join(ws.root, 'environments', 'x'))).toBe(false)
+  }, 45_000)
+
   it('fails at once on a host that does not resolve or refuses, without retrying', async () => {
     const ws = await workspace('unreachable')
     const dns = await download(ws, 'http://no-such-host.invalid/m.bin', 'loras/m.bin')
