@@ -140,3 +140,28 @@ export async function packClasses (env: EnvPaths, doc: Pyproject): Promise<Map<s
   }
   return out
 }
+
+/**
+ * Adds what a running ComfyUI says each tracked pack provides (`/api/object_info`: a class whose
+ * `python_module` is `custom_nodes.<folder>`) to the pack's recorded classes. True when an entry changed.
+ */
+export function recordObjectInfoClasses (doc: Pyproject, objectInfo: Record<string, { python_module?: string }>): boolean {
+  const byFolder = new Map<string, Set<string>>()
+  for (const [cls, info] of Object.entries(objectInfo)) {
+    const mod = typeof info?.python_module === 'string' ? info.python_module : ''
+    if (!mod.startsWith('custom_nodes.')) continue
+    const folder = mod.split('.')[1]
+    if (!byFolder.has(folder)) byFolder.set(folder, new Set())
+    byFolder.get(folder)!.add(cls)
+  }
+  let changed = false
+  for (const entry of Object.values(doc.tool.comfydock.nodes ?? {})) {
+    const live = byFolder.get(entry.name)
+    if (!live) continue
+    const all = [...new Set([...(entry.node_classes ?? []), ...live])].sort()
+    if (all.length === (entry.node_classes?.length ?? 0)) continue
+    entry.node_classes = all
+    changed = true
+  }
+  return changed
+}

@@ -10,7 +10,7 @@ import { ComfydockError } from '../errors'
 import { writeFileAtomic } from '../fs'
 import { readManifest, writeManifest, type WorkflowEntry } from '../manifest'
 import { ModelIndex } from '../models'
-import { createNodeResolver } from '../nodes'
+import { createNodeResolver, recordObjectInfoClasses } from '../nodes'
 import { withTask } from '../progress'
 import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
@@ -128,6 +128,8 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
     const kept = pruneUnusedModels(models, workflows)
     if (Object.keys(kept).length) doc.tool.comfydock.models = kept
     else delete doc.tool.comfydock.models
+    // what the running ComfyUI says the packs provide is kept for resolving them without it
+    if (opts.objectInfo) recordObjectInfoClasses(doc, opts.objectInfo)
     await writeManifest(env.pyproject, doc)
     await writeBrowserWorkflows(env, [...nextInBrowser].filter(n => workflows[n]))
     return result

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readManifest, writeManifest } from '../../sidecar/manifest'
 import { addNodes, createNodeResolver, planPrune } from '../../sidecar/nodes'
 import { mappingKeysInSource } from '../../sidecar/nodes/node-classes'
-import { getWorkflowStatus } from '../../sidecar/workflows'
+import { getWorkflowStatus, prepareWorkflowCommit } from '../../sidecar/workflows'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeWorkspaceWithEnv } from './env-fixture'
 
@@ -90,5 +90,25 @@ describe('node classes without the network', () => {
     const [res] = await createNodeResolver(ws, env, { network: false }).resolve([{ type: 'IPAdapter' }])
     expect(res.candidates.map(c => c.packId)).toEqual(['ipa'])
     expect((await planPrune(env)).remove).toEqual([])
+  })
+
+  it('a commit with the running ComfyUI\'s object_info records the classes it reports for each pack', async () => {
+    const { ws, env } = await makeWorkspaceWithEnv({ nodes: { 'ipa': { name: 'ipa', version: '2.0.0', source: 'registry', registry_id: 'ipa', node_classes: ['IPAdapter'] } } })
+    mkdirSync(join(env.customNodes, 'ipa'))
+    mkdirSync(env.userWorkflows, { recursive: true })
+    writeFileSync(join(env.userWorkflows, 'portrait.json'), workflow)
+    const doc = await readManifest(env.pyproject)
+    doc.tool.comfydock.workflows = { portrait: { path: 'workflows/portrait.json', nodes: [] } }
+    await writeManifest(env.pyproject, doc)
+    const objectInfo = {
+      IPAdapterAdvanced: { python_module: 'custom_nodes.ipa', input: {} },
+      IPAdapterMadeAtRuntime: { python_module: 'custom_nodes.ipa.nodes', input: {} },
+      KSampler: { python_module: 'nodes', input: {} },
+    }
+    await prepareWorkflowCommit(ws, env, { objectInfo, allowIssues: true, network: false })
+    expect((await readManifest(env.pyproject)).tool.comfydock.nodes!.ipa.node_classes).toEqual(['IPAdapter', 'IPAdapterAdvanced', 'IPAdapterMadeAtRuntime'])
+    // offline, without ComfyUI, the runtime class is known
+    const [res] = await createNodeResolver(ws, env, { network: false }).resolve([{ type: 'IPAdapterMadeAtRuntime' }])
+    expect(res.candidates.map(c => c.packId)).toEqual(['ipa'])
   })
 })
