@@ -199,6 +199,24 @@ describe('two team members share an environment through a real git server', () =
   })
 })
 
+describe('packs follow the pulled manifest', () => {
+  it('a pack a teammate removed is listed by the preview and removed here by the pull', async () => {
+    const a = alice()
+    // bob keeps his own shared_look (left uncommitted by the last pull), so his history moves on too
+    ok(await cli(bob.ws, ['-e', 'portraits', 'commit', '-m', 'my shared_look', '--allow-issues']))
+    expect(existsSync(join(bob.env.customNodes, 'my-git-pack'))).toBe(true)
+    ok(await cli(a.ws, ['-e', 'portraits', 'node', 'remove', 'my-git-pack', '--yes']))
+    ok(await cli(a.ws, ['-e', 'portraits', 'commit', '-m', 'drop my-git-pack', '--allow-issues']))
+    ok(await cli(a.ws, ['-e', 'portraits', 'push']))
+    const preview = ok(await cli(bob.ws, ['-e', 'portraits', '--json', 'pull', '--preview'])).json<{ changes: { packs: { removed: Array<{ name: string }> } } }>()
+    expect(preview.changes.packs.removed.map(p => p.name)).toEqual(['my-git-pack'])
+    const res = ok(await cli(bob.ws, ['-e', 'portraits', 'pull', '--yes', '--models', 'skip']))
+    expect(res.stdout).toContain('packs removed: my-git-pack')
+    expect(existsSync(join(bob.env.customNodes, 'my-git-pack'))).toBe(false)
+    expect(Object.keys((await readManifest(bob.env.pyproject)).tool.comfydock.nodes ?? {})).not.toContain('my-git-pack')
+  })
+})
+
 describe('the panel pulls through the sidecar protocol', () => {
   it('env.pullPreview shows the conflict with both sides and changes nothing; env.pull takes the choice', async () => {
     const a = alice()
