@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { downloadModelNeeds, type ModelNeed } from '../../sidecar/env'
@@ -131,6 +133,36 @@ describe('the team model store on a real S3-compatible server', () => {
     expect(down.failed[0].error.code).toBe('DOWNLOAD_AUTH_REQUIRED')
     expect(down.failed[0].error.hint).toContain('s3_access_key_id')
 
+  })
+
+  it('runs model_transfers downloads at once, however many models are missing', async () => {
+    const bodies = new Map(Array.from({ length: 5 }, (_, i) => [`/m${i}.safetensors`, bytes(50_000, 50 + i)]))
+    let active = 0
+    let peak = 0
+    const slow = createServer((req, res) => {
+      const body = bodies.get(req.url ?? '')
+      if (!body) { res.writeHead(404).end(); return }
+      active++
+      peak = Math.max(peak, active)
+      // each answer takes a while, so transfers that may overlap do
+      setTimeout(() => { res.writeHead(200, { 'content-length': body.length }); res.end(body, () => { active-- }) }, 150)
+    })
+    await new Promise<void>(resolve => slow.listen(0, '127.0.0.1', resolve))
+    const base = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`
+    try {
+      for (const limit of [2, 1]) {
+        const { workspace: ws } = await Workspace.init(join(root, `ws-limit-${limit}`))
+        await ws.setConfig('model_transfers', String(limit), MODEL_SETTINGS)
+        peak = 0
+        const needs = [...bodies].map(([path, data]) => need(`loras/${limit}${path}`, data, `${limit}${path}`, [`${base}${path}`]))
+        const out = await downloadModelNeeds(ws, needs.map(n => ({ ...n, hash: undefined, key: n.relativePath! })))
+        expect(out.failed).toEqual([])
+        expect(out.downloaded).toHaveLength(5)
+        expect(peak).toBe(limit)
+      }
+    } finally {
+      await new Promise<void>(resolve => { slow.closeAllConnections(); slow.close(() => resolve()) })
+    }
   })
 
   it('takes keys from the usual AWS_* variables when comfydock has none', async () => {
