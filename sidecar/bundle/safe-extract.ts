@@ -253,7 +253,7 @@ export async function extractSafely (file: string, dest: string, opts: ExtractOp
 function describeFsError (err: unknown): string {
   const known: Record<string, string> = {
     ENOTDIR: 'a file of the bundle is in the way (an entry lies under a file)',
-    EEXIST: 'the bundle already holds an entry of that name',
+    EEXIST: 'another entry of the bundle is already there (the same name twice, or a file where a folder must be)',
     EISDIR: 'a folder of the bundle is in the way',
     ENOSPC: 'the disk is full',
     ENAMETOOLONG: 'the name is too long',

@@ -67,6 +67,21 @@ describe('hostile bundles at extraction', () => {
     expect(res.leftInTemp).toEqual([])
   })
 
+  it('refuses a file over a folder and a link under a file with clear errors, in any order', async () => {
+    const cases: Array<[RawEntry[], RegExp]> = [
+      [[{ path: 'w', type: 'Directory' }, { path: 'w', data: 'x' }], /cannot write entry "w": another entry of the bundle is already there/],
+      [[{ path: 'w', data: 'x' }, { path: 'w/l', type: 'SymbolicLink', linkpath: '.' }], /cannot create link "w\/l": another entry of the bundle is already there \(.*a file where a folder must be\)/],
+      [[{ path: 'w', data: 'x' }, { path: 'w/a/b/c.txt', data: 'y' }], /cannot write entry "w\/a\/b\/c.txt": a file of the bundle is in the way/],
+    ]
+    for (const [i, [entries, message]] of cases.entries()) {
+      const dest = join(makeTempDir('order'), 'x')
+      mkdirSync(dest)
+      const err = await extractSafely(writeRawTarGz(join(root, `order-${i}.tar.gz`), entries), dest).then(() => ({ code: 'none', message: 'extracted' }), (e: unknown) => e as { code: string, message: string })
+      expect(err.code, String(i)).toBe('BUNDLE_CORRUPT')
+      expect(err.message, String(i)).toMatch(message)
+    }
+  })
+
   it('refuses a gzip bomb from its header, before its data reaches the disk, and removes the temp folder', async () => {
     // 600 MiB of zeros (under a MB compressed): more than one file of a bundle may hold
     const size = 600 * 1024 ** 2
