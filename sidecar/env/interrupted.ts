@@ -64,12 +64,27 @@ export async function relocateVenv (venv: string, from: string, to: string): Pro
     }
   } catch { /* no lib folder */ }
   const old = Buffer.from(from)
+  // pip compiles bytecode that names its source by the old path (tracebacks would show no lines):
+  // such files are removed and Python writes them afresh on first import. uv compiles none.
+  for (const pyc of await findBytecode(join(venv, 'lib'))) {
+    const data = await readFile(pyc).catch(() => undefined)
+    if (data && data.indexOf(old) >= 0) await rm(pyc, { force: true })
+  }
   for (const file of files) {
     const s = await stat(file).catch(() => undefined)
     if (!s || s.size > 1024 * 1024) continue
     const data = await readFile(file)
     if (data.indexOf(old) < 0) continue
     await writeFile(file, replaceBytes(data, old, Buffer.from(to)), { mode: s.mode })
+  }
+}
+
+async function findBytecode (dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+    return entries.filter(e => e.isFile() && e.name.endsWith('.pyc')).map(e => join(e.parentPath, e.name))
+  } catch {
+    return []
   }
 }
 
