@@ -62,16 +62,24 @@ describe.skipIf(!existsSync(CHROMIUM))('the panel next to an unmanaged ComfyUI',
   })
 
   it('adopts it with progress, then works on the new environment', async () => {
+    // the job row may come and go quickly: watched from the page itself
+    await page.evaluate(() => {
+      new MutationObserver(() => {
+        const job = document.querySelector('[data-testid="job"]')
+        if (job?.textContent?.includes('Adopt this ComfyUI')) (window as any).__sawAdoptJob = true
+      }).observe(document.body, { subtree: true, childList: true, characterData: true })
+    })
     await page.click('[data-testid="adopt"]')
-    await page.locator('[data-testid="job"]', { hasText: 'Adopt this ComfyUI' }).waitFor({ timeout: 10_000 })
     await page.waitForFunction(() => document.querySelector('#toasts')?.textContent?.includes('Adopted as environment'), null, { timeout: 180_000 })
-    const name = await page.evaluate(() => (window as any).__comfydock.controller.state.hello?.activeEnv)
-    expect(name).toBeTruthy()
+    // the panel asks the sidecar again after the toast: it now serves the new environment
+    await page.waitForFunction(() => Boolean((window as any).__comfydock.controller.state.hello?.activeEnv), null, { timeout: 15_000 })
+    const name = await page.evaluate(() => (window as any).__comfydock.controller.state.hello.activeEnv as string)
     await page.waitForFunction((n) => document.querySelector('[data-testid="env-name"]')?.textContent === n, name, { timeout: 15_000 })
     expect(await page.locator('[data-testid="unmanaged"]').count()).toBe(0)
     const doc = await readManifest(ws.env(name).pyproject)
     expect(doc.tool.comfydock.nodes?.[REGISTRY_PACK]).toMatchObject({ source: 'registry' })
-    // the adopt's own steps reached the page as progress of its request
+    // the adopt ran as a job with its Cancel, and its own steps reached the page as progress of its request
+    expect(await page.evaluate(() => (window as any).__sawAdoptJob)).toBe(true)
     expect(progress.length).toBeGreaterThan(0)
     // and the panel's calls now act on it: its history has the adopt commit
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="log-subject"]')].some(e => e.textContent?.startsWith('Adopt ComfyUI from')), null, { timeout: 15_000 })
