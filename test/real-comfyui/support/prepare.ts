@@ -11,12 +11,20 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { pathWithoutUv } from '../../support/venv'
 
-export const REPO = resolve(import.meta.dirname, '..', '..', '..')
-const HERE = resolve(import.meta.dirname, '..')
+/** The repository: the nearest folder up with comfydock's package.json (this file also runs bundled, from .bench/). */
+function findRepo (from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'real-comfyui', 'frontends.json'))) return dir
+    if (dirname(dir) === dir) throw new Error(`no comfydock repository above ${from}`)
+  }
+}
+
+export const REPO = findRepo(import.meta.dirname)
+const HERE = join(REPO, 'test', 'real-comfyui')
 export const CACHE = process.env.COMFYDOCK_REAL_CACHE ?? join(REPO, 'test', '.cache', 'real-comfyui')
 export const SYSTEM_PYTHON = process.env.COMFYDOCK_REAL_PYTHON ?? '/usr/bin/python3'
 const CLI = join(REPO, 'dist', 'cli.js')
@@ -33,8 +41,12 @@ export interface FrontendPin {
 
 export function frontendPins (): FrontendPin[] {
   const only = process.env.COMFYDOCK_REAL_FRONTENDS?.split(',').map(s => s.trim()).filter(Boolean)
-  const all = (JSON.parse(readFileSync(join(HERE, 'frontends.json'), 'utf8')) as { frontends: FrontendPin[] }).frontends
+  const all = allFrontendPins()
   return only?.length ? all.filter(f => only.includes(f.version)) : all
+}
+
+export function allFrontendPins (): FrontendPin[] {
+  return (JSON.parse(readFileSync(join(HERE, 'frontends.json'), 'utf8')) as { frontends: FrontendPin[] }).frontends
 }
 
 /** What the tests get (vitest `inject('realComfyui')`). */
@@ -109,9 +121,15 @@ function cli (workspace: string, args: string[], env: NodeJS.ProcessEnv = {}): s
 }
 
 export default function setup (project: TestProject): () => void {
+  const { real, cleanup } = prepareRealComfyui(frontendPins())
+  project.provide('realComfyui', real)
+  return cleanup
+}
+
+/** Builds comfydock, then makes what `pins` need; `cleanup` removes the workspace (unless kept). */
+export function prepareRealComfyui (pins: FrontendPin[]): { real: RealSetup, cleanup: () => void } {
   execFileSync(process.execPath, ['build.mjs'], { cwd: REPO, stdio: 'inherit' })
   mkdirSync(join(CACHE, 'frontends'), { recursive: true })
-  const pins = frontendPins()
   const backends = [...new Set(pins.map(p => p.backend))].sort()
 
   let torch: string
@@ -152,8 +170,10 @@ export default function setup (project: TestProject): () => void {
     cli(workspace, ['create', name, '--comfyui', tag, '--python-path', SYSTEM_PYTHON, '--system-site-packages', '--yes'], pythonEnv)
     log(`comfydock create ${name} (ComfyUI ${tag}): ${((Date.now() - started) / 1000).toFixed(0)} s`)
   }
-  project.provide('realComfyui', { workspace, envs, frontendRoots, pythonPath: join(HERE, 'python'), constraints })
-  return () => {
-    if (!process.env.KEEP_TMP && !reuse) rmSync(workspace, { recursive: true, force: true })
+  return {
+    real: { workspace, envs, frontendRoots, pythonPath: join(HERE, 'python'), constraints },
+    cleanup: () => {
+      if (!process.env.KEEP_TMP && !reuse) rmSync(workspace, { recursive: true, force: true })
+    },
   }
 }
