@@ -8,6 +8,11 @@ describe('the panel leaves out sentences that tell the user to type a command', 
     expect(withoutCommands('The file was discarded. Run `cfd model download X` to fetch it again.')).toBe('The file was discarded.')
   })
 
+  it('says "try again" where the CLI says to run the same command again', () => {
+    expect(withoutCommands('Run the same command again: it resumes after the 512 bytes already here.')).toBe('Try again: it resumes after the 512 bytes already here.')
+    expect(withoutCommands('Check the URL and the network, then run the same command again.')).toBe('Check the URL and the network, then try again.')
+  })
+
   it('leaves text without a command as it is', () => {
     expect(withoutCommands('Check the URL and the network.')).toBe('Check the URL and the network.')
   })
