@@ -3,8 +3,8 @@
  * kill) in the middle of a scan, a commit, a node add and a model download, then the same command is run
  * again. After each: `.cec` passes `git fsck`, the model index passes `PRAGMA integrity_check`, no file of
  * the user's changed, and the rerun completes. "The middle" is found from the command's own progress
- * lines, or from a loopback server that stops sending after part of a body.
- * (A killed import is covered by interrupted-import.test.ts.)
+ * lines, or from a loopback server that stops sending after part of a body. (An import killed while it
+ * builds the environment is in interrupted-import.test.ts; here one is killed in its model download.)
  */
 import Database from 'better-sqlite3'
 import { execFileSync, spawn } from 'node:child_process'
@@ -14,12 +14,14 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { shortHash } from '../../sidecar/models'
 import { Workspace } from '../../sidecar/workspace'
 import { CORPUS } from '../bundle/support/env-on-disk'
 import { CLI, runCliAsync } from '../support/cli'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
-import { PROJECT, envOnDisk } from './support/hostile-env'
+import { makeComfyuiRepo } from '../support/comfyui-repo'
+import { PROJECT, bundleManifest, envOnDisk, writeBundle } from './support/hostile-env'
 
 /** Runs the CLI and kills it with SIGKILL once `when` resolves (given the stderr so far). */
 async function killDuring (args: string[], workspace: string, when: (stderr: () => string) => Promise<void>): Promise<string> {
@@ -102,20 +104,20 @@ describe('crash matrix: kill -9, then run again', () => {
     const ws = await workspace('crash-scan')
     const dir = join(ws.modelsDir, 'loras')
     mkdirSync(dir, { recursive: true })
-    for (let i = 0; i < 8000; i++) writeFileSync(join(dir, `m${i}.safetensors`), Buffer.alloc(4096, i % 251).fill(String(i), 0))
+    for (let i = 0; i < 12000; i++) writeFileSync(join(dir, `m${i}.safetensors`), Buffer.alloc(4096, i % 251).fill(String(i), 0))
     const before = fingerprint(ws.modelsDir)
-    await killDuring(['model', 'index', 'sync'], ws.root, line(/scan models: 25%/))
+    await killDuring(['model', 'index', 'sync'], ws.root, line(/scan models: (25|50)%/))
     expectIndexSound(ws.root)
     const count = (): number => {
       const db = new Database(join(ws.root, '.metadata', 'models.db'), { readonly: true })
       try { return (db.prepare('SELECT COUNT(*) AS n FROM locations').get() as { n: number }).n } finally { db.close() }
     }
-    expect(count()).toBeLessThan(8000) // killed part-way
+    expect(count()).toBeLessThan(12000) // killed part-way
     expect(fingerprint(ws.modelsDir)).toEqual(before)
     const again = await runCliAsync(['model', 'index', 'sync', '--json'], { workspace: ws.root })
     expect(again.code, again.stderr).toBe(0)
     expectIndexSound(ws.root)
-    expect(count()).toBe(8000)
+    expect(count()).toBe(12000)
   })
 
   it('during a commit', async () => {
@@ -188,4 +190,39 @@ describe('crash matrix: kill -9, then run again', () => {
       await server.close()
     }
   })
+
+  it('during an import, in its model download', async () => {
+    const ws = await workspace('crash-import')
+    const comfyui = await makeComfyuiRepo(join(ws.root, '..', 'comfyui-src'))
+    await ws.setConfig('comfyui_source', comfyui.url)
+    const server = await startBodyServer(8 * 1024 * 1024, 4 * 1024 * 1024)
+    try {
+      // the bundle names the model by its real hash: the rerun's download is checked against it
+      const copy = join(ws.root, '..', 'big.bin')
+      writeFileSync(copy, server.body)
+      const hash = await shortHash(copy)
+      const bundle = writeBundle(join(ws.root, '..', 'e.tar.gz'), {
+        'manifest.json': JSON.stringify(bundleManifest('e', [])),
+        'pyproject.toml': `${PROJECT}\n[tool.comfydock]\nschema_version = 1\ncomfyui_version = "v0.3.7"\ncomfyui_version_type = "release"\n\n` +
+          `[tool.comfydock.models.${hash}]\nfilename = "big.safetensors"\nsize = ${8 * 1024 * 1024}\nrelative_path = "checkpoints/big.safetensors"\n` +
+          `category = "checkpoints"\ncriticality = "required"\nsources = ["${server.url}/big.safetensors"]\n`,
+      })
+      mkdirSync(join(ws.modelsDir, 'checkpoints'), { recursive: true })
+      writeFileSync(join(ws.modelsDir, 'checkpoints', 'mine.safetensors'), 'my own model'.padEnd(4096, '.'))
+      const before = fingerprint(join(ws.modelsDir, 'checkpoints'))
+      await killDuring(['import', bundle, '--yes', '--models', 'all'], ws.root, line(/big\.safetensors: 25%/))
+      expectIndexSound(ws.root)
+      expect(fingerprint(join(ws.modelsDir, 'checkpoints'))).toEqual(before)
+      server.stall = false
+      const again = await runCliAsync(['import', bundle, '--yes', '--models', 'all', '--json'], { workspace: ws.root })
+      expect(again.code, again.stdout).toBe(0)
+      expect(again.json().name).toBe('e')
+      expectGitSound(join(ws.root, 'environments', 'e', '.cec'))
+      expectIndexSound(ws.root)
+      expect(readFileSync(join(ws.modelsDir, 'checkpoints', 'big.safetensors')).equals(server.body)).toBe(true)
+      expect(fingerprint(join(ws.modelsDir, 'checkpoints'))).toMatchObject(before)
+    } finally {
+      await server.close()
+    }
+  }, 180_000)
 })
