@@ -3,7 +3,7 @@
  * the sidebar DOM whenever the tab closes), and every action reports its outcome as a toast.
  */
 import type {
-  EnvStatusResult, HelloResult, LogEntryResult, MethodName, MissingModel, MissingNode, ProgressEvent, WorkflowAnalysisResult,
+  EnvStatusResult, EnvSummaryResult, HelloResult, LogEntryResult, MethodName, MissingModel, MissingNode, ProgressEvent, WorkflowAnalysisResult,
 } from '../sidecar/protocol'
 import { discoverSidecar } from './bridge'
 import { SidecarConnection, SidecarError, type CallOptions, type ConnectionState } from './connection'
@@ -22,6 +22,8 @@ export interface PanelState {
   connection: ConnectionState
   connectionDetail: string
   hello?: HelloResult
+  /** The workspace's environments, read when none is active (the panel offers to use one). */
+  envs?: EnvSummaryResult[]
   status?: EnvStatusResult
   tabs: TabView[]
   log: LogEntryResult[]
@@ -234,7 +236,13 @@ export class Controller {
     if (this.state.connection !== 'open') return
     try {
       this.state.hello = await this.conn.call('server.hello', {})
-      if (!this.state.hello.activeEnv) { this.emit(); return }
+      if (!this.state.hello.activeEnv) {
+        this.state.status = undefined
+        this.state.log = []
+        if (!this.state.hello.unmanagedComfyui && this.has('env.list')) this.state.envs = await this.conn.call('env.list', {})
+        this.emit()
+        return
+      }
       if (this.has('env.status')) {
         const status = await this.conn.call('env.status', {})
         this.state.status = { ...status, details: this.state.status?.details }
@@ -410,6 +418,16 @@ export class Controller {
       ].filter(Boolean).join('; ')
       if (res.ok) this.toast('success', 'Repaired', done || 'Nothing needed repair.')
       else this.toast('error', 'Repair left problems', [...res.failed.map(f => `${f.item}: ${f.error.message}`), done].filter(Boolean).join('\n'))
+    })
+    this.requestFullStatus()
+    void this.refresh()
+  }
+
+  /** Makes `name` the workspace's active environment; the panel then works on it. */
+  async useEnvironment (name: string): Promise<void> {
+    await this.runBusy(`Use ${name}`, async () => {
+      await this.conn.call('env.use', { name })
+      this.toast('success', `Using environment "${name}"`)
     })
     this.requestFullStatus()
     void this.refresh()

@@ -39,7 +39,12 @@ export function renderHeader (c: Controller): HTMLElement {
         ? h('button', { 'data-testid': 'adopt', disabled: Boolean(s.busy), onclick: () => { void c.adopt() } }, icon('pi-sign-in'), 'Adopt this ComfyUI')
         : null))
   } else if (s.hello && !s.hello.activeEnv) {
-    out.append(h('div', { class: 'cfd-banner', 'data-testid': 'no-env' }, 'This workspace has no active environment.'))
+    const usable = (s.envs ?? []).filter(e => e.complete)
+    out.append(h('div', { class: 'cfd-banner', 'data-testid': 'no-env' },
+      h('div', {}, usable.length ? 'This workspace has no active environment. Work on:' : 'This workspace has no environments yet.'),
+      h('div', { class: 'cfd-tags' }, ...usable.map(e => c.has('env.use')
+        ? h('button', { 'data-testid': `use-${e.name}`, disabled: Boolean(s.busy), onclick: () => { void c.useEnvironment(e.name) } }, icon('pi-check-circle'), e.name)
+        : h('span', { class: 'cfd-tag' }, e.name)))))
   }
   // sections of the full status that need attention (Python out of sync, missing packs...), each with
   // the button that fixes it; workflows get their own list (what each one lacks)

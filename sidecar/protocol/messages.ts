@@ -113,6 +113,10 @@ export const METHOD_PARAMS = {
    * read. The sidecar then serves the new environment.
    */
   'env.adopt': z.object({ name: z.string().min(1).max(64).optional() }).strict(),
+  /** The workspace's environments (the panel offers them when none is active). */
+  'env.list': z.object({}).strict(),
+  /** Makes `name` the workspace's active environment, as `comfydock use` does. */
+  'env.use': z.object({ name: z.string().min(1).max(64) }).strict(),
   /** `allowIssues` exports even with unresolved workflows (EXPORT_BLOCKED otherwise). */
   'env.export': z.object({ env: envParam, allowIssues: z.boolean().optional() }).strict(),
   /**
@@ -258,6 +262,13 @@ export interface RepairSummary {
   failed: Array<{ item: string, error: ErrorPayload }>
 }
 
+export interface EnvSummaryResult {
+  name: string
+  active: boolean
+  /** False for a half-made environment (its create or import did not finish): it cannot be used. */
+  complete: boolean
+}
+
 export interface AdoptSummary {
   /** The new environment, which the sidecar now serves. */
   name: string
@@ -347,6 +358,8 @@ export interface MethodResults {
   'env.commit': CommitResult
   'env.repair': RepairSummary
   'env.adopt': AdoptSummary
+  'env.list': EnvSummaryResult[]
+  'env.use': { name: string }
   'env.pullPreview': PullPreviewResult
   'env.pull': PullSummary
 }

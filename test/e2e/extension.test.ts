@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core'
 import { commitEnvironment } from '../../sidecar/env'
 import { openGit } from '../../sidecar/git'
 import { trackWorkflows } from '../../sidecar/workflows'
+import { Workspace } from '../../sidecar/workspace'
 import { startSidecar, type RunningSidecar } from '../../sidecar/server'
 import { makeEnvWorkspace } from '../server/fixture'
 import { CHROMIUM, graphNode, launchChromium, openGraphInTab } from './browser'
@@ -311,6 +312,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(head.subject).toBe('Before export')
     expect(JSON.parse(readFileSync(join(env.cec, 'workflows', 'orphan.json'), 'utf8')).extra).toEqual({ note: 'edited' })
     expect(await page.textContent('#toasts')).not.toMatch(/`comfydock/)
+  })
+
+  it('with no active environment it offers the workspace\'s environments as buttons, not `comfydock use`', async () => {
+    await env.ws.setActive(null)
+    await page.click('button[title="refresh"]')
+    const banner = page.locator('[data-testid="no-env"]')
+    await banner.waitFor({ timeout: 10_000 })
+    expect(await banner.textContent()).not.toContain('comfydock')
+    await banner.locator('[data-testid="use-demo"]').click()
+    await page.waitForFunction(() => document.querySelector('[data-testid="env-name"]')?.textContent === 'demo', null, { timeout: 10_000 })
+    expect(await page.locator('[data-testid="no-env"]').count()).toBe(0)
+    expect((await Workspace.open(env.root)).activeEnvironment).toBe('demo')
   })
 
   it('shows the sidecar as offline when it goes away, and reconnects when it is back', async () => {

@@ -84,4 +84,17 @@ export const envMethods: MethodTable = {
       }, { signal: ctx.signal })
     },
   },
+  'env.list': {
+    scope: 'none',
+    async run (ctx) {
+      return (await ctx.workspace.listEnvironments()).map(e => ({ name: e.name, active: e.active, complete: e.complete }))
+    },
+  },
+  'env.use': {
+    scope: 'none',
+    async run (ctx, params) {
+      const { useEnvironment } = await import('../../env')
+      return { name: (await useEnvironment(ctx.workspace, params.name)).name }
+    },
+  },
 }
