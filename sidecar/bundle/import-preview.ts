@@ -7,6 +7,7 @@
 import { ComfydockError } from '../errors'
 import { markPresentModels, collectModelNeeds, selectModelDownloads, type ModelNeed, type ModelSelection, type ModelStrategy } from '../env'
 import { pathExists } from '../fs'
+import type { OnProgress } from '../protocol'
 import { VERSION } from '../version'
 import { envIncomplete, validateEnvName, type Workspace } from '../workspace'
 import type { OpenedBundle } from './open-bundle'
@@ -38,9 +39,9 @@ export interface ImportPreview {
   warnings: string[]
 }
 
-/** Model needs of a bundle against the target workspace's index. */
-export async function bundleModelNeeds (ws: Workspace, bundle: OpenedBundle): Promise<ModelNeed[]> {
-  return markPresentModels(ws, collectModelNeeds(bundle.pyproject))
+/** Model needs of a bundle against the target workspace's index, synced first (models on disk are found). */
+export async function bundleModelNeeds (ws: Workspace, bundle: OpenedBundle, ctl: { onProgress?: OnProgress, signal?: AbortSignal } = {}): Promise<ModelNeed[]> {
+  return markPresentModels(ws, collectModelNeeds(bundle.pyproject), ctl)
 }
 
 const sum = (needs: ModelNeed[]): SizeCount => ({ count: needs.length, bytes: needs.reduce((n, m) => n + (m.size ?? 0), 0) })

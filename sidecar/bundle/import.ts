@@ -114,7 +114,7 @@ export async function importBundle (ws: Workspace, file: string, opts: ImportOpt
 
 async function importOpened (ws: Workspace, bundle: OpenedBundle, opts: ImportOptions): Promise<ImportResult> {
   {
-    const needs = await bundleModelNeeds(ws, bundle)
+    const needs = await bundleModelNeeds(ws, bundle, { onProgress: opts.onProgress, signal: opts.signal })
     const preview = await previewImport(ws, bundle, needs, opts.name)
     for (const w of preview.warnings) note(opts.onProgress, 'warn', w)
     if (opts.confirm && !(await opts.confirm(preview))) {

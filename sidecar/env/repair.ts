@@ -10,10 +10,10 @@ import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../errors'
 import { pathExists, safeDescendant } from '../fs'
 import { readManifest, type Pyproject } from '../manifest'
-import { downloadModel, hostContext, ModelIndex, putStoreFirst, transferLimit } from '../models'
+import { downloadModel, hostContext, ModelIndex, putStoreFirst, syncIndex, transferLimit } from '../models'
 import { getNodeStatus, installMissingNodes } from '../nodes'
 import type { ErrorPayload, OnProgress } from '../protocol'
-import { startTask, withTask } from '../progress'
+import { note, startTask, withTask } from '../progress'
 import { extraneousPackages, openPythonBackend, readLockState } from '../python'
 import { readBrowserWorkflows, strongest, userWorkflowFile } from '../workflows'
 import type { Criticality } from '../manifest'
@@ -84,10 +84,13 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
 
 /**
  * Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path; and
- * orders the sources of the others, the team's model store first.
+ * orders the sources of the others, the team's model store first. With `refresh`, the index is synced
+ * first (only new or changed files are hashed), so a model put in the models folder but never indexed
+ * is found instead of downloaded again: what import, clone, pull and repair do before downloading.
  */
-export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Promise<ModelNeed[]> {
+export async function markPresentModels (ws: Workspace, needs: ModelNeed[], refresh?: { onProgress?: OnProgress, signal?: AbortSignal }): Promise<ModelNeed[]> {
   if (needs.length === 0) return needs // no index to open (SQLite) for an environment without models
+  if (refresh) await refreshModelIndex(ws, refresh)
   await putStoreFirst(ws, needs)
   const index = ModelIndex.open(ws)
   try {
@@ -105,6 +108,12 @@ export async function markPresentModels (ws: Workspace, needs: ModelNeed[]): Pro
     index.close()
   }
   return needs
+}
+
+async function refreshModelIndex (ws: Workspace, ctl: { onProgress?: OnProgress, signal?: AbortSignal }): Promise<void> {
+  const r = await syncIndex(ws, { onProgress: ctl.onProgress, signal: ctl.signal })
+  const found = r.added.length + r.moved.length + r.changed.length
+  if (found) note(ctl.onProgress, 'info', `model index: ${r.added.length} new, ${r.moved.length} moved, ${r.changed.length} changed file(s) indexed in ${ws.modelsDir}${r.dirs.length > 1 ? ' and tracked folders' : ''}`)
 }
 
 export interface ModelSelection {
@@ -214,7 +223,7 @@ async function liveWorkflowNames (env: EnvPaths): Promise<string[]> {
 }
 
 /** Everything but Python: cheap enough for `status`. */
-async function planFiles (ws: Workspace, env: EnvPaths, doc: Pyproject, opts: RepairOptions): Promise<Omit<RepairPlan, 'python' | 'upToDate'>> {
+async function planFiles (ws: Workspace, env: EnvPaths, doc: Pyproject, opts: RepairOptions, refreshIndex: boolean): Promise<Omit<RepairPlan, 'python' | 'upToDate'>> {
   const c = doc.tool.comfydock
   const status = await getNodeStatus(ws, env)
   const isDev = (id: string): boolean => c.nodes?.[id]?.source === 'development'
@@ -228,7 +237,7 @@ async function planFiles (ws: Workspace, env: EnvPaths, doc: Pyproject, opts: Re
   }
   const untracked = live.filter(n => !(c.workflows ?? {})[n])
   const extra = [...status.extra].sort()
-  const needs = await markPresentModels(ws, collectModelNeeds(doc))
+  const needs = await markPresentModels(ws, collectModelNeeds(doc), refreshIndex ? opts : undefined)
   return {
     environment: env.name,
     nodes: { missing: status.missing.filter(id => !isDev(id)).sort(), mismatched: status.mismatched, devMissing: status.missing.filter(isDev).sort(), extra },
@@ -245,7 +254,7 @@ export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOpti
   const lock = await readLockState(env, doc)
   const relock = !lock.matches
   const extra = lock.matches ? await extraneousPackages(env.venv, lock.packages) : []
-  const files = await planFiles(ws, env, doc, opts)
+  const files = await planFiles(ws, env, doc, opts, true)
   const upToDate = pending.length === 0 && !relock && extra.length === 0 && files.nodes.missing.length === 0 && files.nodes.mismatched.length === 0 &&
     files.workflows.restore.length === 0 && files.models.download.length === 0 && files.remove.nodes.length === 0 && files.remove.workflows.length === 0
   return { ...files, python: { pending, relock, extra }, upToDate }
@@ -257,7 +266,8 @@ export async function planRepair (ws: Workspace, env: EnvPaths, opts: RepairOpti
  * missing from ComfyUI; it points at `comfydock repair` when any of them is there.
  */
 export async function getRepairStatus (ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {
-  const plan = await planFiles(ws, env, doc, { models: 'all' })
+  // status reads the index as it is: a sync is the work of `model index sync`, import and repair
+  const plan = await planFiles(ws, env, doc, { models: 'all' }, false)
   const missingModels = [...plan.models.download, ...plan.models.unavailable]
   const details = [
     ...missingModels.map(m => m.otherBytesAt

@@ -86,6 +86,28 @@ describe('import round trip', () => {
     expect(third.models.downloaded).toEqual([])
   }, 180_000)
 
+  it('finds models already in the models folder but never indexed: downloads nothing, says it indexed them, status is clean', async () => {
+    const ws = await world.newWorkspace('ws-unindexed')
+    for (const m of Object.values(world.models)) {
+      mkdirSync(join(ws.modelsDir, m.relPath, '..'), { recursive: true })
+      writeFileSync(join(ws.modelsDir, m.relPath), m.data)
+    }
+    const modelRequests = (): number => world.files.requests.filter(r => r.path.startsWith('/files/')).length
+    const before = modelRequests()
+    const res = await runCliAsync(['import', bundle, '--name', 'found', '--models', 'all', '--yes'], { workspace: ws.root })
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout).toContain('Models (all): 3 found locally, 0 downloaded, 0 failed, 0 skipped')
+    expect(res.stderr).toContain('model index: 3 new, 0 moved, 0 changed file(s) indexed')
+    expect(modelRequests()).toBe(before)
+
+    // (the corpus workflows lack packs and models this world never provides: only the bundle's models count)
+    const status = await runCliAsync(['-e', 'found', 'status', '--json'], { workspace: ws.root })
+    const sections = status.json().sections as { repair: { ok: boolean, missing_models: unknown[] }, workflows: { workflows: Array<{ missing_models: Array<{ filename: string }> }> } }
+    expect(sections.repair, status.stdout).toMatchObject({ ok: true, missing_models: [] })
+    const stillMissing = sections.workflows.workflows.flatMap(w => w.missing_models.map(m => m.filename))
+    for (const m of Object.values(world.models)) expect(stillMissing).not.toContain(m.filename)
+  })
+
   it('completes with a correct summary when a pack 404s and a model answers 500', async () => {
     const root = makeTempDir('partial')
     const stage = join(root, 'stage')

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportEnvironment, importBundle } from '../../sidecar/bundle'
@@ -60,6 +60,23 @@ describe('repair', () => {
     expect(res.stdout).toContain('Models: 1 downloaded')
     expect(readFileSync(join(ws.modelsDir, lost.relPath)).equals(lost.data)).toBe(true)
     expect((await planRepair(ws, env)).upToDate).toBe(true)
+  })
+
+  it('finds a model moved to another folder without an index sync, instead of downloading it again', async () => {
+    const ws = await importedEnv('moved')
+    const env = ws.env('env')
+    const moved = world.models.checkpoint
+    mkdirSync(join(ws.modelsDir, 'checkpoints', 'sdxl'))
+    renameSync(join(ws.modelsDir, moved.relPath), join(ws.modelsDir, 'checkpoints', 'sdxl', moved.filename))
+    // status reads the index as it is; repair syncs it before deciding what to download
+    expect((await getRepairStatus(ws, env, await readManifest(env.pyproject))).ok).toBe(false)
+    const requests = world.files.requests.length
+    const res = await runCliAsync(['-e', 'env', 'repair', '--yes', '--json'], { workspace: ws.root })
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.json()).toMatchObject({ applied: false, plan: { upToDate: true } })
+    expect(world.files.requests.length).toBe(requests)
+    expect(existsSync(join(ws.modelsDir, moved.relPath))).toBe(false)
+    expect((await getRepairStatus(ws, env, await readManifest(env.pyproject))).ok).toBe(true)
   })
 
   it('brings in the model and workflow a `git pull` of the manifest adds', async () => {

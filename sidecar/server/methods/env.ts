@@ -60,7 +60,7 @@ export const envMethods: MethodTable = {
     async run (ctx, params) {
       const { planRepair, applyRepair, withEnvLock } = await import('../../env')
       return withEnvLock(ctx.env, 'comfydock panel: repair', async () => {
-        const plan = await planRepair(ctx.workspace, ctx.env)
+        const plan = await planRepair(ctx.workspace, ctx.env, { onProgress: ctx.onProgress, signal: ctx.signal })
         // each banner's Repair fixes what that banner names
         if (params.only === 'files') plan.python = { pending: [], relock: false, extra: [] }
         if (params.only === 'python') {
