@@ -12,8 +12,9 @@ import { createHash, randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readManifest } from '../../sidecar/manifest'
 import { shortHash } from '../../sidecar/models'
 import { Workspace } from '../../sidecar/workspace'
 import { CORPUS } from '../bundle/support/env-on-disk'
@@ -21,11 +22,12 @@ import { CLI, runCliAsync } from '../support/cli'
 import { startRegistryServer, type RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
 import { makeComfyuiRepo } from '../support/comfyui-repo'
+import { buildWheel } from '../support/wheels'
 import { PROJECT, bundleManifest, envOnDisk, writeBundle } from './support/hostile-env'
 
 /** Runs the CLI and kills it with SIGKILL once `when` resolves (given the stderr so far). */
-async function killDuring (args: string[], workspace: string, when: (stderr: () => string) => Promise<void>): Promise<string> {
-  const child = spawn(process.execPath, [CLI, '--workspace', workspace, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+async function killDuring (args: string[], workspace: string, when: (stderr: () => string) => Promise<void>, env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [CLI, '--workspace', workspace, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8') })
   child.stdout.resume()
@@ -94,6 +96,7 @@ async function workspace (tag: string): Promise<Workspace> {
 let registry: RegistryServer
 beforeAll(async () => {
   registry = await startRegistryServer([
+    { id: 'needs-dep', versions: [{ version: '1.0.0', files: { '__init__.py': 'NODE_CLASS_MAPPINGS = {"DepNode": object}\n', 'requirements.txt': 'crashdep==1.0\n' } }] },
     { id: 'big-pack', versions: [{ version: '1.0.0', files: { '__init__.py': `NODE_CLASS_MAPPINGS = {"BigNode": object}\n# ${randomBytes(30_000).toString('base64')}\n` }, stallAfter: 2000 }] },
   ])
 })
@@ -225,4 +228,52 @@ describe('crash matrix: kill -9, then run again', () => {
       await server.close()
     }
   }, 180_000)
+
+  it('during a node add\'s Python install: the rerun undoes the half-made add, then completes', async () => {
+    const ws = await workspace('crash-node-python')
+    await ws.setConfig('registry_url', registry.url)
+    const env = envOnDisk(ws.root, 'e', `${PROJECT}\n[tool.comfydock]\nschema_version = 1\n`)
+    // a package index (find-links page) that holds every request while `stall` is set
+    const wheels = join(ws.root, '..', 'wheels')
+    const wheel = await buildWheel(wheels, { name: 'crashdep', version: '1.0' })
+    const index = { stall: true, requests: 0 }
+    const held: import('node:http').ServerResponse[] = []
+    const server = createServer((req, res) => {
+      index.requests++
+      if (index.stall) { held.push(res); return }
+      if (req.url?.endsWith('.whl')) { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(readFileSync(wheel)); return }
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end(`<html><body><a href="${basename(wheel)}">${basename(wheel)}</a></body></html>`)
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const config = join(ws.root, '..', 'uv.toml')
+    writeFileSync(config, `no-index = true\nfind-links = ["http://127.0.0.1:${(server.address() as AddressInfo).port}/links/"]\n`)
+    const uvEnv = { UV_CONFIG_FILE: config, PIP_NO_INDEX: '1' }
+    try {
+      await killDuring(['-e', 'e', 'node', 'add', 'needs-dep'], ws.root, async stderr => {
+        await until(() => /resolve and install Python packages/.test(stderr()) && index.requests > 0)
+      }, uvEnv)
+      // killed with the pack recorded and in place, its Python packages not installed
+      expect(readFileSync(join(env.cec, 'pyproject.toml'), 'utf8')).toContain('needs-dep')
+      expectGitSound(env.cec)
+      // the killed run's installer fails once the index lets go of it
+      index.stall = false
+      for (const res of held.splice(0)) res.destroy()
+      const again = await runCliAsync(['-e', 'e', 'node', 'add', 'needs-dep', '--json'], { workspace: ws.root, env: uvEnv })
+      expect(again.code, again.stdout + again.stderr).toBe(0)
+      expect(again.stderr).toContain('undid an interrupted `node add needs-dep`')
+      expect(again.json().results[0]).toMatchObject({ ok: true, id: 'needs-dep' })
+      expect(existsSync(join(env.root, '.venv', 'lib'))).toBe(true)
+      const site = readdirSync(join(env.root, '.venv', 'lib'))[0]
+      expect(existsSync(join(env.root, '.venv', 'lib', site, 'site-packages', 'crashdep', '__init__.py'))).toBe(true)
+      const after = await readManifest(join(env.cec, 'pyproject.toml'))
+      expect(Object.keys(after.tool.comfydock.nodes ?? {})).toEqual(['needs-dep'])
+      expect(Object.values(after['dependency-groups'] ?? {})).toEqual([['crashdep==1.0']])
+      expectGitSound(env.cec)
+    } finally {
+      for (const res of held.splice(0)) res.destroy()
+      server.closeAllConnections()
+      server.close()
+    }
+  }, 120_000)
 })

@@ -15,6 +15,7 @@ import { withTask } from '../../progress'
 import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { findPackId, removePack, setPack } from '../pack-manifest'
 import { withNodeClasses } from '../node-classes'
+import { clearAddJournal, recoverInterruptedAdd, writeAddJournal } from './add-journal'
 import { scanRequirements } from '../scan-requirements'
 import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
 import { parseNodeSpec } from '../spec'
@@ -110,6 +111,7 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
       const names = [...new Set(classes.map(c => c.comfy_node_name).filter((n): n is string => Boolean(n)))].sort()
       if (names.length) entry.node_classes = names
     }
+    await writeAddJournal(ctx.env, id, pin.name, pin.kind !== 'dev')
     await withManifestTransaction(ctx.env.pyproject, async doc => {
       setPack(doc, id, entry, reqs.requirements)
       addOverrides(doc, overrides)
@@ -125,11 +127,14 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
     return { spec, ok: true, id, entry, cached: mat.cached, requirements: reqs.requirements }
   } finally {
     await rm(staging, { recursive: true, force: true })
+    await clearAddJournal(ctx.env)
   }
 }
 
 export async function addNodes (ws: Workspace, env: EnvPaths, specs: string[], opts: AddNodesOptions = {}): Promise<BatchResult> {
   const ctx = openNodeContext(ws, env, opts)
+  const undone = await recoverInterruptedAdd(env)
+  if (undone) ctx.warn(undone)
   const results: NodeItemResult[] = []
   for (const spec of specs) {
     const start = ctx.warnings.length
