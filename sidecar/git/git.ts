@@ -109,8 +109,10 @@ export interface Git {
    * the merged files and commits, so the merge commit has both parents.
    */
   startMerge (commit: string): Promise<void>
-  /** Gives up a merge started by startMerge: index and work tree back to HEAD. */
+  /** Gives up a merge started by startMerge (`merge --abort`: changes made in the work tree since stay). */
   abortMerge (): Promise<void>
+  /** Tracked files back to HEAD (`reset --hard`): only for changes the caller itself made. */
+  resetHard (): Promise<void>
 }
 
 /** Identity settings per repository, looked up once per process (one `git config` instead of two per commit). */
@@ -391,6 +393,9 @@ export function openGit (dir: string): Git {
     },
     async abortMerge () {
       await ok(['merge', '--abort'])
+    },
+    async resetHard () {
+      await git(['reset', '-q', '--hard', 'HEAD'])
     },
   }
   return handle

@@ -7,6 +7,7 @@
  * first so it is part of "mine" in the merge and stays in history.
  */
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ComfydockError, toErrorPayload } from '../errors'
 import { pathExists, safeDescendant } from '../fs'
 import { explainRemoteFailure, isUntracked, openGit, type Git } from '../git'
@@ -96,6 +97,12 @@ export async function planPull (ws: Workspace, env: EnvPaths, opts: PullOptions 
   const remote = opts.remote ?? 'origin'
   const url = await requireRemote(env, git, remote)
   const branch = await git.currentBranch() ?? 'main'
+  // a pull killed while writing its merge leaves git mid-merge: the merge is undone; what it wrote stays
+  // as changes (edits made since could be the user's), so the uncommitted-work check below speaks for them
+  if (await pathExists(join(env.cec, '.git', 'MERGE_HEAD'))) {
+    await git.abortMerge()
+    note(opts.onProgress, 'warn', 'an earlier pull stopped half-way through its merge; the merge was undone. Files it had already written show as uncommitted changes: `comfydock rollback HEAD --force` discards them')
+  }
   await withTask(opts.onProgress, `fetch ${remote}`, {}, async () => {
     try {
       await git.fetch(remote, [`+refs/heads/${branch}:${remoteRef(remote, branch)}`], { policy: USER_REMOTE_POLICY, signal: opts.signal })
@@ -215,7 +222,10 @@ export async function applyPull (ws: Workspace, env: EnvPaths, plan: PullPlan, o
       await writeCec(env, mine, merged)
       return await git.commit(`Merge ${p.remote}/${p.branch} (${p.theirs!.slice(0, 7)})`)
     } catch (err) {
+      // everything changed since the merge started is the merge's own (uncommitted work was refused)
       await git.abortMerge()
+      await git.resetHard()
+      for (const path of Object.keys(merged.files)) if (!(path in mine.files)) await rm(safeDescendant(env.cec, path), { force: true })
       throw err
     }
   }, { signal: opts.signal })

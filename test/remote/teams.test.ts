@@ -4,7 +4,7 @@
  * a conflict shown and resolved by a choice, uncommitted work refused or committed first, a rejected
  * push, and a private remote whose login comes from git's credential helper (and a clear error without).
  */
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -27,6 +27,9 @@ let url: string
 let bob: { ws: Workspace, env: EnvPaths }
 
 const git = (dir: string, args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
+const gitAsync = (dir: string, args: string[]): Promise<void> => new Promise((resolve, reject) => {
+  execFile('git', ['-C', dir, ...args], err => (err ? reject(err) : resolve()))
+})
 const cli = async (ws: Workspace, args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> => runCliAsync(args, { workspace: ws.root, env })
 const ok = (r: CliResult): CliResult => { expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0); return r }
 
@@ -196,14 +199,36 @@ describe('two team members share an environment through a real git server', () =
     expect(kept.stdout).toContain('kept your uncommitted copy in ComfyUI: shared_look')
     expect(readFileSync(join(bob.env.userWorkflows, 'shared_look.json')).equals(mine)).toBe(true)
     expect(readFileSync(join(bob.env.cecWorkflows, 'shared_look.json'), 'utf8')).toBe(readFileSync(join(a.env.cecWorkflows, 'shared_look.json'), 'utf8'))
+    // bob keeps his own shared_look: his history moves on from there
+    ok(await cli(bob.ws, ['-e', 'portraits', 'commit', '-m', 'my shared_look', '--allow-issues']))
+  })
+})
+
+describe('a pull killed half-way through its merge', () => {
+  it('is undone by the next pull, which says so; what it wrote is shown as uncommitted, never taken silently', async () => {
+    const a = alice()
+    await editWorkflow(a, 'portrait_v2', 'alice_after_crash.safetensors')
+    ok(await cli(a.ws, ['-e', 'portraits', 'push']))
+    // what a killed pull leaves: git mid-merge, with some merged files already written (atomically)
+    await gitAsync(bob.env.cec, ['fetch', '-q', 'origin']) // the server lives in this process: never a blocking call
+    git(bob.env.cec, ['merge', '-q', '--no-ff', '--no-commit', '-s', 'ours', 'origin/main'])
+    const committed = readFileSync(bob.env.pyproject, 'utf8')
+    writeFileSync(bob.env.pyproject, committed.replace('[tool.comfydock]', '[tool.comfydock]\nhalf_merged = true'))
+    const refused = await cli(bob.ws, ['-e', 'portraits', 'pull', '--yes', '--models', 'skip'])
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toContain('stopped half-way')
+    expect(refused.stderr).toContain('changed .cec/pyproject.toml')
+    expect(existsSync(join(bob.env.cec, '.git', 'MERGE_HEAD'))).toBe(false)
+    // discarded as the note says, the pull goes through
+    git(bob.env.cec, ['checkout', '--', 'pyproject.toml'])
+    ok(await cli(bob.ws, ['-e', 'portraits', 'pull', '--yes', '--models', 'skip']))
+    expect(widget(bob.env, 'portrait_v2')).toBe('alice_after_crash.safetensors')
   })
 })
 
 describe('packs follow the pulled manifest', () => {
   it('a pack a teammate removed is listed by the preview and removed here by the pull', async () => {
     const a = alice()
-    // bob keeps his own shared_look (left uncommitted by the last pull), so his history moves on too
-    ok(await cli(bob.ws, ['-e', 'portraits', 'commit', '-m', 'my shared_look', '--allow-issues']))
     expect(existsSync(join(bob.env.customNodes, 'my-git-pack'))).toBe(true)
     ok(await cli(a.ws, ['-e', 'portraits', 'node', 'remove', 'my-git-pack', '--yes']))
     ok(await cli(a.ws, ['-e', 'portraits', 'commit', '-m', 'drop my-git-pack', '--allow-issues']))

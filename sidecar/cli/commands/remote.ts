@@ -174,7 +174,12 @@ export function registerRemoteCommands (program: Command): void {
       const { applyPull, planPull, resolvePull } = await import('../../remote')
       const ws = await ctx.workspace()
       const env = await ctx.env()
-      const popts = { remote: name, choices: parseChoices(opts.choose), prefer: prefers[0], commitFirst: opts.commitFirst && !opts.preview, models: opts.models, onProgress: ctx.onProgress }
+      // Ctrl-C cancels: a merge being written is undone, downloads stop where they can resume
+      const ctl = new AbortController()
+      const cancel = (): void => ctl.abort()
+      process.once('SIGINT', cancel)
+      process.once('SIGTERM', cancel)
+      const popts = { remote: name, choices: parseChoices(opts.choose), prefer: prefers[0], commitFirst: opts.commitFirst && !opts.preview, models: opts.models, onProgress: ctx.onProgress, signal: ctl.signal }
       let plan = await planPull(ws, env, popts)
       if (opts.preview || plan.preview.kind === 'up-to-date') {
         ctx.print(plan.preview, () => previewText(plan.preview))
