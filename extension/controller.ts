@@ -337,8 +337,9 @@ export class Controller {
     const done = await this.runBusy('Commit', async () => {
       const workflows: Array<{ name: string, json: GraphJson }> = []
       for (const t of chosen) workflows.push({ name: t.tab.name, json: await tabGraph(t.tab) })
-      // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree
-      for (const [i, w] of workflows.entries()) await saveToDisk(w.name, w.json, chosen[i].tab)
+      // ComfyUI's disk first: the environment tracks workflows saved there, and all three copies then agree.
+      // Each tab's save is its own file and workflow object: all at once (ten in a row took 170 ms)
+      await Promise.all(workflows.map((w, i) => saveToDisk(w.name, w.json, chosen[i].tab)))
       await this.syncContext()
       const params = { message: message.trim(), workflows }
       let res
