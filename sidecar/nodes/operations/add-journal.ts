@@ -4,15 +4,16 @@
  * pyproject.toml and lock are put back and the half-added pack folder removed. Without it, the rerun met
  * "already tracked" for a pack whose Python packages were never installed.
  */
+import { createHash } from 'node:crypto'
 import { readFile, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { writeFileAtomic, writeJsonAtomic } from '../../fs'
+import { pathExists, writeFileAtomic, writeJsonAtomic } from '../../fs'
+import { openGit } from '../../git'
 import { readManifest } from '../../manifest'
 import { restoreLock, snapshotLock } from '../../python'
 import { packDir, type EnvPaths } from '../../workspace'
-import { findPackId } from '../pack-manifest'
 
 const journalSchema = z.object({
   version: z.literal(1),
@@ -23,6 +24,8 @@ const journalSchema = z.object({
   /** The pack folder is the add's own (not a development node's): removed when undone. */
   ownsFolder: z.boolean(),
   pyproject: z.string(),
+  /** sha256 of the pyproject.toml the add wrote: the undo applies only while the file is still that. */
+  written: z.string().optional(),
   requirementsLock: z.string().optional(),
   uvLock: z.string().optional(),
 })
@@ -40,6 +43,15 @@ export async function writeAddJournal (env: EnvPaths, pack: string, folder: stri
   })
 }
 
+/** Records what the add wrote to pyproject.toml (called right after it wrote it). */
+export async function noteAddWritten (env: EnvPaths): Promise<void> {
+  const file = journalFile(env)
+  const j = journalSchema.parse(JSON.parse(await readFile(file, 'utf8')))
+  await writeJsonAtomic(file, { ...j, written: sha256(await readFile(env.pyproject)) })
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+
 export async function clearAddJournal (env: EnvPaths): Promise<void> {
   await rm(journalFile(env), { force: true })
 }
@@ -51,9 +63,9 @@ function alive (pid: number, host: string): boolean {
 }
 
 /**
- * Undoes an add whose process died: when pyproject.toml still tracks the pack, it and the lock are put
- * back as they were before that add, and the pack's folder (if that add made it) removed. Returns the
- * message to show, or undefined when there was nothing to undo.
+ * Undoes an add whose process died: while pyproject.toml is still what that add wrote (not changed or
+ * committed since), it and the lock are put back as they were before, and the pack's folder (if that add
+ * made it and nothing tracks it) removed. Returns the message to show, or undefined when nothing was undone.
  */
 export async function recoverInterruptedAdd (env: EnvPaths): Promise<string | undefined> {
   let raw: string
@@ -61,8 +73,11 @@ export async function recoverInterruptedAdd (env: EnvPaths): Promise<string | un
   let j: z.infer<typeof journalSchema>
   try { j = journalSchema.parse(JSON.parse(raw)) } catch { await clearAddJournal(env); return undefined }
   if (alive(j.pid, j.host)) return undefined
-  const now = await readManifest(env.pyproject).catch(() => undefined)
-  const stillThere = now !== undefined && findPackId(now, j.pack) !== undefined
+  const current = await readFile(env.pyproject).catch(() => undefined)
+  // Undone only while pyproject.toml is what the killed add wrote and no commit has taken it since.
+  const committed = current !== undefined && await openGit(env.cec).show('HEAD', 'pyproject.toml').then(t => t !== null && Buffer.from(t, 'utf8').equals(current), () => false)
+  const stillThere = current !== undefined && j.written !== undefined && sha256(current) === j.written && !committed
+  if (j.written !== undefined && !stillThere) { await clearAddJournal(env); return undefined }
   if (stillThere) {
     await writeFileAtomic(env.pyproject, Buffer.from(j.pyproject, 'base64'))
     await restoreLock(env, { requirements: j.requirementsLock ? Buffer.from(j.requirementsLock, 'base64') : undefined, uvLock: j.uvLock ? Buffer.from(j.uvLock, 'base64') : undefined })
@@ -70,9 +85,11 @@ export async function recoverInterruptedAdd (env: EnvPaths): Promise<string | un
   // the folder goes only when the restored manifest does not track a pack there
   const restored = await readManifest(env.pyproject).catch(() => undefined)
   const tracked = restored && Object.values(restored.tool.comfydock.nodes ?? {}).some(e => e.name === j.folder)
-  if (j.ownsFolder && !tracked) await rm(packDir(env, j.folder), { recursive: true, force: true })
+  const folder = packDir(env, j.folder)
+  const removed = j.ownsFolder && !tracked && await pathExists(folder)
+  if (removed) await rm(folder, { recursive: true, force: true })
   await clearAddJournal(env)
-  return stillThere || j.ownsFolder
+  return stillThere || removed
     ? `undid an interrupted \`node add ${j.pack}\` (the process was killed): pyproject.toml and the lock are as before it; run \`comfydock repair\` if the venv got part of its packages`
     : undefined
 }

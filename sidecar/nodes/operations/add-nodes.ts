@@ -15,7 +15,7 @@ import { withTask } from '../../progress'
 import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { findPackId, removePack, setPack } from '../pack-manifest'
 import { withNodeClasses } from '../node-classes'
-import { clearAddJournal, recoverInterruptedAdd, writeAddJournal } from './add-journal'
+import { clearAddJournal, noteAddWritten, recoverInterruptedAdd, writeAddJournal } from './add-journal'
 import { scanRequirements } from '../scan-requirements'
 import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
 import { parseNodeSpec } from '../spec'
@@ -116,6 +116,7 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
       setPack(doc, id, entry, reqs.requirements)
       addOverrides(doc, overrides)
       await writeManifest(ctx.env.pyproject, doc)
+      await noteAddWritten(ctx.env)
       if (pin.kind !== 'dev') await moveIntoPlace(staging, dest)
       try {
         await syncPythonFor(ctx, doc, id, before)
