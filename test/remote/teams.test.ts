@@ -384,5 +384,10 @@ describe('a private remote: logins from git\'s credential helper, never a prompt
 
     const refused = await cli(a.ws, ['-e', 'portraits', '--json', 'remote', 'add', 'leaky', privUrl.replace('http://', 'http://carol:s3cret@')])
     expect(refused.json<{ error: { code: string } }>().error.code).toBe('INVALID_ARGUMENT')
+
+    ok(await cli(a.ws, ['-e', 'portraits', 'remote', 'remove', 'private']))
+    expect(ok(await cli(a.ws, ['-e', 'portraits', '--json', 'remote', 'list'])).json<{ remotes: Array<{ name: string }> }>().remotes.map(r => r.name)).not.toContain('private')
+    const gone = await cli(a.ws, ['-e', 'portraits', '--json', 'push', 'private'])
+    expect(gone.json<{ error: { code: string, hint: string } }>().error).toMatchObject({ code: 'REMOTE_NOT_FOUND', hint: expect.stringContaining('remote add private') })
   })
 })
