@@ -4,7 +4,7 @@
  * peer world, and ends with the same packs at the same versions and the venv's packages installed.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importSnapshot } from '../../sidecar/bundle'
@@ -40,6 +40,38 @@ function run (cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string):
     child.on('close', code => resolve({ code: code ?? 1, out }))
   })
 }
+
+describe('cm-cli 4.3 on our environment', () => {
+  it('lists the registry pack we installed under cnr_custom_nodes with its version (our .tracking), and our status stays clean', async () => {
+    const mgr = peerVenv('mgr')
+    const ws = await world.newWorkspace()
+    const imported = await importSnapshot(ws, join(FIXTURES, 'comfyui-manager-4.3', 'snapshot.json'), { name: 'ours' })
+    expect(imported.ok).toBe(true)
+    const env = ws.env('ours')
+    const pack = readdirSync(env.customNodes).find(d => existsSync(join(env.customNodes, d, 'pyproject.toml')) && readFileSync(join(env.customNodes, d, 'pyproject.toml'), 'utf8').includes(`name = "${REGISTRY_PACK}"`))
+    expect(pack).toBeDefined()
+    // ComfyUI-Manager's own format: the archive's entry names, one a line
+    expect(readFileSync(join(env.customNodes, pack!, '.tracking'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['__init__.py', 'pyproject.toml', 'requirements.txt']))
+
+    // cm-cli run as ComfyUI-Manager runs: inside the environment's venv, from custom_nodes
+    const out = join(root, 'ours-by-cm-cli.json')
+    const res = await run(join(env.venv, 'bin', 'python'), ['-c', CM_CLI_MAIN, 'save-snapshot', '--output', out], {
+      ...process.env, ...world.gitEnv, ...standIn.env, COMFYUI_PATH: env.comfyui, CM_CLI_SITE: mgr.sitePackages,
+    }, env.customNodes)
+    expect(res.code, res.out).toBe(0)
+    const snap = JSON.parse(readFileSync(out, 'utf8')) as { cnr_custom_nodes: Record<string, string>, git_custom_nodes: Record<string, unknown> }
+    expect(snap.cnr_custom_nodes).toEqual({ [REGISTRY_PACK]: '1.1.0' })
+    expect(Object.keys(snap.git_custom_nodes).some(u => u.includes(REGISTRY_PACK))).toBe(false)
+
+    // the .tracking file (and whatever cm-cli wrote) is not a change to our status
+    const status = await runCliAsync(['-e', 'ours', 'status', '--json'], { workspace: ws.root })
+    const sections = status.json().sections as Record<string, { ok: boolean, summary: string }>
+    expect(sections.nodes, status.stdout).toMatchObject({ ok: true })
+    expect(sections.repair, status.stdout).toMatchObject({ ok: true })
+    const repair = await runCliAsync(['-e', 'ours', 'repair', '--dry-run', '--json'], { workspace: ws.root })
+    expect(repair.json().plan.nodes, repair.stdout).toMatchObject({ missing: [], mismatched: [], extra: [] })
+  }, 600_000)
+})
 
 describe('a ComfyUI-Manager snapshot we export', () => {
   it('is restored by the real cm-cli 4.3 into the same packs and packages', async () => {

@@ -34,7 +34,7 @@ describe('safe zip extraction', () => {
   it('extracts a normal pack archive with nested folders', async () => {
     const file = join(dir, 'ok.zip')
     writeFileSync(file, await zipFiles({ '__init__.py': 'x = 1\n', 'nodes/a.py': 'a\n' }))
-    expect(await safeExtractZip(file, join(dir, 'ok'))).toBe(2)
+    expect(await safeExtractZip(file, join(dir, 'ok'))).toEqual(['__init__.py', 'nodes/a.py'])
     expect(readFileSync(join(dir, 'ok', 'nodes', 'a.py'), 'utf8')).toBe('a\n')
   })
 

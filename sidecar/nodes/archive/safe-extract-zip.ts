@@ -57,8 +57,11 @@ async function listEntries (zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
   })
 }
 
-/** Returns the number of files written. `dest` is created; it should be new and empty. */
-export async function safeExtractZip (file: string, dest: string): Promise<number> {
+/**
+ * Returns every entry name in archive order (folders too, as Python's `ZipFile.namelist()` gives them):
+ * what ComfyUI-Manager records in a registry pack's `.tracking`. `dest` is created; it should be new and empty.
+ */
+export async function safeExtractZip (file: string, dest: string): Promise<string[]> {
   let zip: yauzl.ZipFile
   try {
     zip = await openZip(file)
@@ -83,7 +86,6 @@ export async function safeExtractZip (file: string, dest: string): Promise<numbe
     }
     await mkdir(root, { recursive: true })
     const realRoot = await realpath(root)
-    let written = 0
     for (const p of plan) {
       if (p.kind === 'dir') {
         await mkdir(p.target, { recursive: true })
@@ -102,9 +104,8 @@ export async function safeExtractZip (file: string, dest: string): Promise<numbe
         const stream = await new Promise<NodeJS.ReadableStream>((res, rej) => zip.openReadStream(p.entry, (err, s) => err || !s ? rej(err) : res(s)))
         await pipeline(stream, createWriteStream(p.target, { mode: mode & 0o100 ? 0o755 : 0o644 }))
       }
-      written++
     }
-    return written
+    return plan.map(p => entryName(p.entry))
   } finally {
     zip.close()
   }

@@ -3,12 +3,16 @@
  * (sha256 checked against the pin) is extracted safely, a git pack is checked out at its commit.
  * `dest` must not exist; on failure nothing is left behind.
  */
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ComfydockError } from '../../errors'
 import type { OnProgress } from '../../protocol'
 import { safeExtractZip } from '../archive/safe-extract-zip'
 import type { ArchiveStore, GitStore } from '../store'
 import { describePin, type PinnedNode } from './pinned'
+
+/** ComfyUI-Manager's list of the files a registry archive extracted, in the pack's folder. */
+export const TRACKING_FILE = '.tracking'
 
 export interface NodeStores {
   archives: ArchiveStore
@@ -32,7 +36,10 @@ export async function materializePin (pin: PinnedNode, dest: string, stores: Nod
   try {
     if (pin.kind === 'registry') {
       const archive = await stores.archives.fetch(pin.downloadUrl, pin.sha256, { ...opts, label: describePin(pin) })
-      await safeExtractZip(archive.file, dest)
+      const entries = await safeExtractZip(archive.file, dest)
+      // ComfyUI-Manager's mark of a registry install (what it extracted, one name a line): without it,
+      // cm-cli takes the pack for an unknown one and `save-snapshot` leaves it out of cnr_custom_nodes.
+      await writeFile(join(dest, TRACKING_FILE), entries.join('\n'))
       return { sha256: archive.sha256, cached: archive.cached }
     }
     await stores.git.checkout(pin.repository, pin.commit, dest)
