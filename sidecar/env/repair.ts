@@ -84,17 +84,27 @@ export function collectModelNeeds (doc: Pyproject): ModelNeed[] {
 
 /**
  * Marks which needs are satisfied: indexed with an existing file, or (no hash) a file at the path; and
- * orders the sources of the others, the team's model store first. With `refresh`, the index is synced
- * first (only new or changed files are hashed), so a model put in the models folder but never indexed
- * is found instead of downloaded again: what import, clone, pull and repair do before downloading.
+ * orders the sources of the others, the team's model store first. With `refresh`, when the index lacks
+ * any of them it is synced (only new or changed files are hashed) and they are looked up again, so a
+ * model put in the models folder but never indexed is found instead of downloaded again: what import,
+ * clone, pull and repair do before downloading. When the index has them all, no folder is walked.
  */
 export async function markPresentModels (ws: Workspace, needs: ModelNeed[], refresh?: { onProgress?: OnProgress, signal?: AbortSignal }): Promise<ModelNeed[]> {
   if (needs.length === 0) return needs // no index to open (SQLite) for an environment without models
-  if (refresh) await refreshModelIndex(ws, refresh)
   await putStoreFirst(ws, needs)
+  await lookUpNeeds(ws, needs)
+  if (refresh && needs.some(n => !n.present)) {
+    await refreshModelIndex(ws, refresh)
+    await lookUpNeeds(ws, needs)
+  }
+  return needs
+}
+
+async function lookUpNeeds (ws: Workspace, needs: ModelNeed[]): Promise<void> {
   const index = ModelIndex.open(ws)
   try {
     for (const need of needs) {
+      delete need.otherBytesAt
       if (need.hash) {
         const locs = index.get(need.hash)?.locations ?? []
         need.present = false
@@ -107,7 +117,6 @@ export async function markPresentModels (ws: Workspace, needs: ModelNeed[], refr
   } finally {
     index.close()
   }
-  return needs
 }
 
 async function refreshModelIndex (ws: Workspace, ctl: { onProgress?: OnProgress, signal?: AbortSignal }): Promise<void> {

@@ -99,6 +99,11 @@ describe('import round trip', () => {
     expect(res.stdout).toContain('Models (all): 3 found locally, 0 downloaded, 0 failed, 0 skipped')
     expect(res.stderr).toContain('model index: 3 new, 0 moved, 0 changed file(s) indexed')
     expect(modelRequests()).toBe(before)
+    expect(res.stderr).toContain('scan models')
+    // once the index has them all, an import walks no folder
+    const again = await runCliAsync(['import', bundle, '--name', 'again', '--models', 'all', '--yes'], { workspace: ws.root })
+    expect(again.stdout).toContain('Models (all): 3 found locally, 0 downloaded')
+    expect(again.stderr).not.toContain('scan models')
 
     // (the corpus workflows lack packs and models this world never provides: only the bundle's models count)
     const status = await runCliAsync(['-e', 'found', 'status', '--json'], { workspace: ws.root })
