@@ -6,10 +6,10 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { ComfydockError } from '../errors'
+import { ComfydockError, redactSecrets } from '../errors'
 import type { ImportOptions, ImportResult } from '../bundle'
 import { cloneRepo, explainRemoteFailure } from '../git'
-import { withTempDir } from '../fs'
+import { pathExists, withTempDir } from '../fs'
 import { withTask } from '../progress'
 import { validateEnvName, type Workspace } from '../workspace'
 import { USER_REMOTE_POLICY } from './remotes'
@@ -47,6 +47,11 @@ export async function cloneEnvironment (ws: Workspace, url: string, name: string
         throw e
       }
     })
+    if (!(await pathExists(join(repo, 'pyproject.toml'))) && !(await pathExists(join(repo, '.cec', 'pyproject.toml')))) {
+      throw new ComfydockError('MANIFEST_INVALID', `${redactSecrets(url)} holds no environment (no pyproject.toml${(await pathExists(join(repo, '.git', 'HEAD'))) ? ' in its newest commit' : ''}); nothing was created`, {
+        hint: 'Check the URL; an empty repository gets its environment from a teammate: `comfydock remote add origin <url>` then `comfydock push`.',
+      })
+    }
     const { importBundle } = await import('../bundle')
     const res = await importBundle(ws, repo, { ...opts, name: name ?? nameFromUrl(url), fromRepository: { gitDir: join(repo, '.git'), url } })
     const dev = new Set(res.preview.nodes.development)

@@ -98,6 +98,15 @@ describe('two team members share an environment through a real git server', () =
     expect(again.stdout).toContain('up to date')
   })
 
+  it('cloning an empty repository says there is no environment in it, and creates nothing', async () => {
+    const empty = server.createRepo('empty')
+    const ws = await world.newWorkspace('ws-empty')
+    const res = await cli(ws, ['--json', 'clone', empty, '--yes'])
+    expect(res.code).not.toBe(0)
+    expect(res.json<{ error: { code: string, message: string, hint: string } }>().error).toMatchObject({ code: 'MANIFEST_INVALID', message: expect.stringContaining('holds no environment'), hint: expect.stringContaining('comfydock push') })
+    expect(existsSync(join(ws.root, 'environments', 'empty'))).toBe(false)
+  })
+
   it('import with a git URL clones, as `clone` does', async () => {
     const ws = await world.newWorkspace('ws-import-git')
     const res = ok(await cli(ws, ['import', url, '--name', 'via-import', '--yes', '--models', 'skip']))
