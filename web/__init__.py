@@ -3,7 +3,8 @@
 No node classes. `comfydock run` starts the sidecar and sets COMFYDOCK_SIDECAR_URL and
 COMFYDOCK_SIDECAR_TOKEN for ComfyUI. Routes (each also under /api, as ComfyUI adds it):
 
-- GET /comfydock/bridge: the token.
+- GET /comfydock/bridge: the token, and the custom node packs ComfyUI failed to import (with
+  the error from its log), which the panel shows as "failed to load".
 - GET /comfydock/sidecar/ws: the panel's WebSocket, carried to the sidecar's /ws.
 - GET /comfydock/sidecar/downloads/<file>: an export bundle, carried from the sidecar.
 
@@ -20,7 +21,9 @@ With your own ComfyUI: link this folder into custom_nodes/ as "comfydock", run
 """
 import asyncio
 import ipaddress
+import logging
 import os
+import re
 from urllib.parse import quote, urlencode, urlsplit
 
 NODE_CLASS_MAPPINGS = {}
@@ -88,6 +91,57 @@ def refusal(request):
     return None
 
 
+# ---- custom node packs ComfyUI did not import ----
+# ComfyUI logs a traceback, then "Cannot import <path> module for custom nodes: <error>", and keeps no
+# list of its own. Packs imported after this one are seen by a log handler; those before it are read
+# back from ComfyUI's log buffer (app.logger), where each record is one write.
+_CANNOT_IMPORT = re.compile(r"Cannot import (.+?) module for custom nodes: (.*)", re.S)
+_load_failures = {}  # folder -> reason
+
+
+def _note_failure(message, previous):
+    m = _CANNOT_IMPORT.match(message.strip())
+    if not m:
+        return
+    folder = os.path.basename(m.group(1).rstrip("/\\"))
+    error = m.group(2).strip()
+    trace = previous.strip() if previous.strip().startswith("Traceback") else ""
+    # the traceback's last line is usually the error itself
+    _load_failures[folder] = trace if trace.endswith(error) else ((trace + "\n") if trace else "") + error
+
+
+class _ImportFailures(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self._previous = ""
+
+    def emit(self, record):
+        try:
+            message = record.getMessage()
+            _note_failure(message, self._previous)
+            self._previous = message
+        except Exception:  # a log handler never breaks ComfyUI's logging
+            pass
+
+
+logging.getLogger().addHandler(_ImportFailures())
+
+
+def load_failures():
+    """[{folder, reason}] for every pack ComfyUI failed to import so far (reasons cut to 4000 chars)."""
+    try:
+        from app.logger import get_logs
+        previous = ""
+        for entry in list(get_logs() or []):
+            text = entry.get("m", "") if isinstance(entry, dict) else ""
+            if isinstance(text, str):
+                _note_failure(text, previous)
+                previous = text
+    except Exception:  # an older ComfyUI without the log buffer: the handler's records only
+        pass
+    return [{"folder": f[:255], "reason": r[-4000:]} for f, r in sorted(_load_failures.items()) if f]
+
+
 def _sidecar_target():
     """The sidecar's address, if it is one this bridge may carry traffic to: http on loopback."""
     if not SIDECAR_URL:
@@ -116,7 +170,7 @@ try:
         reason = refusal(request)
         if reason:
             return _refused(reason)
-        return web.json_response({"url": SIDECAR_URL, "token": SIDECAR_TOKEN}, headers={"Cache-Control": "no-store"})
+        return web.json_response({"url": SIDECAR_URL, "token": SIDECAR_TOKEN, "loadFailures": load_failures()}, headers={"Cache-Control": "no-store"})
 
     async def _pump(source, sink):
         async for msg in source:
