@@ -3,8 +3,8 @@
  * which links the comfydock bridge, starts the sidecar and runs ComfyUI with the environment's Python.
  * Stopping it is Ctrl-C's path: SIGTERM to comfydock, which stops ComfyUI and the sidecar.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { RealSetup } from './prepare'
@@ -34,6 +34,15 @@ export function envPaths (setup: RealSetup, env: string): { root: string, comfyu
   const root = join(setup.workspace, 'environments', env)
   const comfyui = join(root, 'ComfyUI')
   return { root, comfyui, cec: join(root, '.cec'), userWorkflows: join(comfyui, 'user', 'default', 'workflows') }
+}
+
+/** The environment as `create` left it: no workflows, no commits after the first; `also` are removed too. */
+export function resetEnvironment (setup: RealSetup, env: string, also: string[] = []): void {
+  const p = envPaths(setup, env)
+  const git = (args: string[]): string => execFileSync('git', ['-C', p.cec, ...args], { encoding: 'utf8' })
+  git(['reset', '-q', '--hard', git(['rev-list', '--max-parents=0', 'HEAD']).trim()])
+  git(['clean', '-q', '-fd'])
+  for (const path of [p.userWorkflows, ...also]) rmSync(path, { recursive: true, force: true })
 }
 
 /**

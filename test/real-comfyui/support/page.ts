@@ -3,7 +3,10 @@
  * ComfyUI's own objects (adding a node, switching tabs by command, opening a saved workflow as the
  * Workflows sidebar does). All ComfyUI access of the tests is here.
  */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { REPO } from './prepare'
 
 export interface ComfyPage {
   page: Page
@@ -137,4 +140,17 @@ export async function dismissDialogs (page: Page): Promise<void> {
 
 export function t<T> (page: Page, fn: string, ...args: unknown[]): Promise<T> {
   return page.evaluate(({ fn, args }) => (window as any).__t[fn](...args), { fn, args }) as Promise<T>
+}
+
+/**
+ * On a failed test, a screenshot of the page in test/.tmp/real-comfyui-failures/ for whoever reads the
+ * CI log. Call in a beforeEach: `beforeEach(ctx => screenshotOnFailure(ctx, 'name-prefix', () => page))`.
+ */
+export function screenshotOnFailure (ctx: { task: { name: string }, onTestFailed: (fn: () => Promise<void>) => void }, prefix: string, page: () => Page | undefined): void {
+  ctx.onTestFailed(async () => {
+    const dir = join(REPO, 'test', '.tmp', 'real-comfyui-failures')
+    const file = join(dir, `${prefix}-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`)
+    mkdirSync(dir, { recursive: true })
+    await page()?.screenshot({ path: file }).then(() => process.stderr.write(`[real-comfyui] screenshot: ${file}\n`), () => {})
+  })
 }

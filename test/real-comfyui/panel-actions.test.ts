@@ -1,0 +1,231 @@
+/**
+ * The panel's actions in a real ComfyUI, where the harness page cannot prove them: what ComfyUI itself
+ * lists and fails to load, its real sidebar and toasts. On the oldest and the newest pinned frontend
+ * (COMFYDOCK_REAL_FRONTENDS picks others). See README.md beside this file.
+ * - a model in a subfolder (`checkpoints/sdxl/…`) is ok in the panel and in `comfydock status --json`;
+ * - a pack that is installed but raises on import shows "failed to load" with the reason, not Install;
+ * - a pack deleted from custom_nodes gets a Repair button that puts it back; no text in the panel or
+ *   its toasts tells the user to run a `comfydock …` command;
+ * - the sidebar button has the comfydock icon, not the Model Library cube.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from '../e2e/browser'
+import { pathWithoutUv } from '../support/venv'
+import { envPaths, resetEnvironment, startComfyUI, writeUserSettings, type RunningComfyUI } from './support/comfyui'
+import { dismissDialogs, openComfyUI, screenshotOnFailure, t, type ComfyPage } from './support/page'
+import { openPanel, waitConnected } from './support/panel'
+import { allFrontendPins, frontendPins, REPO } from './support/prepare'
+
+const setup = inject('realComfyui')
+const CLI = join(REPO, 'dist', 'cli.js')
+const GOOD = 'cfd-good-pack'
+const BROKEN = 'cfd-broken-pack'
+const MODEL = 'sdxl/cfd_base_in_subfolder.safetensors'
+const ABSENT = 'sdxl/cfd_not_here.safetensors'
+/** Text that sends the user to a terminal instead of offering the action. */
+const COMMAND_TEXT = /comfydock\s+(-e\s|--[a-z]|(repair|commit|use|workflow|node|run|serve|status|model|export|import|create|pull|push|restore|log|adopt)\b)/i
+
+function cli (args: string[]): string {
+  const { constraints } = setup
+  // environments here are venv + pip against Debian's torch (see support/prepare.ts)
+  return execFileSync(process.execPath, [CLI, '--workspace', setup.workspace, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', PIP_CONSTRAINT: constraints, UV_CONSTRAINT: constraints, PATH: pathWithoutUv() },
+  })
+}
+
+/** A custom node pack as a git repository of its own, as `comfydock node add <repo>` takes it. */
+function packRepo (parent: string, name: string, init: string): string {
+  const dir = join(parent, name)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, '__init__.py'), init)
+  const who = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@invalid' }
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir })
+  execFileSync('git', ['add', '-A'], { cwd: dir })
+  execFileSync('git', ['commit', '-q', '-m', name], { cwd: dir, env: { ...process.env, ...who } })
+  return dir
+}
+
+const GOOD_INIT = `class CfdGoodNode:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {}}
+    RETURN_TYPES = ()
+    FUNCTION = "run"
+    CATEGORY = "comfydock test"
+    def run(self):
+        return ()
+
+NODE_CLASS_MAPPINGS = {"CfdGoodNode": CfdGoodNode}
+`
+// what a pack whose dependency did not install does when ComfyUI imports it
+const BROKEN_INIT = `import cfd_dependency_that_is_not_installed  # noqa: F401
+
+NODE_CLASS_MAPPINGS = {}
+`
+
+function node (id: number, type: string, widgets: unknown[], properties: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type, pos: [100 + 350 * (id - 1), 100], size: [300, 120], flags: {}, order: id - 1, mode: 0, inputs: [], outputs: [], properties, widgets_values: widgets }
+}
+
+function workflow (nodes: Array<Record<string, unknown>>): Record<string, unknown> {
+  return { last_node_id: nodes.length, last_link_id: 0, nodes, links: [], groups: [], config: {}, extra: {}, version: 0.4 }
+}
+
+/** What a panel row says about the models and nodes a workflow lacks (the DOM the user reads). */
+function rowText (page: Page, name: string): Promise<string> {
+  return page.locator(`[data-testid="tab-${name}"]`).innerText()
+}
+
+/**
+ * Every toast shown from now on, as its text: recorded where the frontend's toast manager takes it, since
+ * each release draws toasts differently (PrimeVue's, then its own) and they go away after a few seconds.
+ */
+async function recordToasts (page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as any
+    const toasts = w.__t.app().extensionManager.toast
+    const add = toasts.add.bind(toasts)
+    w.__toasts = []
+    toasts.add = (m: { summary?: string, detail?: string }) => {
+      w.__toasts.push([m.summary, m.detail].filter(Boolean).join('\n'))
+      return add(m)
+    }
+  })
+}
+
+const oldest = allFrontendPins()[0].version
+const pins = process.env.COMFYDOCK_REAL_FRONTENDS ? frontendPins() : frontendPins().filter(p => p.version === oldest || p.newest)
+
+for (const pin of pins) {
+  describe.sequential(`panel actions, frontend ${pin.version} (ComfyUI ${pin.backend})`, () => {
+    const env = setup.envs[pin.backend]
+    const paths = envPaths(setup, env)
+    const modelFile = join(setup.workspace, 'models', 'checkpoints', MODEL)
+    const packs = [GOOD, BROKEN].map(p => join(paths.comfyui, 'custom_nodes', p))
+    let comfy: RunningComfyUI
+    let browser: Browser
+    let cp: ComfyPage
+    let page: Page
+
+    beforeAll(async () => {
+      resetEnvironment(setup, env, packs)
+      const repos = mkdtempSync(join(setup.workspace, '..', 'packs-'))
+      try {
+        cli(['-e', env, 'node', 'add', packRepo(repos, GOOD, GOOD_INIT), '--yes'])
+        cli(['-e', env, 'node', 'add', packRepo(repos, BROKEN, BROKEN_INIT), '--yes'])
+      } finally {
+        rmSync(repos, { recursive: true, force: true })
+      }
+      // a model in a subfolder of its category, where ComfyUI lists it as `sdxl/…`
+      mkdirSync(join(modelFile, '..'), { recursive: true })
+      writeFileSync(modelFile, Buffer.alloc(8192, 7))
+      cli(['model', 'index', 'sync'])
+      mkdirSync(paths.userWorkflows, { recursive: true })
+      writeFileSync(join(paths.userWorkflows, 'models.json'), JSON.stringify(workflow([
+        node(1, 'CheckpointLoaderSimple', [MODEL]),
+        node(2, 'CheckpointLoaderSimple', [ABSENT]),
+      ])))
+      writeFileSync(join(paths.userWorkflows, 'broken.json'), JSON.stringify(workflow([
+        node(1, 'CfdBrokenNode', [], { cnr_id: BROKEN, ver: '1.0.0' }),
+      ])))
+      cli(['-e', env, 'workflow', 'track', '--all'])
+      cli(['-e', env, 'commit', '-m', 'packs, a model in a subfolder', '--allow-issues'])
+      // the user (or a bad sync) deleted a pack the manifest pins
+      rmSync(join(paths.comfyui, 'custom_nodes', GOOD), { recursive: true, force: true })
+      writeUserSettings(paths.comfyui)
+      comfy = await startComfyUI(setup, env, { frontendRoot: setup.frontendRoots[pin.version] })
+      browser = await launchChromium()
+      cp = await openComfyUI(browser, comfy.url)
+      page = cp.page
+      await recordToasts(page)
+    })
+
+    beforeEach(ctx => screenshotOnFailure(ctx, `actions-${pin.version}`, () => page))
+
+    afterAll(async () => {
+      await cp?.close()
+      await browser?.close()
+      await comfy?.stop()
+      // the next file's ComfyUI must not see this file's packs or models
+      resetEnvironment(setup, env, packs)
+      rmSync(join(setup.workspace, 'models', 'checkpoints', 'sdxl'), { recursive: true, force: true })
+      cli(['model', 'index', 'sync'])
+    })
+
+    it('has the comfydock icon in the sidebar, not the Model Library cube', async () => {
+      const button = page.locator('.comfydock-tab-button, .side-bar-button[aria-label*="comfydock" i]').first()
+      await button.waitFor({ timeout: 20_000 })
+      const icon = button.locator('i, .side-bar-button-icon').first()
+      const look = await icon.evaluate(e => {
+        const style = getComputedStyle(e)
+        const box = e.getBoundingClientRect()
+        return { cls: e.getAttribute('class') ?? '', mask: style.webkitMaskImage || style.maskImage, w: box.width, h: box.height, visible: style.visibility !== 'hidden' && style.display !== 'none' }
+      })
+      expect(look.cls).not.toMatch(/\bpi-box\b/)
+      expect(look.cls).toContain('cfd-icon-env')
+      expect(look.mask).toContain('data:image/svg+xml')
+      expect(look.visible).toBe(true)
+      expect(look.w).toBeGreaterThan(8)
+      expect(look.h).toBeGreaterThan(8)
+      await openPanel(page)
+      await waitConnected(page)
+    })
+
+    it('a model in a subfolder (checkpoints/sdxl/…) is ok in the panel and in `comfydock status --json`; what is missing is missing in both', async () => {
+      await t(page, 'openSaved', 'workflows/models.json')
+      await t(page, 'refresh')
+      await page.waitForFunction(() => ((window as any).__comfydock.controller.state.tabs as any[]).some(x => x.tab.name === 'models' && x.analysis), null, { timeout: 20_000 })
+      const panel = await page.evaluate(() => ((window as any).__comfydock.controller.state.tabs as any[]).find(x => x.tab.name === 'models').analysis.missingModels.map((m: any) => `${m.folder}/${m.value}`).sort())
+      const status = JSON.parse(cli(['-e', env, 'status', '--json']))
+      const entry = status.sections.workflows.workflows.find((w: any) => w.name === 'models')
+      const fromCli = entry.missing_models.map((m: any) => `${m.folder}/${m.path}`).sort()
+      expect(fromCli).toEqual([`checkpoints/${ABSENT}`])
+      expect(panel).toEqual(fromCli)
+      const text = await rowText(page, 'models')
+      expect(text).toContain(`missing model ${ABSENT}`)
+      expect(text).not.toContain('cfd_base_in_subfolder')
+    })
+
+    it('a pack that is installed but raises on import shows "failed to load" with the reason, not Install', async () => {
+      // ComfyUI really did fail to import it: its node type is not in /object_info
+      const info = await (await fetch(`${comfy.url}/api/object_info`)).json() as Record<string, unknown>
+      expect(info.CfdBrokenNode).toBeUndefined()
+      expect(existsSync(join(paths.comfyui, 'custom_nodes', BROKEN, '__init__.py'))).toBe(true)
+      await t(page, 'openSaved', 'workflows/broken.json')
+      // the frontend's own "Missing Node Types" notice, closed as a user closes it
+      await dismissDialogs(page)
+      await t(page, 'refresh')
+      const row = page.locator('[data-testid="tab-broken"]')
+      await row.locator('[data-testid="failed-to-load"]').waitFor({ timeout: 20_000 })
+      const text = await row.innerText()
+      expect(text).toContain(`node CfdBrokenNode: ${BROKEN} failed to load`)
+      // the reason is ComfyUI's own, from its log (through the bridge)
+      expect(await row.locator('[data-testid="failed-to-load"] .cfd-reason').getAttribute('title')).toContain("No module named 'cfd_dependency_that_is_not_installed'")
+      expect(await row.locator('[data-testid="install"]').count()).toBe(0)
+    })
+
+    it('a pack deleted from custom_nodes gets a Repair button that puts it back; nothing in the panel or its toasts names a comfydock command', async () => {
+      await dismissDialogs(page)
+      const banner = page.locator('[data-testid="status-nodes"]')
+      await banner.waitFor({ timeout: 20_000 })
+      const panelText = await page.locator('[data-testid="comfydock-panel"]').innerText()
+      expect(panelText).not.toMatch(COMMAND_TEXT)
+      await banner.locator('[data-testid="repair-nodes"]').click()
+      await page.waitForFunction(() => ((window as any).__toasts as string[]).some(x => /Repaired|Repair left problems/.test(x)), null, { timeout: 90_000 })
+      // the user sees it
+      await page.getByText(/Repaired|Repair left problems/).first().waitFor({ timeout: 5000 })
+      expect(existsSync(join(paths.comfyui, 'custom_nodes', GOOD, '__init__.py'))).toBe(true)
+      await page.locator('[data-testid="status-nodes"]').waitFor({ state: 'detached', timeout: 20_000 })
+      const toasts = await page.evaluate(() => (window as any).__toasts as string[])
+      expect(toasts.filter(x => /Repair/.test(x)).join('\n')).toContain('Repaired')
+      for (const x of toasts) expect(x).not.toMatch(COMMAND_TEXT)
+      expect(await page.locator('[data-testid="comfydock-panel"]').innerText()).not.toMatch(COMMAND_TEXT)
+      expect(cp.extensionErrors()).toEqual([])
+    })
+  })
+}
