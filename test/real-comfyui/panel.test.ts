@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFinished } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../e2e/browser'
 import { envPaths, startComfyUI, writeUserSettings, type RunningComfyUI } from './support/comfyui'
@@ -231,6 +231,8 @@ for (const pin of frontendPins()) {
       if (registered) expect(registered).toContainEqual(['Comfydock.ExportEnvironment', 'Export environment'])
       const bundle = new RegExp(`^${env}_export_.*\\.tar\\.gz$`)
 
+      // a menu left open would cover the panel for the next tests
+      onTestFinished(async () => { await page.keyboard.press('Escape'); await page.keyboard.press('Escape') })
       await openFileMenu(page, pin.fileMenu)
       // the core's own items and ours in one submenu: not a lone group of our own
       await page.getByText('Save', { exact: true }).filter({ visible: true }).first().waitFor({ timeout: 10_000 })
