@@ -116,8 +116,7 @@ for (const pin of pins) {
       resetEnvironment(setup, env, packs)
       const repos = mkdtempSync(join(setup.workspace, '..', 'packs-'))
       try {
-        cli(['-e', env, 'node', 'add', packRepo(repos, GOOD, GOOD_INIT), '--yes'])
-        cli(['-e', env, 'node', 'add', packRepo(repos, BROKEN, BROKEN_INIT), '--yes'])
+        cli(['-e', env, 'node', 'add', packRepo(repos, GOOD, GOOD_INIT), packRepo(repos, BROKEN, BROKEN_INIT), '--yes'])
       } finally {
         rmSync(repos, { recursive: true, force: true })
       }
