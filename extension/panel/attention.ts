@@ -75,10 +75,13 @@ export function modelLine (c: Controller, m: MissingModel): HTMLElement {
 /** One missing node type with its Install button (shared with the open tabs' list). */
 export function nodeLine (c: Controller, n: MissingNode, what = 'missing'): HTMLElement {
   if (n.loadError) {
-    // installed already: Install would only fail again; the reason is what the user needs
+    // installed already: Install would only fail again; the reason is what the user needs. A Python
+    // traceback ends with the error: that line first, the traceback folded below it
+    const lines = n.loadError.trim().split('\n').filter(l => l.trim())
     return h('div', { class: 'cfd-missing', 'data-testid': 'failed-to-load' }, icon('pi-exclamation-triangle'),
       h('span', {}, `node ${n.type}: ${n.pack ?? 'its pack'} failed to load`),
-      h('div', { class: 'cfd-reason', title: n.loadError }, n.loadError))
+      h('div', { class: 'cfd-reason', 'data-testid': 'load-error', title: n.loadError }, lines.at(-1) ?? n.loadError),
+      lines.length > 1 ? h('details', { class: 'cfd-reason' }, h('summary', {}, 'traceback'), n.loadError) : null)
   }
   const others = n.alternatives?.length ? ` · also in ${n.alternatives.join(', ')}` : ''
   return h('div', { class: 'cfd-missing' }, icon('pi-th-large'), h('span', {}, `${what} node ${n.type}${n.pack ? ` (${n.pack}${others})` : ''}`),

@@ -204,7 +204,9 @@ for (const pin of pins) {
       const text = await row.innerText()
       expect(text).toContain(`node CfdBrokenNode: ${BROKEN} failed to load`)
       // the reason is ComfyUI's own, from its log (through the bridge)
-      expect(await row.locator('[data-testid="failed-to-load"] .cfd-reason').getAttribute('title')).toContain("No module named 'cfd_dependency_that_is_not_installed'")
+      // its last line, the error itself, is what shows (the traceback is folded below it)
+      expect(await row.locator('[data-testid="load-error"]').innerText()).toBe("ModuleNotFoundError: No module named 'cfd_dependency_that_is_not_installed'")
+      expect(await row.locator('details.cfd-reason').innerText()).toContain('traceback')
       expect(await row.locator('[data-testid="install"]').count()).toBe(0)
     })
 
