@@ -17,6 +17,7 @@ const CSS = `
 .cfd-panel { padding: 8px 10px; font-size: 13px; color: var(--fg-color); display: flex; flex-direction: column; gap: 10px; }
 .cfd-panel h3 { margin: 0; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--descrip-text, var(--fg-color)); opacity: .8; }
 .cfd-section { display: flex; flex-direction: column; gap: 4px; border-top: 1px solid var(--border-color); padding-top: 8px; }
+.cfd-section[hidden] { display: none; }
 .cfd-head { display: flex; align-items: center; gap: 6px; }
 .cfd-env { font-size: 15px; font-weight: 600; }
 .cfd-muted { opacity: .7; font-size: 12px; }

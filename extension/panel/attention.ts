@@ -46,10 +46,12 @@ export function missingNodeOf (n: NonNullable<StatusWorkflow['missing_nodes']>[n
 export function renderAttention (c: Controller): HTMLElement {
   const s = c.state
   const open = new Set(s.tabs.map(t => t.tab.name))
-  const out = h('div', { class: 'cfd-section', 'data-testid': 'attention' }, h('h3', {}, 'Workflows needing attention'))
+  const out = h('div', { class: 'cfd-section', 'data-testid': 'attention' })
   const list = statusWorkflows(c).filter(w => !open.has(w.name) &&
     (w.state !== 'synced' || w.missing_nodes?.length || w.missing_models?.length || w.error))
+  // no heading over an empty list (`hidden` alone lost to .cfd-section's display: flex)
   if (!list.length) { out.hidden = true; return out }
+  out.append(h('h3', {}, 'Workflows needing attention'))
   for (const w of list) {
     const row = h('div', { class: 'cfd-tab', 'data-testid': `attention-${w.name}` },
       h('div', { class: 'cfd-tab-row' }, icon('pi-file'), h('span', { class: 'cfd-tab-name' }, w.name)),

@@ -279,6 +279,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     expect(await page.locator('[data-testid="attention-orphan"]').count()).toBe(0)
   })
 
+  it('shows no "Workflows needing attention" heading when no workflow needs attention', async () => {
+    // after the Repair above, every workflow not open in a tab is in order
+    await page.waitForFunction(() => (window as any).__comfydock.controller.state.status?.details?.sections?.workflows, null, { timeout: 15_000 })
+    expect(await page.locator('[data-testid^="attention-"]').count()).toBe(0)
+    expect(await page.isVisible('[data-testid="attention"]')).toBe(false)
+    expect(await page.getByText('Workflows needing attention').count()).toBe(0)
+  })
+
   it('lists what a workflow not open in a tab lacks, with a Download button that fixes it', async () => {
     files.file('/models/elsewhere.safetensors', Buffer.alloc(64 * 1024, 5))
     const wf = { last_node_id: 1, last_link_id: 0, nodes: [{ id: 1, type: 'CheckpointLoaderSimple', pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, inputs: [], outputs: [], properties: { models: [{ name: 'elsewhere.safetensors', url: `${files.url}/models/elsewhere.safetensors`, directory: 'checkpoints' }] }, widgets_values: ['elsewhere.safetensors'] }], links: [], groups: [], config: {}, extra: {}, version: 0.4 }
