@@ -2,7 +2,10 @@
 import type { Controller } from '../controller'
 import { h, icon } from '../dom'
 
-export function renderHistory (c: Controller, pick: { name: string }): HTMLElement {
+/** The workflow Restore acts on; `chosen` once the user picked it in the list. */
+export interface RestorePick { name: string, chosen?: boolean }
+
+export function renderHistory (c: Controller, pick: RestorePick): HTMLElement {
   const s = c.state
   const out = h('div', { class: 'cfd-section', 'data-testid': 'history' }, h('h3', {}, 'History'))
   if (!s.log.length) {
@@ -12,8 +15,14 @@ export function renderHistory (c: Controller, pick: { name: string }): HTMLEleme
   const names = [...new Set(s.tabs.filter(t => t.analysis?.tracked !== false).map(t => t.tab.name))]
   const canRestore = c.has('workflows.restore') && names.length > 0
   if (canRestore) {
-    if (!names.includes(pick.name)) pick.name = s.tabs.find(t => t.tab.active && names.includes(t.tab.name))?.tab.name ?? names[0]
-    const select = h('select', { 'data-testid': 'restore-target', onchange: (e: Event) => { pick.name = (e.target as HTMLSelectElement).value; c.emit() } },
+    // the active tab's workflow, unless the user chose another that is still open
+    if (!pick.chosen || !names.includes(pick.name)) {
+      pick.chosen = false
+      const active = s.tabs.find(t => t.tab.active && names.includes(t.tab.name))?.tab.name
+      if (active) pick.name = active
+      else if (!names.includes(pick.name)) pick.name = names[0]
+    }
+    const select = h('select', { 'data-testid': 'restore-target', onchange: (e: Event) => { pick.name = (e.target as HTMLSelectElement).value; pick.chosen = true; c.emit() } },
       ...names.map(n => h('option', { value: n, selected: n === pick.name }, n)))
     out.append(h('label', { class: 'cfd-muted' }, 'Restore workflow:'), select)
     // an older sidecar does not say what each commit holds: every commit is offered, as before

@@ -7,7 +7,7 @@ import type { Controller } from '../controller'
 import { h, icon } from '../dom'
 import { renderAttention } from './attention'
 import { renderHeader } from './header'
-import { renderHistory } from './history'
+import { renderHistory, type RestorePick } from './history'
 import { JobsView } from './jobs'
 import { renderTabs } from './tabs'
 
@@ -18,7 +18,7 @@ export class Panel {
   private readonly message: HTMLTextAreaElement
   private readonly commitButton: HTMLButtonElement
   private readonly commitSection: HTMLElement
-  private readonly restorePick = { name: '' }
+  private readonly restorePick: RestorePick = { name: '' }
   private readonly jobs = new JobsView()
   /** Header, tabs, history: what is on the page now. */
   private shown: HTMLElement[] = []

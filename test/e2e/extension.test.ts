@@ -301,6 +301,35 @@ describe.skipIf(!existsSync(CHROMIUM))('the built extension in Chromium (ComfyUI
     await page.waitForFunction(() => !document.querySelector('[data-testid="attention-closed-one"]')?.textContent?.includes('missing model'), null, { timeout: 15_000 })
   })
 
+  it('restores the active tab\'s workflow by default, following the active tab until the user picks one', async () => {
+    // a page of its own: the main page's list was picked by hand in the tests above
+    const other = await browser.newPage()
+    other.on('pageerror', e => errors.push(String(e)))
+    try {
+      await other.goto(harness.url)
+      await other.waitForFunction(() => (window as any).__harnessReady || (window as any).__harnessError, null, { timeout: 20_000 })
+      await other.click('.comfydock-tab-button')
+      await other.waitForFunction(() => document.querySelector('[data-testid="env-name"]')?.textContent === 'demo')
+      // two committed workflows opened one after the other: the second is the active tab
+      await openGraphInTab(other, 'Unsaved Workflow (2)', [graphNode('CheckpointLoaderSimple')])
+      await other.waitForFunction(() => document.querySelectorAll('[data-testid="restore-target"] option').length === 1, null, { timeout: 15_000 })
+      await openGraphInTab(other, 'orphan', [])
+      await other.waitForFunction(() => document.querySelectorAll('[data-testid="restore-target"] option').length === 2, null, { timeout: 15_000 })
+      const target = () => other.$eval('[data-testid="restore-target"]', s => (s as HTMLSelectElement).value)
+      expect(await target()).toBe('orphan')
+      await other.evaluate(() => (window as any).__harness.switchTo('workflows/Unsaved Workflow (2).json'))
+      await other.waitForFunction(() => (document.querySelector('[data-testid="restore-target"]') as HTMLSelectElement | null)?.value === 'Unsaved Workflow (2)', null, { timeout: 5000 })
+      // once the user picks one, switching tabs leaves the pick alone
+      await other.selectOption('[data-testid="restore-target"]', 'orphan')
+      await other.evaluate(() => (window as any).__harness.switchTo('workflows/orphan.json'))
+      await other.evaluate(() => (window as any).__harness.switchTo('workflows/Unsaved Workflow (2).json'))
+      await other.waitForFunction(() => document.querySelector('[data-testid="tab-Unsaved Workflow (2)"]')?.getAttribute('data-active') === 'true', null, { timeout: 5000 })
+      expect(await target()).toBe('orphan')
+    } finally {
+      await other.close()
+    }
+  })
+
   it('"Commit and export": an export that needs a commit offers to make it, then downloads the bundle', async () => {
     // a saved workflow changed on disk since its commit
     const orphan = join(env.comfyui, 'user', 'default', 'workflows', 'orphan.json')
