@@ -51,13 +51,17 @@ function stamps (): void {
   mark()
 }
 
-/** Reads the branch ref's file until it changes: the moment git wrote the commit. */
+/**
+ * Reads the branch ref's file until it changes: the moment git wrote the commit. Every millisecond, not
+ * in a setImmediate loop: that spun one of the machine's two cores during the very interval it timed,
+ * taking it from Chromium, ComfyUI's bridge, the sidecar and git.
+ */
 async function commitLanded (refFile: string, before: string, t0: number): Promise<number> {
   for (;;) {
     const now = existsSync(refFile) ? readFileSync(refFile, 'utf8') : before
     if (now !== before) return performance.now() - t0
     if (performance.now() - t0 > 30_000) throw new Error('no commit within 30 s')
-    await new Promise(r => setImmediate(r))
+    await new Promise(r => setTimeout(r, 1))
   }
 }
 
