@@ -175,6 +175,8 @@ export interface EnvStatusResult {
   /** Files changed in .cec since the last commit (the sidebar badge counts these plus unsaved tabs). */
   changes: string[]
   clean: boolean
+  /** Names of the environment's git remotes (the panel offers Pull when there is one). */
+  remotes?: string[]
   /** Anything else the environment status reports, passed through for display. */
   details?: Record<string, unknown>
 }

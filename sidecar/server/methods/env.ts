@@ -13,11 +13,13 @@ export const envMethods: MethodTable = {
       // the panel refreshes often: git state by default, every section (Python, nodes...) only when asked
       const git = await getGitStatus(ctx.workspace, ctx.env)
       const changes = git.changes.map(c => c.path)
+      const { listRemotes } = await import('../../remote')
       const out = {
         env: ctx.env.name,
         comfyuiVersion: doc.tool.comfydock.comfyui_version ?? null,
         changes,
         clean: changes.length === 0,
+        remotes: (await listRemotes(ctx.env)).map(r => r.name),
       }
       if (!params.full) return out
       const full = await getEnvironmentStatus(ctx.workspace, ctx.env)
