@@ -3,14 +3,14 @@
  * the sidebar DOM whenever the tab closes), and every action reports its outcome as a toast.
  */
 import type {
-  EnvStatusResult, EnvSummaryResult, HelloResult, LogEntryResult, MethodName, MethodResults, MissingModel, MissingNode, ProgressEvent, WorkflowAnalysisResult,
+  EnvStatusResult, EnvSummaryResult, HelloResult, LogEntryResult, MethodName, MethodResults, MissingModel, MissingNode, ProgressEvent, PullPreviewResult, PullSummary, WorkflowAnalysisResult,
 } from '../sidecar/protocol'
 import { discoverSidecar } from './bridge'
 import { SidecarConnection, SidecarError, type CallOptions, type ConnectionState } from './connection'
 import { comfyFetch, confirmDialog, detectSupport, reportContext, toast, type GraphJson, type Severity, type Support } from './host'
 import { RuntimeContextSource } from './runtime-context'
 import { withoutCommands } from './user-text'
-import { loadIntoTab, openTabs, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
+import { loadIntoTab, openTabs, reloadFromDisk, saveToDisk, tabGraph, type OpenTab } from './workflow-tabs'
 
 export interface TabView {
   tab: OpenTab
@@ -33,6 +33,19 @@ export interface PanelState {
   /** Downloads, installs, adopt: one per request, with live progress and a Cancel button. */
   jobs: Map<string, Job>
   busy: string | null
+  /** The pull the user is looking at (Pull, then Apply or Close). */
+  pull?: PullView
+}
+
+export type PullChoice = 'mine' | 'theirs' | 'both'
+
+/** A pull's preview, the user's answer to each conflict, and the sidecar's refusal when there was one. */
+export interface PullView {
+  remote: string
+  preview: PullPreviewResult
+  choices: Record<string, PullChoice>
+  /** Why the last Apply changed nothing (uncommitted work), shown with a "Commit first" button. */
+  refused?: string
 }
 
 /** A long request the user started from the panel and can cancel (`op.cancel` for its request id). */
@@ -457,6 +470,80 @@ export class Controller {
         ...res.notAdopted.map(n => `not adopted: ${n.item} (${n.reason})`),
       ].join('\n')
       this.toast(res.ok ? 'success' : 'warn', `Adopted as environment "${res.name}"`, notes)
+    })
+    this.requestFullStatus()
+    void this.refresh()
+  }
+
+  /** The remote Pull uses: origin when the environment has it, else its only one. */
+  pullRemote (): string | null {
+    const remotes = this.state.status?.remotes ?? []
+    return remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0] : null
+  }
+
+  /** Fetches the remote and shows what a pull would change and what conflicts; nothing changes yet. */
+  async previewPull (): Promise<void> {
+    const remote = this.pullRemote()
+    if (!remote) return
+    await this.runBusy('Pull', async () => {
+      const preview = await this.runJob(`Check ${remote} for changes`, opts => this.conn.call('env.pullPreview', { remote }, opts))
+      if (preview) this.state.pull = { remote, preview, choices: {} }
+    })
+  }
+
+  choosePull (id: string, choice: PullChoice): void {
+    if (!this.state.pull) return
+    this.state.pull.choices[id] = choice
+    this.emit()
+  }
+
+  closePull (): void {
+    this.state.pull = undefined
+    this.emit()
+  }
+
+  /**
+   * Applies the previewed pull with the user's choices, then reloads the open tabs of the workflows it
+   * wrote, except tabs with unsaved edits: those are never touched, and the toast says so.
+   */
+  async applyPull (commitFirst = false): Promise<void> {
+    const view = this.state.pull
+    if (!view) return
+    await this.runBusy('Pull', async () => {
+      let res: PullSummary | undefined
+      try {
+        res = await this.runJob(`Pull from ${view.remote}`, opts => this.conn.call('env.pull', {
+          remote: view.remote, choices: view.choices, ...(commitFirst ? { commitFirst } : {}),
+        }, opts))
+      } catch (err) {
+        if (!(err instanceof SidecarError && err.code === 'UNCOMMITTED_CHANGES')) throw err
+        // nothing changed: the panel shows why, with the way on (Commit first)
+        view.refused = withoutCommands(err.message) || err.message
+        return
+      }
+      if (!res) return
+      this.state.pull = undefined
+      const reloaded: string[] = []
+      const unsaved: string[] = []
+      const failed: string[] = []
+      for (const name of res.workflowsWritten) {
+        try {
+          const done = await reloadFromDisk(name)
+          if (done === 'reloaded') reloaded.push(name)
+          else if (done === 'unsaved') unsaved.push(name)
+        } catch (err) {
+          failed.push(`${name}: ${err instanceof Error ? err.message : String(err)}`)
+        }
+      }
+      const lines = [
+        res.committedFirst ? `Your uncommitted work was committed first (${res.committedFirst.slice(0, 7)}).` : '',
+        reloaded.length ? `Reloaded ${reloaded.join(', ')}.` : '',
+        unsaved.length ? `Not reloaded, it has unsaved edits: ${unsaved.join(', ')}. The pulled version is saved in ComfyUI; your edits stay in the tab.` : '',
+        ...failed.map(f => `Not reloaded: ${f}`),
+        ...res.failed.map(f => `${f.item}: ${withoutCommands(f.error.message) || f.error.message}`),
+      ].filter(Boolean).join('\n')
+      const title = res.preview.kind === 'up-to-date' ? 'Already up to date' : `Pulled from ${view.remote}${res.commit ? ` (${res.commit.slice(0, 7)})` : ''}`
+      this.toast(res.ok && !failed.length ? (unsaved.length ? 'warn' : 'success') : 'error', res.ok ? title : `${title}, with problems (Repair finishes it)`, lines || undefined)
     })
     this.requestFullStatus()
     void this.refresh()

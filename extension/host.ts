@@ -474,3 +474,12 @@ export async function writeWorkflowFile (name: string, json: GraphJson): Promise
   const res = await comfyFetch(`/userdata/${file}?overwrite=true`, { method: 'POST', body: JSON.stringify(json) })
   if (!res.ok) throw new HostError(`ComfyUI refused to save ${tabPathOf(name)} (HTTP ${res.status})`)
 }
+
+/** Reads a workflow file through ComfyUI's userdata API (what ComfyUI has saved on disk now). */
+export async function readWorkflowFile (name: string): Promise<GraphJson> {
+  const res = await comfyFetch(`/userdata/${encodeURIComponent(tabPathOf(name))}`)
+  if (!res.ok) throw new HostError(`ComfyUI could not read ${tabPathOf(name)} (HTTP ${res.status})`)
+  const json = await res.json() as unknown
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new HostError(`${tabPathOf(name)} is not a workflow`)
+  return json as GraphJson
+}

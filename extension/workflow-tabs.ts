@@ -5,7 +5,7 @@
  * host seam only.
  */
 import {
-  captureTab, markTabSaved, nameOfPath, openTabs as hostTabs, replaceTabGraph, saveTab, writeWorkflowFile,
+  captureTab, markTabSaved, nameOfPath, openTabs as hostTabs, readWorkflowFile, replaceTabGraph, saveTab, writeWorkflowFile,
   type GraphJson, type HostTab,
 } from './host'
 
@@ -56,4 +56,21 @@ export async function loadIntoTab (name: string, json: GraphJson): Promise<boole
   if (!tab) return false
   await replaceTabGraph(tab.host, json)
   return true
+}
+
+/**
+ * After the sidecar rewrote a workflow file (pull): its open tab, if any, is reloaded from the file,
+ * unless the tab has unsaved edits, which are never discarded ('unsaved': the caller says so).
+ */
+export async function reloadFromDisk (name: string): Promise<'reloaded' | 'unsaved' | 'not-open'> {
+  const tab = openTabs().find(t => t.name === name)
+  if (!tab) return 'not-open'
+  if (tab.modified) return 'unsaved'
+  const json = await readWorkflowFile(name)
+  // read again after the await: an edit made meanwhile is kept
+  const now = openTabs().find(t => t.name === name)
+  if (!now) return 'not-open'
+  if (now.modified) return 'unsaved'
+  await replaceTabGraph(now.host, json)
+  return 'reloaded'
 }

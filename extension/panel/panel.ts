@@ -9,6 +9,7 @@ import { renderAttention } from './attention'
 import { renderHeader } from './header'
 import { renderHistory, type RestorePick } from './history'
 import { JobsView } from './jobs'
+import { renderPull } from './pull'
 import { renderTabs } from './tabs'
 
 export class Panel {
@@ -20,7 +21,7 @@ export class Panel {
   private readonly commitSection: HTMLElement
   private readonly restorePick: RestorePick = { name: '' }
   private readonly jobs = new JobsView()
-  /** Header, tabs, history: what is on the page now. */
+  /** Header, pull, tabs, attention, history: what is on the page now. */
   private shown: HTMLElement[] = []
 
   constructor (c: Controller) {
@@ -60,10 +61,10 @@ export class Panel {
     if (!this.root) return
     this.commitButton.disabled = !this.c.has('workflows.commit') || Boolean(this.c.state.busy)
     this.jobs.update(this.c)
-    const next = [renderHeader(this.c), renderTabs(this.c), renderAttention(this.c), renderHistory(this.c, this.restorePick)]
+    const next = [renderHeader(this.c), renderPull(this.c), renderTabs(this.c), renderAttention(this.c), renderHistory(this.c, this.restorePick)]
     if (this.shown.length !== next.length) {
       this.shown = next
-      this.root.replaceChildren(next[0], this.jobs.el, next[1], next[2], this.commitSection, next[3])
+      this.root.replaceChildren(next[0], this.jobs.el, next[1], next[2], next[3], this.commitSection, next[4])
       return
     }
     next.forEach((section, i) => {
