@@ -28,7 +28,7 @@ export async function findModelSource (ws: Workspace, model: IndexedModel, opts:
     const asked: string[] = []
     let name: string | undefined
     for (const host of MODEL_HOSTS) {
-      if (!host.findByHash) continue
+      if (!host.findByHash || host.configured?.(ctx) === false) continue
       asked.push(host.label)
       const hit = await host.findByHash({ sha256: full.sha256!, blake3: full.blake3 }, ctx)
       if (!hit) continue

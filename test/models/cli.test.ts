@@ -185,6 +185,16 @@ describe('comfydock model download / find-source', () => {
     const r = await runCliAsync(['model', 'find-source', 'found.safetensors', '--json'], { workspace: ws })
     expect(r.json().found).toEqual([{ type: 'civitai', url: `${server.url}/api/download/models/55` }])
     expect(runCli(['model', 'index', 'show', 'found.safetensors', '--json'], { workspace: ws }).json().sources).toHaveLength(1)
+    expect(r.code).toBe(0)
+  })
+
+  it('exits 1 when no host knows the model, saying which were asked', async () => {
+    put(join(models, 'loras/unknown.safetensors'), 'nobody published me')
+    runCli(['model', 'index', 'sync'], { workspace: ws })
+    const r = await runCliAsync(['model', 'find-source', 'unknown.safetensors'], { workspace: ws })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/CivitAI does not know \w+\. Add a source by downloading it with `comfydock model download URL`\./)
+    expect(runCli(['model', 'index', 'show', 'unknown.safetensors', '--json'], { workspace: ws }).json().sources).toEqual([])
   })
 })
 

@@ -183,6 +183,8 @@ export function registerModelCommands (program: Command): void {
       ctx.print(r, () => r.found.length
         ? `Found${r.name ? ` (${r.name})` : ''}: ${r.found.map(s => s.url).join(', ')}`
         : `${r.asked.join(' and ')} ${r.asked.length > 1 ? 'do' : 'does'} not know ${m.hash}. Add a source by downloading it with \`comfydock model download URL\`.`)
+      // what was asked for (a source) was not found: say so in the exit code too, as grep does
+      if (r.found.length === 0) process.exitCode = 1
     }))
 
   model.command('push [model]').description('upload models to the team\'s store (`config model_store`), keyed by SHA-256; what it has is skipped')

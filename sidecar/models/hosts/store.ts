@@ -41,6 +41,7 @@ export const storeHost: ModelHost = {
       },
     }
   },
+  configured: ctx => ctx.setting('model_store') !== '',
   async findByHash (hashes, ctx) {
     if (!ctx.setting('model_store')) return undefined
     const loc = parseStoreUrl(ctx.setting('model_store'))

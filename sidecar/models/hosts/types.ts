@@ -74,6 +74,8 @@ export interface ModelHost {
   tokens (ctx: Pick<HostContext, 'setting' | 'secret'>): Array<{ baseUrl: string, token?: string }>
   /** undefined: not this host's. Throws for input that is this host's but cannot be used. */
   claim (input: string, ctx: HostContext): HostClaim | undefined
+  /** False when the user has not set this host up (the store without `model_store`): it is then not asked by hash, nor named as asked. */
+  configured? (ctx: Pick<HostContext, 'setting'>): boolean
   /** Where this content can be fetched from, by full hash; undefined when the host does not know it. */
   findByHash? (hashes: { sha256: string, blake3?: string }, ctx: HostContext): Promise<FoundByHash | undefined>
 }
