@@ -227,17 +227,26 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
     return true
   }
 
+  /**
+   * Writes and hashes each batch while the next one arrives: the socket is read on while the
+   * previous batch is on its way to disk and to the hashes (one batch in flight, so memory stays
+   * bounded). `have` counts only bytes both written and hashed, so a resume starts right after them.
+   */
   async function receiveBody (res: AsyncIterable<Buffer>, t: Task): Promise<void> {
     const fh = await open(partFile, 'a')
     let pending: Buffer[] = []
     let pendingBytes = 0
+    let inFlight: Promise<void> | undefined
     const flush = async (): Promise<void> => {
+      await inFlight
       if (pendingBytes === 0) return
       const batch = pending; const n = pendingBytes
       pending = []; pendingBytes = 0
-      await Promise.all([fh.writev(batch), hasher.update(batch)])
-      have += n
-      t.advance(have)
+      inFlight = Promise.all([fh.writev(batch), hasher.update(batch)]).then(() => {
+        have += n
+        t.advance(have)
+      })
+      inFlight.catch(() => undefined) // awaited (and thrown) by the next flush, not left unhandled meanwhile
     }
     try {
       for await (const chunk of res) {
@@ -246,9 +255,11 @@ export async function downloadFile (url: string, dest: DownloadDest, opts: Downl
         if (pendingBytes >= FLUSH_BYTES) await flush()
       }
       await flush()
+      await inFlight
     } catch (err) {
       // Keep what arrived intact, so the next attempt resumes after it.
       await flush().catch(() => undefined)
+      await inFlight?.catch(() => undefined)
       await fh.close()
       await truncate(partFile, have).catch(() => undefined)
       if (err instanceof ComfydockError) throw err
