@@ -99,6 +99,27 @@ export function helpers (): void {
     },
     hasSubgraphs: () => typeof (app().rootGraph ?? app().graph)?.convertToSubgraph === 'function',
     panelTabs: () => (w.__comfydock.controller.state.tabs as any[]).map(t => ({ name: t.tab.name, active: t.tab.active, modified: t.tab.modified, tracked: t.analysis?.tracked, differs: t.analysis?.differsFromCommit })),
+    /**
+     * From now on the panel's calls of `method` to the sidecar get their answers only once
+     * `__held.release()` is called (a slow sidecar, on cue); `__held.reached` resolves when one is sent.
+     * Until then every call the panel makes is kept in `__held.calls` ([method, params]).
+     */
+    holdCall (method: string) {
+      const conn = w.__comfydock.controller.conn
+      const call = conn.call
+      let open!: () => void
+      let sent!: () => void
+      const gate = new Promise<void>(r => { open = r })
+      const calls: Array<[string, unknown]> = []
+      w.__held = { calls, reached: new Promise<void>(r => { sent = r }), release: () => { open() }, end: () => { delete conn.call; open() } }
+      conn.call = function (m: string, ...rest: unknown[]) {
+        calls.push([m, JSON.parse(JSON.stringify(rest[0] ?? null))])
+        const answer = call.call(this, m, ...rest)
+        if (m !== method) return answer
+        sent()
+        return answer.then(async (v: unknown) => { await gate; return v }, async (e: unknown) => { await gate; throw e })
+      }
+    },
     badge: () => w.__comfydock.controller.badge(),
     refresh: () => w.__comfydock.controller.refresh(),
   }
