@@ -351,7 +351,8 @@ for (const pin of frontendPins()) {
 const newest = frontendPins().find(p => p.newest)
 describe.runIf(newest?.backend === 'v0.3.77')(`strict CSP: ComfyUI v0.3.77 --disable-api-nodes, frontend ${newest?.version}`, () => {
   const env = setup.envs['v0.3.77']
-  const paths = envPaths(setup, env)
+  // (collected even when skipped: with COMFYDOCK_REAL_FRONTENDS=1.4.13 there is no v0.3.77 environment)
+  const paths = env ? envPaths(setup, env) : undefined as never
   let comfy: RunningComfyUI
   let browser: Browser
   let cp: ComfyPage
