@@ -1,9 +1,13 @@
 /**
- * @module SHA-256 on a worker thread. SHA-256 is the slow half of the one-pass hash (about a third of
+ * @module SHA-256 on worker threads. SHA-256 is the slow half of the one-pass hash (about a third of
  * BLAKE3's speed), so for big files it runs beside BLAKE3 on the main thread, both reading the same
- * chunks from shared memory. One long-lived worker, one file at a time, ref'd only while busy.
+ * chunks from shared memory. Long-lived workers, one file each at a time, ref'd only while busy; as
+ * many as files hashed at once (downloads run `model_transfers` at a time), up to POOL_MAX.
  */
 import { Worker } from 'node:worker_threads'
+
+/** Enough for the default four model transfers; a fifth file at once hashes inline. */
+const POOL_MAX = 4
 
 const SOURCE = `
 const { parentPort } = require('node:worker_threads')
@@ -18,7 +22,7 @@ parentPort.on('message', (m) => {
 interface Reply { type: 'ack' | 'digest', job?: number, slot?: number, hex?: string }
 
 export class Sha256Worker {
-  private static instance?: Sha256Worker
+  private static readonly pool: Sha256Worker[] = []
   private readonly worker: Worker
   private busy = false
   private job = 0
@@ -33,13 +37,19 @@ export class Sha256Worker {
       // Acks of an abandoned (cancelled) file must not release the slots of the next one.
       if (m.type === 'ack') { if (m.job === this.job) { this.waiting.get(m.slot!)?.(); this.waiting.delete(m.slot!) } } else this.onDigest?.(m.hex!)
     })
-    this.worker.on('error', (err) => { this.failure = err; Sha256Worker.instance = undefined })
+    this.worker.on('error', (err) => {
+      this.failure = err
+      const pool = Sha256Worker.pool
+      if (pool.includes(this)) pool.splice(pool.indexOf(this), 1)
+    })
   }
 
-  /** The shared worker, or undefined when it is hashing another file (the caller then hashes inline). */
+  /** An idle worker, or undefined when POOL_MAX files are being hashed already (the caller then hashes inline). */
   static acquire (): Sha256Worker | undefined {
-    const w = (Sha256Worker.instance ??= new Sha256Worker())
-    if (w.busy || w.failure) return undefined
+    const pool = Sha256Worker.pool
+    let w = pool.find(x => !x.busy && !x.failure)
+    if (!w && pool.length < POOL_MAX) pool.push(w = new Sha256Worker())
+    if (!w) return undefined
     w.busy = true
     w.worker.ref()
     return w
