@@ -149,6 +149,12 @@ for (const pin of frontendPins()) {
       expect(await t(page, 'modified', path)).toBe(false)
       await waitPanel(page, `n => { const x = window.__t.panelTabs().find(x => x.name === n); return x && !x.modified && x.tracked && !x.differs }`, name)
       await waitPanel(page, '() => window.__t.badge() === null')
+      // History offers Restore of this workflow only on the commits that hold it, not on the older ones
+      await page.selectOption('[data-testid="restore-target"]', name)
+      const restoreOn = (subject: string): Promise<number> => page.locator('[data-testid="log-entry"]').filter({ has: page.getByText(subject, { exact: true }) }).locator('button', { hasText: 'Restore' }).count()
+      await page.locator('[data-testid="log-entry"]').filter({ has: page.getByText('saved workflows', { exact: true }) }).waitFor({ timeout: 20_000 })
+      expect(await restoreOn(`tab ${name} from ${pin.version}`)).toBe(1)
+      expect(await restoreOn('saved workflows')).toBe(0)
     })
 
     it('shows an unchanged tracked workflow as unchanged when it is opened (also without a graph id, or with the all-zero one)', async () => {
