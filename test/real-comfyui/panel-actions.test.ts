@@ -6,10 +6,13 @@
  * - a pack that is installed but raises on import shows "failed to load" with the reason, not Install;
  * - a pack deleted from custom_nodes gets a Repair button that puts it back; no text in the panel or
  *   its toasts tells the user to run a `comfydock …` command;
+ * - a Download shows its bytes, percent and retries as they happen (not a spinner), and Cancel stops it;
  * - the sidebar button has the comfydock icon, not the Model Library cube.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
@@ -26,6 +29,9 @@ const GOOD = 'cfd-good-pack'
 const BROKEN = 'cfd-broken-pack'
 const MODEL = 'sdxl/cfd_base_in_subfolder.safetensors'
 const ABSENT = 'sdxl/cfd_not_here.safetensors'
+/** A model the workflow names with a download URL (node `properties.models`, as ComfyUI's templates do). */
+const SLOW = 'cfd_slow_download.safetensors'
+const SLOW_SIZE = 64 * 1024 * 1024
 /** Text that sends the user to a terminal instead of offering the action. */
 const COMMAND_TEXT = /comfydock\s+(-e\s|--[a-z]|(repair|commit|use|workflow|node|run|serve|status|model|export|import|create|pull|push|restore|log|adopt)\b)/i
 
@@ -111,8 +117,18 @@ for (const pin of pins) {
     let browser: Browser
     let cp: ComfyPage
     let page: Page
+    // a model host on loopback: the first answer breaks off (the downloader tries again), the second trickles
+    let requests = 0
+    const slow: Server = createServer((_req, res) => {
+      requests += 1
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(SLOW_SIZE) })
+      if (requests === 1) { res.write(Buffer.alloc(128 * 1024, 1), () => res.destroy()); return }
+      const timer = setInterval(() => res.write(Buffer.alloc(64 * 1024, 7)), 20)
+      res.on('close', () => clearInterval(timer))
+    })
 
     beforeAll(async () => {
+      await new Promise<void>(r => slow.listen(0, '127.0.0.1', r))
       resetEnvironment(setup, env, packs)
       const repos = mkdtempSync(join(setup.workspace, '..', 'packs-'))
       try {
@@ -134,6 +150,10 @@ for (const pin of pins) {
       ])))
       cli(['-e', env, 'workflow', 'track', '--all'])
       cli(['-e', env, 'commit', '-m', 'packs, a model in a subfolder', '--allow-issues'])
+      // not tracked: Repair (below) is not to fetch it
+      writeFileSync(join(paths.userWorkflows, 'download.json'), JSON.stringify(workflow([
+        node(1, 'CheckpointLoaderSimple', [SLOW], { models: [{ name: SLOW, url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/${SLOW}`, directory: 'checkpoints' }] }),
+      ])))
       // the user (or a bad sync) deleted a pack the manifest pins
       rmSync(join(paths.comfyui, 'custom_nodes', GOOD), { recursive: true, force: true })
       writeUserSettings(paths.comfyui)
@@ -150,6 +170,9 @@ for (const pin of pins) {
       await cp?.close()
       await browser?.close()
       await comfy?.stop()
+      slow.closeAllConnections()
+      await new Promise(r => slow.close(r))
+      rmSync(join(paths.userWorkflows, 'download.json'), { force: true })
       // the next file's ComfyUI must not see this file's packs or models
       resetEnvironment(setup, env, packs)
       rmSync(join(setup.workspace, 'models', 'checkpoints', 'sdxl'), { recursive: true, force: true })
@@ -208,6 +231,29 @@ for (const pin of pins) {
       expect(await row.locator('[data-testid="load-error"]').innerText()).toBe("ModuleNotFoundError: No module named 'cfd_dependency_that_is_not_installed'")
       expect(await row.locator('details.cfd-reason').innerText()).toContain('traceback')
       expect(await row.locator('[data-testid="install"]').count()).toBe(0)
+    })
+
+    it('a Download shows its bytes, percent and retries as they happen, and Cancel stops it, the model still missing', async () => {
+      await t(page, 'openSaved', 'workflows/download.json')
+      // the frontend's own notice of missing models, closed as a user closes it
+      await dismissDialogs(page)
+      await t(page, 'refresh')
+      const row = page.locator('[data-testid="tab-download"]')
+      await row.locator('[data-testid="download"]').click({ timeout: 20_000 })
+      const job = page.locator('[data-testid="job"]', { hasText: `Download ${SLOW}` })
+      await job.waitFor({ timeout: 20_000 })
+      // live facts, not a spinner: bytes of the whole, percent, and the retry after the broken first answer
+      await page.waitForFunction(() => /MiB of 64 MiB · \d+% · retry 1/.test(document.querySelector('[data-testid="job-progress"]')?.textContent ?? ''), null, { timeout: 30_000 })
+      const first = await job.locator('[data-testid="job-progress"]').innerText()
+      await page.waitForFunction(was => { const now = document.querySelector('[data-testid="job-progress"]')?.textContent ?? ''; return now !== was && /MiB of 64 MiB/.test(now) }, first, { timeout: 10_000 })
+      expect(Number(await job.locator('progress').getAttribute('value'))).toBeGreaterThan(0)
+      await job.locator('[data-testid="cancel"]').click()
+      await page.waitForFunction(s => ((window as any).__toasts as string[]).some(x => x.includes(`Download ${s} cancelled`)), SLOW, { timeout: 20_000 })
+      await job.waitFor({ state: 'detached', timeout: 10_000 })
+      expect(existsSync(join(setup.workspace, 'models', 'checkpoints', SLOW))).toBe(false)
+      await t(page, 'refresh')
+      expect(await rowText(page, 'download')).toContain(`missing model ${SLOW}`)
+      expect(await row.locator('[data-testid="download"]').isEnabled()).toBe(true)
     })
 
     it('a pack deleted from custom_nodes gets a Repair button that puts it back; nothing in the panel or its toasts names a comfydock command', async () => {
