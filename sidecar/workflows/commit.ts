@@ -16,8 +16,8 @@ import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'
 import { resolveAnalysis, type ResolveOptions, type WorkflowIssue, type WorkflowResolution } from './resolve'
 import { mergeGlobalModels, pruneUnusedModels, workflowEntry } from './manifest-entry'
-import { currentContent, readBrowserWorkflows, writeBrowserWorkflows } from './live-copy'
-import { assertWorkflowName, readSnapshot, readUserWorkflow, snapshotFile } from './store'
+import { currentOf, readBrowserWorkflows, writeBrowserWorkflows } from './live-copy'
+import { assertWorkflowName, readCopies, snapshotFile } from './store'
 import { sameWorkflow, type SyncState } from './tracking'
 
 export interface PrepareCommitOptions extends Omit<ResolveOptions, 'chooseModel' | 'choosePack'> {
@@ -72,16 +72,18 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
   // pyproject is only written after the loop, so one resolver's view of it holds for every workflow
   const nodeResolver = opts.nodeResolver ?? createNodeResolver(ws, env, { objectInfo: opts.objectInfo, network: opts.network, onProgress: opts.onProgress, signal: opts.signal })
   try {
+    const copies = await readCopies(env, names)
     await withTask(opts.onProgress, 'Analysing workflows', { total: names.length, unit: 'items' }, async (task) => {
       let done = 0
       for (const name of names) {
         const handed = given.get(name)
-        const current = handed ? undefined : await currentContent(env, name, inBrowser)
+        const [live, snap] = copies.get(name)!
+        const current = handed ? undefined : currentOf(name, live, snap, inBrowser)
         const bytes = handed ?? current?.bytes
-        if (handed ? !(await readUserWorkflow(env, name)) : current?.home === 'browser') nextInBrowser.add(name)
+        if (handed ? !live : current?.home === 'browser') nextInBrowser.add(name)
         if (!bytes) {
           // a browser commit keeps it: it lives in some browser tab (committed before this machine knew where)
-          if (opts.keepMissing && await readSnapshot(env, name)) nextInBrowser.add(name)
+          if (opts.keepMissing && snap) nextInBrowser.add(name)
           ;(opts.keepMissing ? result.kept : result.removed).push(name)
           task.advance(++done)
           continue
@@ -95,7 +97,6 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
         }
         const analysis = analyzeWorkflow(bytes, { file: `${name}.json`, objectInfo: opts.objectInfo, modelLists: opts.modelLists })
         const r = await resolveAnalysis(ws, env, name, analysis, { ...opts, yes: true, modelIndex: index, nodeResolver }, table[name])
-        const snap = await readSnapshot(env, name)
         const state: SyncState = !snap ? 'new' : sameWorkflow(bytes, snap) ? 'synced' : 'modified'
         result.workflows.push({ name, state, issues: r.issues })
         result.issues.push(...r.issues.map(i => ({ ...i, workflow: name })))

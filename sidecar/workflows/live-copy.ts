@@ -47,6 +47,12 @@ export async function currentContent (env: EnvPaths, name: string, inBrowser: Se
   const live = await readUserWorkflow(env, name)
   if (live) return { bytes: live, home: 'user-folder' }
   if (!inBrowser.has(name)) return undefined
-  const snap = await readSnapshot(env, name)
-  return snap ? { bytes: snap, home: 'browser' } : undefined
+  return currentOf(name, undefined, await readSnapshot(env, name), inBrowser)
+}
+
+/** currentContent from copies already read (the user folder's and the snapshot). */
+export function currentOf (name: string, live: Buffer | undefined, snapshot: Buffer | undefined, inBrowser: Set<string>): CurrentContent | undefined {
+  if (live) return { bytes: live, home: 'user-folder' }
+  if (!inBrowser.has(name) || !snapshot) return undefined
+  return { bytes: snapshot, home: 'browser' }
 }
