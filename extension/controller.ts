@@ -353,23 +353,29 @@ export class Controller {
       // Each tab's save is its own file and workflow object: all at once (ten in a row took 170 ms).
       // A tab never saved gets its file before the commit: the sidecar records a handed-in workflow with
       // no file in ComfyUI's user folder as living in the browser. A file that exists is rewritten while
-      // the sidecar commits: the saves took half of the click-to-commit time when they came first.
+      // the sidecar commits: the saves took half of the click-to-commit time when they came first. They
+      // start once the commit request is sent: started before it, ComfyUI's server (which carries the
+      // panel's socket to the sidecar) handled the ten saves first and held the request up to 60 ms.
       const save = (i: number): Promise<void> => saveToDisk(workflows[i].name, workflows[i].json, chosen[i].tab)
       const all = workflows.map((_, i) => i)
       await Promise.all(all.filter(i => !chosen[i].tab.persisted).map(save))
-      const saving = Promise.all(all.filter(i => chosen[i].tab.persisted).map(save)).then(() => null, (err: unknown) => err)
+      let saving: Promise<unknown> | null = null
+      const startSaves = (): Promise<unknown> =>
+        (saving ??= Promise.all(all.filter(i => chosen[i].tab.persisted).map(save)).then(() => null, (err: unknown) => err))
       const commitTabs = async (): Promise<MethodResults['workflows.commit'] | null> => {
         await this.syncContext()
         const params = { message: message.trim(), workflows }
         try {
-          return await this.conn.call('workflows.commit', { ...params, ...(allowIssues ? { allowIssues } : {}) })
+          return await this.conn.call('workflows.commit', { ...params, ...(allowIssues ? { allowIssues } : {}) }, { onStart: () => { void startSaves() } })
         } catch (err) {
           if (!(err instanceof SidecarError && err.code === 'WORKFLOW_UNRESOLVED') || allowIssues) throw err
           if (!await confirmDialog('Commit with unresolved issues?', `${err.message}\n\nCommit anyway? The issues are recorded and can be fixed later.`)) return null
           return await this.conn.call('workflows.commit', { ...params, allowIssues: true })
         }
       }
-      const [outcome, saveError] = await Promise.all([commitTabs().then(res => ({ res }), (err: unknown) => ({ err })), saving])
+      const outcome = await commitTabs().then(res => ({ res }), (err: unknown) => ({ err }))
+      // the saves happen whatever became of the commit (a request never sent did not start them)
+      const saveError = await startSaves()
       // the commit stands even when ComfyUI did not take a file: both are told
       if (saveError) this.fail('Saving to ComfyUI', saveError)
       if ('err' in outcome) throw outcome.err
