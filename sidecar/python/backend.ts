@@ -16,6 +16,12 @@ export interface SyncOptions {
    * preferred) and the new lock written.
    */
   locked?: boolean
+  /**
+   * Settles once the manifest `doc` was read from is on disk (node add writes it while the installer
+   * resolves): the lock files in `.cec` are written only after it, so a lock never describes a
+   * pyproject.toml that is not there. A rejection fails the sync, whose caller puts the venv back.
+   */
+  manifestWritten?: Promise<unknown>
 }
 
 export interface SyncOutcome {

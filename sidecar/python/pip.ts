@@ -98,28 +98,32 @@ export class PipBackend implements PythonBackend {
 
   async sync (doc: Pyproject, opts: SyncOptions = {}): Promise<SyncOutcome> {
     await this.ensureVenv(opts)
-    const state = await readLockState(this.env, doc)
+    const [state, machine, pythonVersion] = await Promise.all([readLockState(this.env, doc), machineTorch(this.env.venv), venvPythonVersion(this.env.venv)])
     const keep = Boolean(opts.locked && state.matches)
-    assertMachineTorchHolds(doc, await machineTorch(this.env.venv), await venvPythonVersion(this.env.venv))
+    assertMachineTorchHolds(doc, machine, pythonVersion)
     const task = startTask(opts.onProgress, keep ? 'install the locked Python packages (pip)' : 'resolve and install Python packages (pip)')
     try {
       let outcome: SyncOutcome
+      let locked: LockedPackage[]
       if (keep) {
         await this.installLocked(state.packages, task, opts.signal)
         await this.installTorch(doc, opts)
+        await opts.manifestWritten
+        locked = state.packages
         outcome = { lock: 'kept' }
       } else {
         // With a torch index, the torch family comes from it alone (pip would take a newer CUDA build from
         // PyPI over it); the rest then resolves against the torch now installed.
         if (this.torchIndex) await this.installTorch(doc, opts)
-        const report = await this.resolveAndInstall(doc, state.packages, await machineTorch(this.env.venv), task, opts.signal)
-        await this.writeLock(doc, report, state.packages, opts.signal)
+        const report = await this.resolveAndInstall(doc, state.packages, this.torchIndex ? await machineTorch(this.env.venv) : machine, task, opts.signal)
+        locked = await this.lockedPackages(doc, report, state.packages, opts.signal)
+        await opts.manifestWritten
+        await writeFileAtomic(requirementsLockPath(this.env), formatRequirementsLock(doc, locked, 'pip (for this platform)'))
         outcome = { lock: state.text === undefined ? 'new' : 'resolved' }
         if (opts.locked) outcome.note = state.text === undefined ? 'no lock to install from: resolved the requirements afresh' : 'the lock did not match the manifest: resolved the requirements afresh'
       }
       // uv.lock cannot be kept in step without uv: a stale one would mislead the next uv machine.
-      await rm(this.env.uvLock, { force: true })
-      const extra = await extraneousPackages(this.env.venv, (await readLockState(this.env, doc)).packages)
+      const [extra] = await Promise.all([extraneousPackages(this.env.venv, locked), rm(this.env.uvLock, { force: true })])
       if (extra.length) await this.pip(['uninstall', '-y', ...extra], { signal: opts.signal })
       task.end('ok')
       return outcome
@@ -182,11 +186,11 @@ export class PipBackend implements PythonBackend {
   }
 
   /**
-   * The lock: every distribution in the venv reachable from the manifest's requirements (not through
-   * the torch family), pinned with hashes from pip's report, the old lock, or (for packages installed
+   * What the lock pins: every distribution in the venv reachable from the manifest's requirements (not
+   * through the torch family), with hashes from pip's report, the old lock, or (for packages installed
    * before) pip's own answer for that exact version.
    */
-  private async writeLock (doc: Pyproject, report: ReportItem[], previous: LockedPackage[], signal?: AbortSignal): Promise<void> {
+  private async lockedPackages (doc: Pyproject, report: ReportItem[], previous: LockedPackage[], signal?: AbortSignal): Promise<LockedPackage[]> {
     const site = await venvSitePackages(this.env.venv)
     const dists = site ? await listDistributions(site) : new Map()
     const reached = new Set<string>()
@@ -222,11 +226,10 @@ export class PipBackend implements PythonBackend {
         }
       })
     }
-    const packages: LockedPackage[] = pins.map(pin => {
+    return pins.map(pin => {
       const [name, version] = pin.split('==')
       return { name, version, hashes: hashes.get(pin) ?? [] }
     })
-    await writeFileAtomic(requirementsLockPath(this.env), formatRequirementsLock(doc, packages, 'pip (for this platform)'))
   }
 
   /**

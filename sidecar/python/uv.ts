@@ -29,7 +29,7 @@ import { machineTorch, writeStandIn, type MachinePackage } from './machine-torch
 import { collectMissing, withoutPackages } from './requirements'
 import { torchIndexUrl, type EnvLocalSettings } from './local-settings'
 import { extraneousPackages, missingFromLock, missingTorch, readLockState, requirementsLockPath, venvPythonVersion } from './lock-state'
-import { isTorchFamily, manifestOverrides, torchRequirements, TORCH_FAMILY, withLockHeader, type LockedPackage } from './lockfile'
+import { isTorchFamily, manifestOverrides, parseRequirementsLock, torchRequirements, TORCH_FAMILY, withLockHeader, type LockedPackage } from './lockfile'
 import { markerEnv } from './markers'
 import { manifestRequirements, requirementName } from './requirements'
 import { installedVersions } from './site-packages'
@@ -127,10 +127,9 @@ export class UvBackend implements PythonBackend {
 
   async sync (doc: Pyproject, opts: SyncOptions = {}): Promise<SyncOutcome> {
     await this.ensureVenv(opts)
-    const state = await readLockState(this.env, doc)
+    const [state, machine, pythonVersion] = await Promise.all([readLockState(this.env, doc), machineTorch(this.env.venv), venvPythonVersion(this.env.venv)])
     const keep = Boolean(opts.locked && state.matches)
-    const machine = await machineTorch(this.env.venv)
-    assertMachineTorchHolds(doc, machine, await venvPythonVersion(this.env.venv))
+    assertMachineTorchHolds(doc, machine, pythonVersion)
     const task = startTask(opts.onProgress, keep ? 'install the locked Python packages (uv)' : 'resolve and install Python packages (uv)')
     try {
       // pins that fit the machine's torch, for this machine only: the lock then makes the same choices
@@ -154,9 +153,13 @@ export class UvBackend implements PythonBackend {
         return { uvLock: await readFile(join(dir, 'uv.lock'), 'utf8'), requirements: withLockHeader(doc, exported.stdout, 'uv lock') }
       }, { uvLock: state.uvLock, constraints: [...seed, ...machinePins] })
       await this.installTorch(doc, opts, machine)
-      await writeFileAtomic(this.env.uvLock, files.uvLock)
-      await writeFileAtomic(requirementsLockPath(this.env), files.requirements)
-      const extra = await extraneousPackages(this.env.venv, (await readLockState(this.env, doc)).packages)
+      await opts.manifestWritten
+      // the lock just exported is what the venv must hold: what else it has is found while the files are written
+      const [extra] = await Promise.all([
+        extraneousPackages(this.env.venv, parseRequirementsLock(files.requirements).packages),
+        writeFileAtomic(this.env.uvLock, files.uvLock),
+        writeFileAtomic(requirementsLockPath(this.env), files.requirements),
+      ])
       if (extra.length) await run(this.uv, ['pip', 'uninstall', '--python', venvPython(this.env.venv), ...extra], { env: this.uvEnv(), signal: opts.signal })
       task.end('ok')
       return outcome
