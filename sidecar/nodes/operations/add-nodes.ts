@@ -17,7 +17,7 @@ import { findPackId, removePack, setPack } from '../pack-manifest'
 import { withNodeClasses } from '../node-classes'
 import { clearAddJournal, noteAddWritten, recoverInterruptedAdd, writeAddJournal } from './add-journal'
 import { scanRequirements } from '../scan-requirements'
-import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry } from '../sources'
+import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry, type PinnedNode } from '../sources'
 import { parseNodeSpec } from '../spec'
 import { moveIntoPlace, openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
 import { packConflict, PackConflictError, type ConflictDecision, type DependencyConflict } from './pack-conflict'
@@ -101,28 +101,33 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
   await rm(staging, { recursive: true, force: true })
   try {
     const mat = pin.kind === 'dev' ? { cached: undefined, sha256: undefined } : await materializePin(pin, staging, ctx.stores, ctx.opts)
-    const reqs = await scanRequirements(pin.kind === 'dev' ? dest : staging)
+    const folder = pin.kind === 'dev' ? dest : staging
+    const reqs = await scanRequirements(folder)
     for (const s of reqs.skipped) ctx.warn(`${id}: requirement line not installed: ${s}`)
     if (reqs.hasInstallScript) ctx.warn(`${id}: has an install.py, which comfydock does not run`)
-    const entry = await withNodeClasses(toNodeEntry(pin, mat.sha256), pin.kind === 'dev' ? dest : staging)
-    if (!entry.node_classes && pin.kind === 'registry') {
-      // source that names its classes some other way (the v3 node API): the registry's answer, asked while online anyway
-      const classes = await ctx.registry.versionClasses(pin.id, pin.version).catch(() => [])
-      const names = [...new Set(classes.map(c => c.comfy_node_name).filter((n): n is string => Boolean(n)))].sort()
-      if (names.length) entry.node_classes = names
-    }
-    await writeAddJournal(ctx.env, id, pin.name, pin.kind !== 'dev')
+    // the node classes go into the manifest entry only; the installer needs the requirements alone
+    const entryWithClasses = packEntry(ctx, pin, mat.sha256, folder)
+    entryWithClasses.catch(() => undefined) // its failure is told by the step that awaits it
+    let entry = toNodeEntry(pin, mat.sha256)
     await withManifestTransaction(ctx.env.pyproject, async doc => {
-      setPack(doc, id, entry, reqs.requirements)
       addOverrides(doc, overrides)
-      await writeManifest(ctx.env.pyproject, doc)
-      await noteAddWritten(ctx.env)
-      if (pin.kind !== 'dev') await moveIntoPlace(staging, dest)
-      try {
-        await syncPythonFor(ctx, doc, id, before)
-      } catch (err) {
+      const forInstaller = structuredClone(doc)
+      setPack(forInstaller, id, entry, reqs.requirements)
+      // The installer resolves (it changes only the venv until then) while the journal and pyproject.toml
+      // are written and the pack is moved into place; it writes the lock once the manifest is on disk,
+      // and a failure on either side undoes both.
+      const placed = (async () => {
+        await writeAddJournal(ctx.env, id, pin.name, pin.kind !== 'dev')
+        entry = await entryWithClasses
+        setPack(doc, id, entry, reqs.requirements)
+        await writeManifest(ctx.env.pyproject, doc)
+        await noteAddWritten(ctx.env)
+        if (pin.kind !== 'dev') await moveIntoPlace(staging, dest)
+      })()
+      const [python, place] = await Promise.allSettled([syncPythonFor(ctx, forInstaller, id, before, placed), placed])
+      if (python.status === 'rejected' || place.status === 'rejected') {
         if (pin.kind !== 'dev') await rm(dest, { recursive: true, force: true })
-        throw err
+        throw python.status === 'rejected' ? python.reason : (place as PromiseRejectedResult).reason
       }
     })
     return { spec, ok: true, id, entry, cached: mat.cached, requirements: reqs.requirements }
@@ -130,6 +135,20 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
     await rm(staging, { recursive: true, force: true })
     await clearAddJournal(ctx.env)
   }
+}
+
+/**
+ * The pack's manifest entry with its node classes: read from its source, else (the v3 node API names
+ * them some other way) the registry's answer, asked while the installer resolves.
+ */
+async function packEntry (ctx: NodeContext, pin: PinnedNode, sha256: string | undefined, folder: string): Promise<NodeEntry> {
+  const entry = await withNodeClasses(toNodeEntry(pin, sha256), folder)
+  if (!entry.node_classes && pin.kind === 'registry') {
+    const classes = await ctx.registry.versionClasses(pin.id, pin.version).catch(() => [])
+    const names = [...new Set(classes.map(c => c.comfy_node_name).filter((n): n is string => Boolean(n)))].sort()
+    if (names.length) entry.node_classes = names
+  }
+  return entry
 }
 
 export async function addNodes (ws: Workspace, env: EnvPaths, specs: string[], opts: AddNodesOptions = {}): Promise<BatchResult> {

@@ -55,14 +55,14 @@ export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperati
  * resolves every pack's requirements together before it installs anything, so a conflict changes
  * nothing and is re-raised naming `packId`, the other packs and the requirement on each side. When the
  * install itself fails or is interrupted, the old lock is put back and the venv synced to it again
- * (the caller restores pyproject.toml), so the environment is left as it was.
+ * (the caller restores pyproject.toml), so the environment is left as it was. With `manifestWritten`
+ * (pyproject.toml being written meanwhile), the lock files wait for it, and its failure undoes the same way.
  */
-export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string, before: Pyproject): Promise<void> {
+export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string, before: Pyproject, manifestWritten?: Promise<unknown>): Promise<void> {
   if (ctx.opts.syncPython === false) return
-  const backend = await openPythonBackend(ctx.ws, ctx.env)
-  const snapshot = await snapshotLock(ctx.env)
+  const [backend, snapshot] = await Promise.all([openPythonBackend(ctx.ws, ctx.env), snapshotLock(ctx.env)])
   try {
-    await backend.sync(doc, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal })
+    await backend.sync(doc, { onProgress: ctx.opts.onProgress, signal: ctx.opts.signal, manifestWritten })
   } catch (err) {
     await restoreLock(ctx.env, snapshot)
     if (err instanceof ComfydockError && err.code === 'DEPENDENCY_CONFLICT') throw packConflict(err, doc, packId) ?? err
