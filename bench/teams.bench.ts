@@ -66,9 +66,18 @@ async function prepare (transfers: number, count: number): Promise<void> {
   }
 }
 
+/**
+ * What the last run wrote, removed (untimed) before the next: files that stay pile up as dirty pages,
+ * and once about 1 GiB waits for writeback every write on this VM costs about three times the kernel
+ * time, so a side that keeps its files would be timed against one that deletes them.
+ */
+const leftovers: string[] = []
+const clean = (): void => { for (const p of leftovers.splice(0)) rmSync(p, { recursive: true, force: true }) }
+
 async function fetchAll (needs: ModelNeed[], transfers: number): Promise<void> {
   const ws = ready[transfers].shift()
   if (!ws) throw new Error('bench: no prepared workspace left')
+  leftovers.push(ws.root)
   const out = await downloadModelNeeds(ws, needs.map(x => ({ ...x, sources: [...x.sources] })))
   if (out.failed.length) throw new Error(`store fetch failed: ${JSON.stringify(out.failed)}`)
 }
@@ -83,11 +92,12 @@ async function store (s: S3Server): Promise<void> {
   const url = (await claimSource(`s3://team/models/${obj.sha256}`, ctx).plan(ctx)).downloadUrl
   const dest = join(dir, 'curl.bin')
   const ours = (): Promise<void> => fetchAll([needOf(obj, 0)], 1)
-  const curlOnly = (): void => { run('curl', ['-sf', '-o', dest, url]); rmSync(dest) }
-  const curlHashed = (): void => { run('curl', ['-sf', '-o', dest, url]); run('openssl', ['dgst', '-sha256', dest]); rmSync(dest) }
+  const curlOnly = (): void => { leftovers.push(dest); run('curl', ['-sf', '-o', dest, url]) }
+  const curlHashed = (): void => { leftovers.push(dest); run('curl', ['-sf', '-o', dest, url]); run('openssl', ['dgst', '-sha256', dest]) }
   await prepare(1, 6)
-  await ours(); curlOnly() // warm-up
-  const [oursMs, curlMs, curlHashedMs] = await interleavedMedians(5, [ours, curlOnly, curlHashed])
+  await ours(); clean(); curlOnly(); clean() // warm-up
+  const [oursMs, curlMs, curlHashedMs] = await interleavedMedians(5, [ours, curlOnly, curlHashed], clean)
+  clean()
   printRows(`model from the team's store, ${mib} MiB over loopback S3 (ms, lower is better)`, [
     { name: 'store fetch: signed GET, BLAKE3+SHA-256, verify, index', ours: oursMs, reference: curlMs, referenceName: 'curl -o (no hash)', goal: '>= 0.9x' },
     { name: 'store fetch: signed GET, BLAKE3+SHA-256, verify, index', ours: oursMs, reference: curlHashedMs, referenceName: 'curl -o; openssl sha256' },
@@ -99,7 +109,8 @@ async function parallel (s: S3Server): Promise<void> {
   const needs = objs.map(needOf)
   await prepare(4, 3)
   await prepare(1, 3)
-  const [four, one] = await interleavedMedians(3, [() => fetchAll(needs, 4), () => fetchAll(needs, 1)])
+  const [four, one] = await interleavedMedians(3, [() => fetchAll(needs, 4), () => fetchAll(needs, 1)], clean)
+  clean()
   printRows('4 models of 64 MiB from the store (ms, lower is better)', [
     { name: 'model_transfers 4 (at once)', ours: four, reference: one, referenceName: 'model_transfers 1', goal: '>= 1.5x' },
   ])
