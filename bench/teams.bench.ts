@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { downloadModelNeeds, type ModelNeed } from '../sidecar/env'
@@ -31,6 +31,34 @@ const runAsync = (cmd: string, args: string[], cwd?: string): Promise<void> => n
   child.on('error', reject)
   child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))))
 })
+
+/**
+ * CPU time (ms) from /proc: of process `pid`, or with `children` of the children this process has
+ * waited for (curl). Ticks of 10 ms (USER_HZ 100); undefined off Linux.
+ */
+function procCpuMs (pid: number | 'self', children = false): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // f[0] is field 3, so utime (14) is f[11]
+    return (children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+const ownCpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+
+/** Wraps `fn` to add the CPU it took (`cpu()` before and after) and the S3 server's meanwhile to the lists. */
+function withCpu (fn: () => Promise<void> | void, cpu: () => number | undefined, mine: number[], server: number[]): () => Promise<void> {
+  return async () => {
+    const pid = s3?.pid
+    const c0 = cpu(); const s0 = pid ? procCpuMs(pid) : undefined
+    await fn()
+    const c1 = cpu(); const s1 = pid ? procCpuMs(pid) : undefined
+    if (c0 !== undefined && c1 !== undefined) mine.push(c1 - c0)
+    if (s0 !== undefined && s1 !== undefined) server.push(s1 - s0)
+  }
+}
+const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const dir = mkdtempSync(join(tmpdir(), 'comfydock-bench-teams-'))
 let s3: S3Server | undefined
@@ -96,24 +124,52 @@ async function store (s: S3Server): Promise<void> {
   const curlHashed = (): void => { leftovers.push(dest); run('curl', ['-sf', '-o', dest, url]); run('openssl', ['dgst', '-sha256', dest]) }
   await prepare(1, 6)
   await ours(); clean(); curlOnly(); clean() // warm-up
-  const [oursMs, curlMs, curlHashedMs] = await interleavedMedians(5, [ours, curlOnly, curlHashed], clean)
+  const cpu = { ours: [] as number[], curl: [] as number[], serverOurs: [] as number[], serverCurl: [] as number[] }
+  const [oursMs, curlMs, curlHashedMs] = await interleavedMedians(5, [
+    withCpu(ours, ownCpuMs, cpu.ours, cpu.serverOurs),
+    withCpu(curlOnly, () => procCpuMs('self', true), cpu.curl, cpu.serverCurl),
+    curlHashed,
+  ], clean)
   clean()
   printRows(`model from the team's store, ${mib} MiB over loopback S3 (ms, lower is better)`, [
     { name: 'store fetch: signed GET, BLAKE3+SHA-256, verify, index', ours: oursMs, reference: curlMs, referenceName: 'curl -o (no hash)', goal: '>= 0.9x' },
     { name: 'store fetch: signed GET, BLAKE3+SHA-256, verify, index', ours: oursMs, reference: curlHashedMs, referenceName: 'curl -o; openssl sha256' },
   ])
+  if (cpu.ours.length && cpu.curl.length && cpu.serverOurs.length && cpu.serverCurl.length) {
+    // On loopback the two cores, not a link, are the limit: with them busy, time follows CPU time.
+    const [o, c, so, sc] = [mid(cpu.ours), mid(cpu.curl), mid(cpu.serverOurs), mid(cpu.serverCurl)]
+    printRows('CPU time of the same fetches, all threads (ms, lower is better)', [
+      { name: 'this side (ours: HTTP, both hashes, writes)', ours: o, reference: c, referenceName: 'curl -o' },
+      { name: 'the S3 server meanwhile', ours: so, reference: sc, referenceName: 'while curl -o' },
+    ])
+    // what the time ratio tends to when the two cores, shared with the server, are the limit
+    console.log(`  ${'CPU ratio (curl + server) / (ours + server)'.padEnd(44)} ${((c + sc) / (o + so)).toFixed(2)}x`)
+  }
 }
 
 async function parallel (s: S3Server): Promise<void> {
   const objs = await Promise.all([0, 1, 2, 3].map(() => putObject(s, 64 * MiB)))
   const needs = objs.map(needOf)
-  await prepare(4, 3)
-  await prepare(1, 3)
-  const [four, one] = await interleavedMedians(3, [() => fetchAll(needs, 4), () => fetchAll(needs, 1)], clean)
+  await prepare(4, 5)
+  await prepare(1, 5)
+  const rows: Row[] = []
+  const fns: Array<() => Promise<void> | void> = [() => fetchAll(needs, 4), () => fetchAll(needs, 1)]
+  if (has('curl')) {
+    // The machine's own ceiling: curl, which uses next to no CPU, on the same four signed URLs.
+    const ws = await freshWorkspace(1)
+    const ctx = await hostContext(ws)
+    const urls = await Promise.all(objs.map(async o => (await claimSource(`s3://team/models/${o.sha256}`, ctx).plan(ctx)).downloadUrl))
+    const dest = (i: number): string => join(dir, `curl-${i}.bin`)
+    fns.push(
+      async () => { urls.forEach((_, i) => leftovers.push(dest(i))); await Promise.all(urls.map((u, i) => runAsync('curl', ['-sf', '-o', dest(i), u]))) },
+      () => { urls.forEach((u, i) => { leftovers.push(dest(i)); run('curl', ['-sf', '-o', dest(i), u]) }) },
+    )
+  }
+  const [four, one, curlFour, curlOne] = await interleavedMedians(5, fns, clean)
   clean()
-  printRows('4 models of 64 MiB from the store (ms, lower is better)', [
-    { name: 'model_transfers 4 (at once)', ours: four, reference: one, referenceName: 'model_transfers 1', goal: '>= 1.5x' },
-  ])
+  rows.push({ name: 'model_transfers 4 (at once)', ours: four, reference: one, referenceName: 'model_transfers 1', goal: '>= 1.5x' })
+  if (curlFour !== undefined) rows.push({ name: 'curl: 4 at once (ceiling of this machine)', ours: curlFour, reference: curlOne, referenceName: 'curl one after another' })
+  printRows('4 models of 64 MiB from the store (ms, lower is better)', rows)
 }
 
 async function pullNoChange (): Promise<void> {

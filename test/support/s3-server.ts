@@ -15,6 +15,8 @@ export const S3_KEYS = { accessKeyId: 'teamkey', secretAccessKey: 'team-secret-k
 export interface S3Server {
   /** `http://127.0.0.1:<port>` */
   endpoint: string
+  /** The `weed` process (benches read its CPU time). */
+  pid?: number
   createBucket (name: string): Promise<void>
   /** Writes an object straight into the store (bypassing comfydock), e.g. a corrupted one. */
   putRaw (bucket: string, key: string, data: Buffer): Promise<void>
@@ -93,6 +95,7 @@ export async function startS3Server (dir: string): Promise<S3Server> {
   }
   return {
     endpoint,
+    pid: child.pid,
     async createBucket (name) {
       const res = await signedFetch(endpoint, 'PUT', `/${name}`)
       if (res.status !== 200) throw new Error(`create bucket ${name}: HTTP ${res.status} ${await res.text()}`)
