@@ -21,7 +21,7 @@ export interface SyncOptions {
    * resolves): the lock files in `.cec` are written only after it, so a lock never describes a
    * pyproject.toml that is not there. A rejection fails the sync, whose caller puts the venv back.
    */
-  manifestWritten?: Promise<unknown>
+  manifestWritten?: PromiseLike<unknown>
 }
 
 export interface SyncOutcome {

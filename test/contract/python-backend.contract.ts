@@ -107,6 +107,36 @@ export function runPythonBackendContract ({ kind, make }: BackendFactory): void 
       await expect(backend.check(good)).resolves.toBeUndefined()
     })
 
+    it('writes the lock only once the caller has written its manifest, and leaves the lock as it was when that write fails', async () => {
+      const doc = manifest(['six==1.16.0'])
+      const next = manifest(['six==1.16.0'], { 'pack-a-11111111': ['iniconfig==2.0.0'] })
+      const held = await newEnv('manifest-held', doc)
+      await held.backend.sync(doc)
+      const lockFile = join(held.env.cec, REQUIREMENTS_LOCK)
+      const before = bytesOr(lockFile)
+      // node add writes pyproject.toml while the installer runs: what the venv and the lock hold when the sync waits for it
+      let seen: { iniconfig?: string, lock: string | null } | undefined
+      const manifestWritten = {
+        then (done: () => void) {
+          seen = { iniconfig: venvVersions(held.env.venv).iniconfig, lock: bytesOr(lockFile) }
+          done()
+        },
+      } as unknown as PromiseLike<void>
+      await held.backend.sync(next, { manifestWritten })
+      expect(seen).toEqual({ iniconfig: '2.0.0', lock: before })
+      expect(bytesOr(lockFile)).toMatch(/^iniconfig==2\.0\.0/m)
+
+      const failing = await newEnv('manifest-fails', doc)
+      await failing.backend.sync(doc)
+      const lock = bytesOr(join(failing.env.cec, REQUIREMENTS_LOCK))
+      const uvLock = bytesOr(failing.env.uvLock)
+      const diskFull = Promise.reject(new Error('no space left on device'))
+      diskFull.catch(() => undefined)
+      await expect(failing.backend.sync(next, { manifestWritten: diskFull })).rejects.toThrow('no space left on device')
+      expect(bytesOr(join(failing.env.cec, REQUIREMENTS_LOCK))).toBe(lock)
+      expect(bytesOr(failing.env.uvLock)).toBe(uvLock)
+    })
+
     it('names every package no index has, at once', async () => {
       const doc = manifest(['six==1.16.0', 'comfydock-contract-missing-one', 'comfydock-contract-missing-two>=1'])
       const { env, backend } = await newEnv('missing', doc)

@@ -58,7 +58,7 @@ export function openNodeContext (ws: Workspace, env: EnvPaths, opts: NodeOperati
  * (the caller restores pyproject.toml), so the environment is left as it was. With `manifestWritten`
  * (pyproject.toml being written meanwhile), the lock files wait for it, and its failure undoes the same way.
  */
-export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string, before: Pyproject, manifestWritten?: Promise<unknown>): Promise<void> {
+export async function syncPythonFor (ctx: NodeContext, doc: Pyproject, packId: string, before: Pyproject, manifestWritten?: PromiseLike<unknown>): Promise<void> {
   if (ctx.opts.syncPython === false) return
   const [backend, snapshot] = await Promise.all([openPythonBackend(ctx.ws, ctx.env), snapshotLock(ctx.env)])
   try {
