@@ -32,6 +32,8 @@ const ABSENT = 'sdxl/cfd_not_here.safetensors'
 /** A model the workflow names with a download URL (node `properties.models`, as ComfyUI's templates do). */
 const SLOW = 'cfd_slow_download.safetensors'
 const SLOW_SIZE = 64 * 1024 * 1024
+/** Added while ComfyUI runs, after the page read its model lists. */
+const LATER = 'sdxl/cfd_added_later.safetensors'
 /** Text that sends the user to a terminal instead of offering the action. */
 const COMMAND_TEXT = /comfydock\s+(-e\s|--[a-z]|(repair|commit|use|workflow|node|run|serve|status|model|export|import|create|pull|push|restore|log|adopt)\b)/i
 
@@ -145,6 +147,8 @@ for (const pin of pins) {
         node(1, 'CheckpointLoaderSimple', [MODEL]),
         node(2, 'CheckpointLoaderSimple', [ABSENT]),
       ])))
+      // its model comes later, while the page is open
+      writeFileSync(join(paths.userWorkflows, 'later.json'), JSON.stringify(workflow([node(1, 'CheckpointLoaderSimple', [LATER])])))
       writeFileSync(join(paths.userWorkflows, 'broken.json'), JSON.stringify(workflow([
         node(1, 'CfdBrokenNode', [], { cnr_id: BROKEN, ver: '1.0.0' }),
       ])))
@@ -211,6 +215,22 @@ for (const pin of pins) {
       const text = await rowText(page, 'models')
       expect(text).toContain(`missing model ${ABSENT}`)
       expect(text).not.toContain('cfd_base_in_subfolder')
+    })
+
+    it('a model put in a subfolder while ComfyUI runs (after the page read its model lists) is ok in the panel as in `comfydock status --json`', async () => {
+      // as a download from the CLI leaves it: in the shared model store and in the index, while the page
+      // is open; the panel must not judge by the model lists it read when the page loaded (a file written
+      // while the page is open would need syncWorkflows(), which on 1.4.13 unloads the saved workflows)
+      writeFileSync(join(setup.workspace, 'models', 'checkpoints', LATER), Buffer.alloc(8192, 9))
+      cli(['model', 'index', 'sync'])
+      await t(page, 'openSaved', 'workflows/later.json')
+      await t(page, 'refresh')
+      await page.waitForFunction(() => ((window as any).__comfydock.controller.state.tabs as any[]).some(x => x.tab.name === 'later' && x.analysis), null, { timeout: 20_000 })
+      const panel = await page.evaluate(() => ((window as any).__comfydock.controller.state.tabs as any[]).find(x => x.tab.name === 'later').analysis.missingModels.map((m: any) => `${m.folder}/${m.value}`))
+      const status = JSON.parse(cli(['-e', env, 'status', '--json']))
+      expect(status.sections.workflows.workflows.find((w: any) => w.name === 'later').missing_models).toEqual([])
+      expect(panel).toEqual([])
+      expect(await rowText(page, 'later')).not.toContain('cfd_added_later')
     })
 
     it('a pack that is installed but raises on import shows "failed to load" with the reason, not Install', async () => {
