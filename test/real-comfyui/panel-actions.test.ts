@@ -7,6 +7,7 @@
  * - a pack deleted from custom_nodes gets a Repair button that puts it back; no text in the panel or
  *   its toasts tells the user to run a `comfydock …` command;
  * - a Download shows its bytes, percent and retries as they happen (not a spinner), and Cancel stops it;
+ * - Export with uncommitted changes offers "Commit and export" instead of a toast naming `comfydock commit`;
  * - the sidebar button has the comfydock icon, not the Model Library cube.
  */
 import { execFileSync } from 'node:child_process'
@@ -20,7 +21,7 @@ import { launchChromium } from '../e2e/browser'
 import { pathWithoutUv } from '../support/venv'
 import { envPaths, resetEnvironment, startComfyUI, writeUserSettings, type RunningComfyUI } from './support/comfyui'
 import { dismissDialogs, openComfyUI, screenshotOnFailure, t, type ComfyPage } from './support/page'
-import { openPanel, waitConnected } from './support/panel'
+import { downloadOf, openPanel, waitConnected } from './support/panel'
 import { allFrontendPins, frontendPins, REPO } from './support/prepare'
 
 const setup = inject('realComfyui')
@@ -292,6 +293,23 @@ for (const pin of pins) {
       expect(toasts.filter(x => /Repair/.test(x)).join('\n')).toContain('Repaired')
       for (const x of toasts) expect(x).not.toMatch(COMMAND_TEXT)
       expect(await page.locator('[data-testid="comfydock-panel"]').innerText()).not.toMatch(COMMAND_TEXT)
+      expect(cp.extensionErrors()).toEqual([])
+    })
+
+    it('Export with uncommitted changes offers "Commit and export": they are committed, the bundle downloads, and no toast names a command', async () => {
+      const cec = (args: string[]): string => execFileSync('git', ['-C', paths.cec, ...args], { encoding: 'utf8' })
+      // the user tracked a workflow in a terminal and did not commit
+      writeFileSync(join(paths.userWorkflows, 'export-me.json'), JSON.stringify(workflow([node(1, 'EmptyLatentImage', [512, 512, 1])])))
+      cli(['-e', env, 'workflow', 'track', 'export-me'])
+      expect(cec(['status', '--porcelain']).trim()).not.toBe('')
+      const seen = await page.evaluate(() => ((window as any).__toasts as string[]).length)
+      const { download, asked } = await downloadOf(page, () => page.evaluate(() => { void (window as any).__t.app().extensionManager.command.execute('Comfydock.ExportEnvironment') }))
+      expect(download.suggestedFilename()).toMatch(new RegExp(`^${env}_export_.*\\.tar\\.gz$`))
+      expect(asked.filter(q => q.includes('Commit these changes'))).toHaveLength(1)
+      expect(cec(['log', '-1', '--format=%s']).trim()).toBe('Before export')
+      expect(cec(['status', '--porcelain']).trim()).toBe('')
+      const toasts = await page.evaluate(n => ((window as any).__toasts as string[]).slice(n), seen)
+      for (const x of toasts) expect(x).not.toMatch(COMMAND_TEXT)
       expect(cp.extensionErrors()).toEqual([])
     })
   })
