@@ -4,11 +4,12 @@
  *   requirements, which is what status ran before it compared the venv with the lock (goal < 300 ms);
  * - `node add` of a cached pack with uv against `uv pip install -r requirements.txt` of the same
  *   requirements into an equally warm venv without them (goal ≥ 1.0×), and the same with pip.
- * Real packages from PyPI, cached once (the first round is a warm-up, untimed).
+ * Real packages from PyPI, cached once (the first round is a warm-up, untimed); the two sides of a
+ * `node add` row take turns, nine rounds each.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { writeManifest } from '../sidecar/manifest'
 import { addNodes, removeNodes } from '../sidecar/nodes'
@@ -20,7 +21,10 @@ import { median, printRows, time } from './report'
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js')
 const REQS = ['requests==2.31.0', 'six==1.16.0', 'iniconfig==2.0.0']
 const PKGS = ['requests', 'six', 'iniconfig', 'urllib3', 'idna', 'certifi', 'charset-normalizer']
+const ROUNDS = 9
 
+// other work on the machine moves every figure here: the load is printed with them
+const loadAtStart = loadavg()[0]
 const root = mkdtempSync(join(tmpdir(), 'python-bench-'))
 process.env.UV_CACHE_DIR = join(root, 'uv-cache')
 process.env.PIP_CACHE_DIR = join(root, 'pip-cache')
@@ -62,7 +66,8 @@ try {
     uninstallRef()
     const oursMs: number[] = []
     const refMs: number[] = []
-    for (let i = 0; i < 5; i++) {
+    // both sides wait on the index for most of their time: nine turns each keep one slow answer out of the medians
+    for (let i = 0; i < ROUNDS; i++) {
       oursMs.push((await time(ours)).ms)
       await removeNodes(ws, env, ['bench-py'])
       refMs.push((await time(reference)).ms)
@@ -87,6 +92,7 @@ try {
       { name: 'comfydock status --json (whole CLI)', ours: statusMs, reference: dryMs, referenceName: `${installer} install --dry-run`, goal: '< 300 ms' },
     ])
   }
+  console.log(`\nload average (1 min): ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end`)
 } finally {
   await server.stop()
   rmSync(root, { recursive: true, force: true })
