@@ -3,10 +3,9 @@
  * writes are atomic and keep the section order of the original tool
  * (project, dependency-groups, tool.comfydock: metadata, nodes, workflows, models; then the rest).
  */
-import { readFile } from 'node:fs/promises'
 import { TomlError, parse, stringify } from 'smol-toml'
 import { ComfydockError } from '../errors'
-import { writeFileAtomic } from '../fs'
+import { readSmallFile, writeFileAtomic } from '../fs'
 import { VERSION } from '../version'
 import { MANIFEST_SCHEMA_VERSION, pyprojectSchema } from './schema'
 import type { ComfydockTable, Pyproject } from './types'
@@ -79,7 +78,7 @@ export function parseManifest (text: string, file = 'pyproject.toml'): Pyproject
 export async function readManifest (file: string): Promise<Pyproject> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = readSmallFile(file, 'utf8')
   } catch (err) {
     throw new ComfydockError('FILE_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
@@ -135,7 +134,7 @@ export async function writeManifest (file: string, doc: Pyproject): Promise<void
  * back on any error, so a failed install or sync never leaves a half-edited pyproject behind.
  */
 export async function withManifestTransaction<T> (file: string, fn: (doc: Pyproject) => Promise<T>): Promise<T> {
-  const before = await readFile(file)
+  const before = readSmallFile(file)
   try {
     return await fn(parseManifest(before.toString('utf8'), file))
   } catch (err) {

@@ -7,9 +7,8 @@
  * browser is machine-local (a teammate who imports them gets files in their user folder), so the list is
  * kept beside the environment, outside .cec.
  */
-import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
-import { writeJsonAtomic } from '../fs'
+import { readSmallFile, writeJsonAtomic } from '../fs'
 import type { EnvPaths } from '../workspace'
 import { readSnapshot, readUserWorkflow } from './store'
 
@@ -20,7 +19,7 @@ const fileSchema = z.object({ version: z.literal(1), workflows: z.array(z.string
 /** Names of the tracked workflows that live in a browser. A missing or unreadable file means none. */
 export async function readBrowserWorkflows (env: EnvPaths): Promise<Set<string>> {
   try {
-    const parsed = fileSchema.safeParse(JSON.parse(await readFile(env.browserWorkflows, 'utf8')))
+    const parsed = fileSchema.safeParse(JSON.parse(readSmallFile(env.browserWorkflows, 'utf8')))
     return new Set(parsed.success ? parsed.data.workflows : [])
   } catch {
     return new Set()

@@ -3,9 +3,9 @@
  * `ComfyUI/user/default/workflows/<name>.json` (top level only, as the original) and the committed snapshots
  * in `.cec/workflows/<name>.json`.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
-import { pathComponentProblem, safeChild } from '../fs'
+import { pathComponentProblem, readSmallFile, safeChild } from '../fs'
 import type { EnvPaths } from '../workspace'
 
 export function assertWorkflowName (name: string): string {
@@ -34,7 +34,7 @@ export const listSnapshotNames = (env: EnvPaths): Promise<string[]> => jsonNames
 
 async function readIfExists (file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file)
+    return readSmallFile(file)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
@@ -47,19 +47,9 @@ export const snapshotFile = (env: EnvPaths, name: string): string => safeChild(e
 export const readUserWorkflow = (env: EnvPaths, name: string): Promise<Buffer | undefined> => readIfExists(userWorkflowFile(env, name))
 export const readSnapshot = (env: EnvPaths, name: string): Promise<Buffer | undefined> => readIfExists(snapshotFile(env, name))
 
-/** At most this many workflows' files are open at once (two each), far below any open-file limit. */
-const READ_BATCH = 64
-
-/**
- * The user folder's copy and the snapshot of each name, read side by side: read one after another, ten
- * workflows were about a hundred waits on the thread pool, the better part of a commit on a busy machine.
- */
+/** The user folder's copy and the snapshot of each name. */
 export async function readCopies (env: EnvPaths, names: readonly string[]): Promise<Map<string, [live: Buffer | undefined, snapshot: Buffer | undefined]>> {
   const out = new Map<string, [Buffer | undefined, Buffer | undefined]>()
-  for (let i = 0; i < names.length; i += READ_BATCH) {
-    const batch = names.slice(i, i + READ_BATCH)
-    const read = await Promise.all(batch.map(name => Promise.all([readUserWorkflow(env, name), readSnapshot(env, name)])))
-    batch.forEach((name, j) => out.set(name, read[j]))
-  }
+  for (const name of names) out.set(name, [await readUserWorkflow(env, name), await readSnapshot(env, name)])
   return out
 }

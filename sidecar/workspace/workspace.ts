@@ -2,12 +2,12 @@
  * @module The workspace: its settings file, its environments and which one is active.
  * Every write of workspace.json is atomic.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
 import { delimiter, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ComfydockError } from '../errors'
 import { z } from 'zod'
-import { isInside, pathComponentProblem, pathExists, writeJsonAtomic } from '../fs'
+import { isInside, pathComponentProblem, pathExists, readSmallFile, writeJsonAtomic } from '../fs'
 import { gitUrlKind, type RemoteUrlPolicy } from '../git'
 import {
   DEFAULT_CONFIG, WORKSPACE_SETTINGS, findSetting, readCredentials, writeCredentials,
@@ -88,7 +88,7 @@ export class Workspace {
     const paths = workspacePaths(defaultWorkspaceRoot(root))
     let text: string
     try {
-      text = await readFile(paths.workspaceFile, 'utf8')
+      text = readSmallFile(paths.workspaceFile, 'utf8')
     } catch {
       throw new ComfydockError('WORKSPACE_NOT_FOUND', `no comfydock workspace at ${paths.root}`, {
         hint: `Run \`comfydock init ${paths.root}\`, or point --workspace / COMFYDOCK_HOME at an existing one.`,
