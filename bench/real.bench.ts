@@ -10,6 +10,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { Page } from 'playwright-core'
@@ -33,6 +34,9 @@ function stats (xs: number[]): { median: number, min: number, max: number } {
   const s = [...xs].sort((a, b) => a - b)
   return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] }
 }
+
+/** The machine's 1-minute load average: other work on the two cores moves these numbers several-fold. */
+const loadAverage = (): string => loadavg()[0].toFixed(1)
 
 function row (name: string, xs: number[], goalMs: number): void {
   const { median, min, max } = stats(xs)
@@ -75,7 +79,7 @@ async function main (): Promise<void> {
   writeUserSettings(paths.comfyui)
   const comfy = await startComfyUI(real, env, { frontendRoot: real.frontendRoots[pin.version] })
   const browser = await launchChromium()
-  console.log(`\nThe panel in a real ComfyUI ${pin.backend}, frontend ${pin.version}, Chromium headless (2-core machine)`)
+  console.log(`\nThe panel in a real ComfyUI ${pin.backend}, frontend ${pin.version}, Chromium headless (2-core machine, load average ${loadAverage()})`)
   try {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true })
     const page: Page = await context.newPage()
@@ -154,6 +158,7 @@ async function main (): Promise<void> {
     console.log(`  ${'(from navigation start to connected'.padEnd(40)} median ${stats(fromNav).median.toFixed(0).padStart(5)} ms)`)
     row('commit of 10 open tabs, click to git', commits, 150)
     row('Restore, click to graph replaced', restores, 300)
+    console.log(`  (load average ${loadAverage()} at the end)`)
     await context.close()
   } finally {
     await browser.close()
