@@ -287,7 +287,10 @@ export class Controller {
     this.fullStatusRunning = true
     this.fullStatusDue = false
     try {
-      this.state.status = await this.conn.call('env.status', { full: true })
+      const status = await this.conn.call('env.status', { full: true })
+      // a refresh since may have found another environment, or none (the full status is slow): it stands
+      if (status.env !== this.state.hello?.activeEnv) return
+      this.state.status = status
       this.emit()
     } catch (err) {
       if (!(err instanceof SidecarError && err.code === 'OFFLINE')) this.fail('Refresh', err)
