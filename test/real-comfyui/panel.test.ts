@@ -217,6 +217,15 @@ for (const pin of frontendPins()) {
       expect(nodeTypes(JSON.parse(readFileSync(join(paths.userWorkflows, 'portrait.json'), 'utf8')))).toEqual(['CheckpointLoaderSimple', 'VAELoader'])
       expect(await t(page, 'typesOf', 'workflows/landscape.json')).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler'])
       expect(await t(page, 'modified', 'workflows/landscape.json')).toBe(true)
+
+      // Restore over unsaved edits of the tab asks first, and leaves the tab clean too (on every frontend;
+      // the subgraph test does the same from 1.24): v2 again, the version on disk, the edit discarded
+      await t(page, 'addNode', 'EmptyLatentImage', [100, 700])
+      await t(page, 'refresh')
+      const asked = await restoreFromHistory(page, 'portrait', 'portrait v2', () => waitTypes(page, 'workflows/portrait.json', ['CheckpointLoaderSimple', 'VAELoader']))
+      expect(asked.length).toBe(1)
+      expect(asked[0]).toContain('unsaved edits')
+      expect(await t(page, 'modified', 'workflows/portrait.json')).toBe(false)
     })
 
     it('switching tabs while the panel refreshes never writes one tab\'s graph into another', async () => {
