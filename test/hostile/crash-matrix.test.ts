@@ -164,7 +164,6 @@ describe('crash matrix: kill -9, then run again', () => {
     const again = await runCliAsync(['-e', 'e', 'node', 'add', 'big-pack', '--json'], { workspace: ws.root })
     // the pack is added (its Python step may fail here without a venv: then nothing is kept, and it says so)
     const result = again.json().results[0]
-    console.log('NODEADD', JSON.stringify(result), again.stderr.slice(-600))
     if (result.ok) expect(existsSync(join(env.customNodes, 'big-pack', '__init__.py'))).toBe(true)
     else expect(existsSync(join(env.customNodes, 'big-pack'))).toBe(false)
     expect(result.error?.message ?? '').not.toMatch(/already exists|locked|in use/)
