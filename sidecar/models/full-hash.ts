@@ -3,12 +3,16 @@
  * flight while the current chunk is hashed, so disk and CPU overlap and memory stays flat on huge
  * files. Big files hash SHA-256 on a worker beside BLAKE3 (see net/sha256-worker.ts).
  */
-import { Blake3Hasher } from '@napi-rs/blake-hash'
+import type * as BlakeHash from '@napi-rs/blake-hash'
+import { lazyRequire } from '../lazy-require'
 import { open, type FileHandle } from 'node:fs/promises'
 import { ComfydockError } from '../errors'
 import { ContentHasher, Sha256Worker, type ContentDigests } from '../net'
 import type { OnProgress } from '../protocol'
 import { startTask, type Task } from '../progress'
+
+// a native addon: loaded when something is hashed, not by every command that imports this module
+const blake = lazyRequire<typeof BlakeHash>('@napi-rs/blake-hash')
 
 const CHUNK = 4 * 1024 * 1024
 const SLOTS = 4
@@ -51,7 +55,7 @@ function checkCancel (signal: AbortSignal | undefined, file: string): void {
 export async function blake3File (file: string, opts: FullHashOptions = {}): Promise<string> {
   const fh = await open(file, 'r')
   try {
-    const b3 = new Blake3Hasher()
+    const b3 = new (blake().Blake3Hasher)()
     await readChunks(fh, file, opts, undefined, chunk => b3.update(chunk))
     return b3.digest('hex')
   } finally {
@@ -89,7 +93,7 @@ async function hashParallel (fh: FileHandle, file: string, worker: Sha256Worker,
   const sab = new SharedArrayBuffer(SLOTS * CHUNK)
   const buf = Buffer.from(sab)
   worker.begin(sab)
-  const b3 = new Blake3Hasher()
+  const b3 = new (blake().Blake3Hasher)()
   const inWorker: Array<Promise<void> | undefined> = new Array(SLOTS)
   const readInto = async (slot: number, pos: number): Promise<{ bytesRead: number }> => {
     await inWorker[slot] // the worker may still be reading this slot

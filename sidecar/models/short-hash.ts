@@ -3,8 +3,12 @@
  * BLAKE3 over the decimal size string, the first 5 MiB, and for files over 30 MiB the middle and
  * last 5 MiB; the first 16 hex digits. Existing manifests are keyed by it, so it must never change.
  */
-import { Blake3Hasher } from '@napi-rs/blake-hash'
+import type * as BlakeHash from '@napi-rs/blake-hash'
+import { lazyRequire } from '../lazy-require'
 import { open } from 'node:fs/promises'
+
+// a native addon: loaded when something is hashed, not by every command that imports this module
+const blake = lazyRequire<typeof BlakeHash>('@napi-rs/blake-hash')
 
 export const SAMPLE_SIZE = 5 * 1024 * 1024
 export const SAMPLE_THRESHOLD = 30 * 1024 * 1024
@@ -32,7 +36,7 @@ export async function shortHashWithSize (file: string, buffer?: Buffer): Promise
   try {
     const size = (await fh.stat()).size
     const buf = buffer && buffer.length >= SAMPLE_SIZE ? buffer : Buffer.allocUnsafe(Math.min(Math.max(size, 1), SAMPLE_SIZE))
-    const hasher = new Blake3Hasher()
+    const hasher = new (blake().Blake3Hasher)()
     hasher.update(Buffer.from(String(size)))
     for (const [offset, length] of sampleRanges(size)) {
       let got = 0

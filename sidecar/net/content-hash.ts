@@ -2,8 +2,12 @@
  * @module Full-content hashing fed chunk by chunk: BLAKE3 (native, @napi-rs/blake-hash) and SHA-256
  * (node:crypto) side by side, so a download or a file read is hashed in the same pass that moves its bytes.
  */
-import { Blake3Hasher } from '@napi-rs/blake-hash'
+import type * as BlakeHash from '@napi-rs/blake-hash'
+import { lazyRequire } from '../lazy-require'
 import { createHash, type Hash } from 'node:crypto'
+
+// a native addon: loaded when something is hashed, not by every command that imports this module
+const blake = lazyRequire<typeof BlakeHash>('@napi-rs/blake-hash')
 
 export interface ContentDigests {
   blake3: string
@@ -12,7 +16,7 @@ export interface ContentDigests {
 }
 
 export class ContentHasher {
-  private readonly b3 = new Blake3Hasher()
+  private readonly b3 = new (blake().Blake3Hasher)()
   private readonly sha: Hash = createHash('sha256')
   private bytes = 0
 

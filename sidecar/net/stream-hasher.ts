@@ -3,9 +3,13 @@
  * each batch is copied into a free shared-memory slot, handed to the worker, and hashed with
  * BLAKE3 here meanwhile. Falls back to hashing both inline when the worker is busy.
  */
-import { Blake3Hasher } from '@napi-rs/blake-hash'
+import type * as BlakeHash from '@napi-rs/blake-hash'
+import { lazyRequire } from '../lazy-require'
 import { ContentHasher, type ContentDigests } from './content-hash'
 import { Sha256Worker } from './sha256-worker'
+
+// a native addon: loaded when something is hashed, not by every command that imports this module
+const blake = lazyRequire<typeof BlakeHash>('@napi-rs/blake-hash')
 
 const SLOT = 4 * 1024 * 1024
 const SLOTS = 4
@@ -13,7 +17,7 @@ const SLOTS = 4
 export class StreamHasher {
   private readonly worker?: Sha256Worker
   private readonly inline?: ContentHasher
-  private readonly b3 = new Blake3Hasher()
+  private readonly b3 = new (blake().Blake3Hasher)()
   private readonly buf?: Buffer
   private readonly inWorker: Array<Promise<void> | undefined> = new Array(SLOTS)
   private slot = 0

@@ -5,9 +5,13 @@
  * itself virtual-host style. Errors carry S3's own code (InvalidAccessKeyId, NoSuchBucket…).
  */
 import { createHash } from 'node:crypto'
-import aws4 from 'aws4'
+import type Aws4 from 'aws4'
+import { lazyRequire } from '../../lazy-require'
 import { ComfydockError, redactSecrets } from '../../errors'
 import { describeNetworkError } from '../../net'
+
+// loaded when a request is signed: status and other commands that never reach a store skip it
+const aws4 = lazyRequire<typeof Aws4>('aws4')
 
 export interface S3Credentials {
   accessKeyId: string
@@ -80,7 +84,7 @@ export class S3Client {
   /** A GET URL signed in its query, valid for `expires` seconds: the downloader fetches it like any URL (with Range). */
   presignGet (bucket: string, key: string, expires = 3600): string {
     const w = this.where(bucket, key)
-    const signed = aws4.sign({ host: w.host, path: `${w.path}?X-Amz-Expires=${expires}`, method: 'GET', service: 's3', region: this.cfg.region, signQuery: true }, this.cfg.credentials)
+    const signed = aws4().sign({ host: w.host, path: `${w.path}?X-Amz-Expires=${expires}`, method: 'GET', service: 's3', region: this.cfg.region, signQuery: true }, this.cfg.credentials)
     return `${w.base}${signed.path}`
   }
 
@@ -90,7 +94,7 @@ export class S3Client {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) }
     // The payload hash is signed: a body that changes on the way is refused by the server.
     headers['x-amz-content-sha256'] = opts.sha256 ?? createHash('sha256').update(opts.body ?? '').digest('hex')
-    const signed = aws4.sign({ host: w.host, path, method, headers, service: 's3', region: this.cfg.region }, this.cfg.credentials)
+    const signed = aws4().sign({ host: w.host, path, method, headers, service: 's3', region: this.cfg.region }, this.cfg.credentials)
     const url = `${w.base}${signed.path}`
     try {
       return await this.http.request(url, { method, headers: signed.headers as Record<string, string>, body: opts.body, signal: opts.signal })
