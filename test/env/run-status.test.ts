@@ -146,11 +146,11 @@ describe('comfydock status', () => {
   }
 
   // status answers often (the panel, scripts, prompts): it loads what it reads with, and no installer,
-  // archive, database, YAML, server, prompt or progress-bar package.
+  // archive, database, YAML, server, prompt, progress-bar, hashing or S3-signing package.
   it('loads no package it does not use: --help only commander, status no archive, database or server code', () => {
     expect(packagesLoaded(['--help'])).toEqual(['commander'])
     const status = packagesLoaded(['status', '--json'])
-    for (const heavy of ['better-sqlite3', 'yauzl', 'yaml', 'tar', 'hono', '@hono/node-server', 'ws', '@inquirer/prompts', 'cli-progress']) {
+    for (const heavy of ['better-sqlite3', 'yauzl', 'yaml', 'tar', 'hono', '@hono/node-server', 'ws', '@inquirer/prompts', 'cli-progress', '@napi-rs/blake-hash', 'aws4']) {
       expect(status).not.toContain(heavy)
     }
   })
