@@ -10,13 +10,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, runCli, runCliAsync, type CliResult } from '../support/cli'
-import { makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
-import { startRegistryServer, type RegistryServer } from '../support/registry-server'
+import type { RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
 import { pathWithoutUv, uvDirOnPath, venvFreeze } from '../support/venv'
-import { buildWheel, localIndexEnv } from '../support/wheels'
+import { makeWheelWorkspace } from '../support/wheel-workspace'
 
-let repo: ComfyuiRepo
 let server: RegistryServer
 let ws: string
 let indexEnv: Record<string, string>
@@ -51,25 +49,17 @@ const lockText = (env: string): string => readFileSync(join(ws, 'environments', 
 const packages = (env: string): string[] => venvFreeze(venv(env)).filter(l => !/^(pip|setuptools|wheel)==/.test(l))
 
 beforeAll(async () => {
-  const dir = makeTempDir('interrupted-sync')
-  repo = await makeComfyuiRepo(dir)
-  const wheels = join(dir, 'wheels')
-  for (const [name, version] of [['nodedep-a', '1.0'], ['nodedep-a', '2.0'], ['nodedep-b', '1.0'], ['nodedep-c', '1.0'], ['nodedep-d', '1.0']]) await buildWheel(wheels, { name, version })
-  indexEnv = localIndexEnv([repo.findLinks, wheels])
-  server = await startRegistryServer([
-    {
-      id: 'pack-a',
-      versions: [
-        { version: '1.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==1.0\n' } },
-        { version: '2.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==2.0\nnodedep-b==1.0\n' } },
-      ],
-    },
-    { id: 'pack-b', versions: [{ version: '1.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-c==1.0\nnodedep-d==1.0\n' } }] },
-  ])
-  ws = join(dir, 'ws')
-  runCli(['init', ws])
-  runCli(['config', 'comfyui_source', repo.url], { workspace: ws })
-  runCli(['config', 'registry_url', server.url], { workspace: ws })
+  ;({ server, ws, indexEnv } = await makeWheelWorkspace(makeTempDir('interrupted-sync'),
+    [['nodedep-a', '1.0'], ['nodedep-a', '2.0'], ['nodedep-b', '1.0'], ['nodedep-c', '1.0'], ['nodedep-d', '1.0']], [
+      {
+        id: 'pack-a',
+        versions: [
+          { version: '1.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==1.0\n' } },
+          { version: '2.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-a==2.0\nnodedep-b==1.0\n' } },
+        ],
+      },
+      { id: 'pack-b', versions: [{ version: '1.0.0', files: { '__init__.py': '', 'requirements.txt': 'nodedep-c==1.0\nnodedep-d==1.0\n' } }] },
+    ]))
 }, 120_000)
 afterAll(async () => { await server?.stop() })
 
