@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import { readManifest, type Pyproject } from '../manifest'
 import { openGit, statusCode } from '../git'
 import { pathExists } from '../fs'
-import { extraneousPackages, installedVersions, missingFromLock, openPythonBackend, readLockState, recordCleanCheck, REQUIREMENTS_LOCK, venvUnchangedSinceCheck, type LockState, type PythonBackend } from '../python'
+import { environmentInstaller, extraneousPackages, installedVersions, missingFromLock, openPythonBackend, readLockState, recordCleanCheck, REQUIREMENTS_LOCK, venvUnchangedSinceCheck, type EnvironmentInstaller, type LockState } from '../python'
 import type { ComfydockError } from '../errors'
 import { getNodeStatusSection } from '../nodes'
 import { getWorkflowStatusSection } from '../workflows'
@@ -104,17 +104,18 @@ export async function getComfyuiStatus (_ws: Workspace, env: EnvPaths, doc: Pypr
 }
 
 export async function getPythonStatus (ws: Workspace, env: EnvPaths, doc: Pyproject): Promise<StatusSection> {
-  let backend: PythonBackend
+  let installer: EnvironmentInstaller
   try {
-    backend = await openPythonBackend(ws, env)
+    installer = await environmentInstaller(env)
   } catch (err) {
     return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, details: (err as ComfydockError).hint ? [(err as ComfydockError).hint!] : [], backend: null, pending: [] }
   }
   try {
     // The venv's fingerprint (its dist-info folders) against the last clean check: unchanged, nothing to
-    // read. Changed (an install by hand, a sync killed half-way), the venv is compared with the lock.
+    // read and no installer to load. Changed (an install by hand, a sync killed half-way), the venv is
+    // compared with the lock.
     const fresh = await venvUnchangedSinceCheck(env, doc)
-    const pending = fresh ? [] : await backend.pending(doc)
+    const pending = fresh ? [] : await (await openPythonBackend(ws, env, installer)).pending(doc)
     // The lock is written by every change comfydock makes; none (an environment from before locks) or
     // one for another manifest (edited by hand, pulled) means the next install would resolve afresh.
     const state = fresh ? undefined : await readLockState(env, doc)
@@ -130,20 +131,20 @@ export async function getPythonStatus (ws: Workspace, env: EnvPaths, doc: Pyproj
     return {
       ok: drift === 0 && lock === 'ok',
       summary: drift === 0
-        ? lock === 'ok' ? `Python packages match the lock (${backend.kind})` : `Python packages are installed, but ${lock === 'missing' ? 'not locked' : 'the lock is out of date'} (${backend.kind})`
+        ? lock === 'ok' ? `Python packages match the lock (${installer.kind})` : `Python packages are installed, but ${lock === 'missing' ? 'not locked' : 'the lock is out of date'} (${installer.kind})`
         : `the venv differs from the lock: ${[pending.length && `${pending.length} package${pending.length === 1 ? '' : 's'} missing or at another version`, extra.length && `${extra.length} not in the lock`].filter(Boolean).join(', ')}`,
       details: [
         ...pending.map(p => `needs ${p}`),
         ...extra.map(p => `not in the lock: ${p}`),
         ...(lockLine ? [lockLine] : drift ? [`${repair} installs exactly what the lock pins`] : []),
       ],
-      backend: backend.kind,
+      backend: installer.kind,
       lock,
       pending,
       extra,
     }
   } catch (err) {
-    return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, backend: backend.kind, pending: [] }
+    return { ok: false, summary: `cannot check the Python packages: ${(err as Error).message.split('\n')[0]}`, backend: installer.kind, pending: [] }
   }
 }
 

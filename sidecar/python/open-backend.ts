@@ -10,10 +10,8 @@ import { ComfydockError } from '../errors'
 import { pathExists } from '../fs'
 import type { EnvPaths, Workspace } from '../workspace'
 import type { PythonBackend } from './backend'
-import { readLocalSettings, writeLocalSettings, type Installer } from './local-settings'
-import { PipBackend } from './pip'
+import { readLocalSettings, writeLocalSettings, type EnvLocalSettings, type Installer } from './local-settings'
 import { TORCH_INDEX_SETTING } from './settings'
-import { UvBackend } from './uv'
 
 /** The first executable named `name` on PATH, or undefined. */
 export async function findOnPath (name: string): Promise<string | undefined> {
@@ -51,19 +49,37 @@ async function inferInstaller (env: EnvPaths): Promise<Installer> {
   return chooseInstaller()
 }
 
-export async function openPythonBackend (ws: Workspace, env: EnvPaths): Promise<PythonBackend> {
+/** The environment's installer and local settings, and uv's path when it is uv's (an error when uv is not on PATH). */
+export interface EnvironmentInstaller {
+  kind: Installer
+  settings: EnvLocalSettings
+  uv?: string
+}
+
+/**
+ * Which installer the environment uses, without loading it: what `status` needs when the venv is as
+ * it was at its last check, where no installer runs.
+ */
+export async function environmentInstaller (env: EnvPaths): Promise<EnvironmentInstaller> {
   let settings = await readLocalSettings(env)
   if (!settings.installer) {
     settings = { ...settings, installer: await inferInstaller(env) }
     if (await pathExists(env.cec)) await writeLocalSettings(env, settings)
   }
-  const torchBase = await ws.setting(TORCH_INDEX_SETTING)
-  if (settings.installer === 'pip') return new PipBackend(ws, env, settings, torchBase)
+  if (settings.installer === 'pip') return { kind: 'pip', settings }
   const uv = await findOnPath('uv')
   if (!uv) {
     throw new ComfydockError('PYTHON_INSTALLER_MISSING', `environment "${env.name}" installs its Python packages with uv, which is not on PATH`, {
       hint: 'Install uv (`pip install uv`, or see https://docs.astral.sh/uv/getting-started/installation/) and try again; the environment\'s uv.lock needs it.',
     })
   }
-  return new UvBackend(ws, env, settings, uv, torchBase)
+  return { kind: 'uv', settings, uv }
+}
+
+export async function openPythonBackend (ws: Workspace, env: EnvPaths, installer?: EnvironmentInstaller): Promise<PythonBackend> {
+  const { kind, settings, uv } = installer ?? await environmentInstaller(env)
+  const torchBase = await ws.setting(TORCH_INDEX_SETTING)
+  // each installer's code is loaded when it is opened: a command that never installs loads neither
+  if (kind === 'pip') return new (await import('./pip')).PipBackend(ws, env, settings, torchBase)
+  return new (await import('./uv')).UvBackend(ws, env, settings, uv!, torchBase)
 }

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest'
-import { UvBackend } from '../../sidecar/python'
+import { UvBackend } from '../../sidecar/python/uv'
 import { uvDirOnPath } from '../support/venv'
 import { runPythonBackendContract } from './python-backend.contract'
 
