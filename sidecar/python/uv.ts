@@ -13,6 +13,7 @@
  * A pack asking for another torch is then a conflict, and nothing is fetched; otherwise its pins, as
  * constraints for this machine's Python and platform, make the lock choose the same versions.
  */
+import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -142,15 +143,26 @@ export class UvBackend implements PythonBackend {
         // One uv run: `uv sync` without --frozen locks first and installs nothing unless that succeeds.
         const relock = !keep || seed.length > 0
         task.advance(0, relock ? 'uv lock + sync' : 'uv sync --frozen')
-        const res = await run(this.uv, ['sync', ...(relock ? [] : ['--frozen']), '--inexact', '--all-groups', '--no-install-project'], {
-          cwd: dir, env: this.uvEnv(), signal: opts.signal, allowFailure: true, onLine: line => { if (/^\s*[+-]\s/.test(line)) task.advance(0, line.trim()) },
-        })
+        const early = relock ? this.exportOnLock(dir, opts.signal) : undefined
+        let res
+        try {
+          res = await run(this.uv, ['sync', ...(relock ? [] : ['--frozen']), '--inexact', '--all-groups', '--no-install-project'], {
+            cwd: dir, env: this.uvEnv(), signal: opts.signal, allowFailure: true, onLine: line => { if (/^\s*[+-]\s/.test(line)) task.advance(0, line.trim()) },
+          })
+        } catch (err) {
+          await early?.cancel()
+          throw err
+        } finally {
+          early?.stop()
+        }
         if (res.code !== 0) {
+          await early?.cancel()
           if (relock && /No solution found|was not found in the|unsatisfiable/.test(res.stderr)) await this.lock(dir, doc, opts.signal)
           throw syncError(res.stderr)
         }
-        const exported = await run(this.uv, ['export', '--frozen', '--all-groups', '--no-emit-project', '--format', 'requirements-txt', '--no-header'], { cwd: dir, env: this.uvEnv(), signal: opts.signal })
-        return { uvLock: await readFile(join(dir, 'uv.lock'), 'utf8'), requirements: withLockHeader(doc, exported.stdout, 'uv lock') }
+        const uvLock = await readFile(join(dir, 'uv.lock'), 'utf8')
+        const exported = await early?.exportOf(uvLock) ?? await this.export(dir, opts.signal)
+        return { uvLock, requirements: withLockHeader(doc, exported, 'uv lock') }
       }, { uvLock: state.uvLock, constraints: [...seed, ...machinePins] })
       await this.installTorch(doc, opts, machine)
       await opts.manifestWritten
@@ -166,6 +178,49 @@ export class UvBackend implements PythonBackend {
     } catch (err) {
       task.end('failed')
       throw err
+    }
+  }
+
+  /** The pip-readable export of `dir`'s uv.lock (all groups, without the project itself). */
+  private async export (dir: string, signal?: AbortSignal): Promise<string> {
+    // it reads two local files: offline, and without the CA certificates (SSL_CERT_DIR) uv would load at start
+    const { SSL_CERT_DIR: _dir, SSL_CERT_FILE: _file, ...env } = this.uvEnv()
+    const res = await run(this.uv, ['export', '--frozen', '--offline', '--all-groups', '--no-emit-project', '--format', 'requirements-txt', '--no-header'], { cwd: dir, env, signal })
+    return res.stdout
+  }
+
+  /**
+   * Exports the lock while `uv sync` in `dir` installs: uv renames the new uv.lock into place once it has
+   * resolved, before it installs anything. The export runs on a copy of that lock, and `exportOf(final)`
+   * returns it only when the copy is the lock the sync left (else undefined: export again).
+   */
+  private exportOnLock (dir: string, signal?: AbortSignal): { stop (): void, cancel (): Promise<void>, exportOf (lock: string): Promise<string | undefined> } {
+    const abort = new AbortController()
+    const both = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal
+    let started: Promise<{ lock: string, out: string } | undefined> | undefined
+    let watcher: FSWatcher | undefined
+    const start = (): void => {
+      started ??= (async () => {
+        const [project, lock] = await Promise.all([readFile(join(dir, 'pyproject.toml'), 'utf8'), readFile(join(dir, 'uv.lock'), 'utf8')])
+        return withTempDir('comfydock-uv-export', async copy => {
+          await Promise.all([writeFile(join(copy, 'pyproject.toml'), project), writeFile(join(copy, 'uv.lock'), lock)])
+          return { lock, out: await this.export(copy, both) }
+        })
+      })().catch(() => undefined) // a lock read mid-write or an export that failed: exported again after the sync
+    }
+    try {
+      watcher = watch(dir, (_event, name) => { if (String(name) === 'uv.lock') start() })
+      watcher.on('error', () => watcher?.close())
+    } catch {
+      // no watcher here: the export runs after the sync
+    }
+    return {
+      stop: () => watcher?.close(),
+      cancel: async () => { abort.abort(); await started },
+      exportOf: async lock => {
+        const got = await started
+        return got && got.lock === lock ? got.out : undefined
+      },
     }
   }
 
