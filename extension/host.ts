@@ -389,8 +389,9 @@ export function markTabSaved (tab: HostTab, json: GraphJson): void {
 /**
  * Replaces one tab's graph with `json`, which is already its file on disk (restore): the tab ends
  * clean. Works on that tab's own workflow object only: the store is never reloaded and no other
- * tab is switched to, read or written. The active tab is reloaded on the canvas; another tab gets
- * the new state in its tracker and shows it when the user switches to it.
+ * tab is switched to, read or written. The active tab is reloaded on the canvas (and is resolved once
+ * the canvas has drawn it); another tab gets the new state in its tracker and shows it when the user
+ * switches to it.
  */
 export async function replaceTabGraph (tab: HostTab, json: GraphJson): Promise<void> {
   watchGraphLoads()
@@ -400,7 +401,11 @@ export async function replaceTabGraph (tab: HostTab, json: GraphJson): Promise<v
     if (typeof app.loadGraphData !== 'function') throw new HostError('this frontend has no app.loadGraphData')
     // the workflow object (not a name) keeps the graph in this tab instead of opening a new one
     await app.loadGraphData(structuredClone(json) as never, true, true, w as never)
-  } else if (w.changeTracker) {
+    markSaved(w, json)
+    await settleDrawn(w, json)
+    return
+  }
+  if (w.changeTracker) {
     // not on screen: its tracker gets the new state (reloading it from its file is no good: newer
     // frontends would take their own draft of the tab over the file)
     const t = w.changeTracker as Loose<ChangeTracker>
@@ -413,9 +418,10 @@ export async function replaceTabGraph (tab: HostTab, json: GraphJson): Promise<v
   markSaved(w, json)
 }
 
-// Restored tabs not on screen: the canvas still resizes nodes when it first draws them, which the
-// frontend would take for an edit. When such a tab is shown with exactly the restored nodes, what
-// the canvas then holds becomes its saved state.
+// A restored graph on screen: the canvas sizes nodes as it first draws them (Vue nodes, 1.27 to 1.44,
+// to their content), which the frontend takes for an edit of a version saved with other sizes (one
+// committed from the CLI). Once the canvas has drawn the restored nodes, what it holds is the saved
+// state. Restored tabs not on screen settle so when the user first switches to them.
 const restoredOffscreen = new Map<string, GraphJson>()
 let watchingActivation = false
 
@@ -433,16 +439,38 @@ function settleWhenShown (path: string, json: GraphJson): void {
     const json = w ? restoredOffscreen.get(w.path) : undefined
     if (!w || !json) return
     restoredOffscreen.delete(w.path)
-    void (async () => {
-      await new Promise(r => setTimeout(r, 50))
-      await graphLoadsSettled()
-      if (!samePath(activeWorkflow(), w) || !app.graph) return
-      const shown = app.graph.serialize()
-      if (nodeKey(shown) !== nodeKey(json)) return
-      captureActive(w)
-      markSaved(w, JSON.parse(JSON.stringify(shown)) as GraphJson)
-    })()
+    void settleDrawn(w, json)
   })
+}
+
+/** Once the canvas has drawn `w`'s graph: if it holds exactly the restored nodes, that is the saved state. */
+async function settleDrawn (w: ComfyWorkflow, json: GraphJson): Promise<void> {
+  await graphLoadsSettled()
+  await drawn()
+  if (!samePath(activeWorkflow(), w) || !app.graph) return
+  const shown = app.graph.serialize()
+  if (nodeKey(shown) !== nodeKey(json)) return
+  captureActive(w)
+  markSaved(w, JSON.parse(JSON.stringify(shown)) as GraphJson)
+}
+
+/**
+ * Resolves once the canvas has drawn what it holds and stopped changing it: the same graph three frames
+ * in a row (Vue nodes size themselves over the first two), at most 30 frames. Hidden pages draw no
+ * frames; a frame is then 100 ms.
+ */
+async function drawn (): Promise<void> {
+  let last = ''
+  let same = 0
+  for (let i = 0; i < 30 && same < 2; i++) {
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(resolve, 100)
+      requestAnimationFrame(() => { clearTimeout(timer); resolve() })
+    })
+    const now = JSON.stringify(app.graph?.serialize() ?? null)
+    same = now === last ? same + 1 : 0
+    last = now
+  }
 }
 
 /** `json` configured into a graph that is not on screen (the frontend's own LGraph class) and serialized again. */

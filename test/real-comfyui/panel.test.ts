@@ -68,6 +68,28 @@ async function waitTypes (page: Page, path: string, types: string[]): Promise<vo
   await page.waitForFunction(([p, want]) => JSON.stringify((window as any).__t.typesOf(p)) === want, [path, JSON.stringify(types)] as const, { timeout: 20_000 })
 }
 
+/**
+ * The user goes on after an action: the canvas draws what it holds (sizing nodes as it draws them the
+ * first time), then a click, on which the frontend compares the canvas with the tab's saved state.
+ */
+async function userGoesOn (page: Page): Promise<void> {
+  await t(page, 'frames')
+  await page.click('[data-testid="connection"]')
+}
+
+/**
+ * An unsaved edit in the active tab `name`, then Restore of the commit `subject` over it from the panel:
+ * the panel asks first (answered yes); the tab then shows `types` and the user goes on.
+ */
+async function restoreOverEdit (page: Page, name: string, subject: string, types: string[]): Promise<void> {
+  await t(page, 'addNode', 'EmptyLatentImage', [100, 700])
+  await t(page, 'refresh')
+  const asked = await restoreFromHistory(page, name, subject, () => waitTypes(page, `workflows/${name}.json`, types))
+  expect(asked.length).toBe(1)
+  expect(asked[0]).toContain('unsaved edits')
+  await userGoesOn(page)
+}
+
 interface TabState { path: string, modified: boolean, active: boolean, graph: any }
 
 /** Every open tab with its graph as the frontend holds it (unsaved edits included). */
@@ -209,6 +231,7 @@ for (const pin of frontendPins()) {
       // the restored tab shows v1, still clean, when the user goes to it; restoring the active tab back
       // to v2 works the same and asks nothing (v1 on disk is a committed version: nothing to lose)
       await t(page, 'switchTo', 'workflows/portrait.json')
+      await userGoesOn(page)
       expect(await t(page, 'typesOf', 'workflows/portrait.json')).toEqual(['CheckpointLoaderSimple'])
       expect(await t(page, 'modified', 'workflows/portrait.json')).toBe(false)
       await t(page, 'refresh')
@@ -219,13 +242,12 @@ for (const pin of frontendPins()) {
       expect(await t(page, 'modified', 'workflows/landscape.json')).toBe(true)
 
       // Restore over unsaved edits of the tab asks first, and leaves the tab clean too (on every frontend;
-      // the subgraph test does the same from 1.24): v2 again, the version on disk, the edit discarded
-      await t(page, 'addNode', 'EmptyLatentImage', [100, 700])
-      await t(page, 'refresh')
-      const asked = await restoreFromHistory(page, 'portrait', 'portrait v2', () => waitTypes(page, 'workflows/portrait.json', ['CheckpointLoaderSimple', 'VAELoader']))
-      expect(asked.length).toBe(1)
-      expect(asked[0]).toContain('unsaved edits')
+      // the subgraph test does the same from 1.24): v2 again, the version on disk, the edit discarded;
+      // then v1, the version committed from the CLI (written by hand, not by this frontend)
+      await restoreOverEdit(page, 'portrait', 'portrait v2', ['CheckpointLoaderSimple', 'VAELoader'])
       expect(await t(page, 'modified', 'workflows/portrait.json')).toBe(false)
+      await restoreOverEdit(page, 'portrait', 'saved workflows', ['CheckpointLoaderSimple'])
+      expect(await t(page, 'modified', 'workflows/portrait.json'), 'v1 (from the CLI) over unsaved edits').toBe(false)
     })
 
     it('switching tabs while the panel refreshes never writes one tab\'s graph into another', async () => {
@@ -347,9 +369,9 @@ for (const pin of frontendPins()) {
       const fresh = await t<string>(page, 'newTab')
       await t(page, 'addNode', 'VAELoader', [100, 100])
       await t(page, 'switchTo', 'workflows/landscape.json')
-      // two versions committed from this page: Vue nodes size the nodes to their content, so a version
-      // saved with other sizes (the CLI-made first commit) shows as edited once drawn, as when the
-      // frontend itself opens such a file in these releases
+      // two versions committed from this page first: Vue nodes size the nodes to their content, and
+      // these releases show a file saved with other sizes (the CLI-made first commit) as edited once
+      // drawn when they open it themselves; the panel's Restore of that commit is checked after
       await t(page, 'addNode', 'KSampler', [400, 400])
       await t(page, 'refresh')
       await commitTabs(page, ['landscape'], `vue nodes ${pin.version}`)
@@ -360,8 +382,13 @@ for (const pin of frontendPins()) {
       await t(page, 'refresh')
       expect(await restoreFromHistory(page, 'landscape', `vue nodes ${pin.version}`, () => waitTypes(page, 'workflows/landscape.json', ['CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler']))).toEqual([])
       // still clean once the nodes are drawn
-      await page.waitForTimeout(1000)
+      await userGoesOn(page)
       expect(await t(page, 'modified', 'workflows/landscape.json')).toBe(false)
+
+      // the version committed from the CLI (its nodes sized otherwise), restored into the active tab over
+      // its own unsaved edits: asked first, clean once drawn
+      await restoreOverEdit(page, 'landscape', 'saved workflows', ['CheckpointLoaderSimple', 'EmptyLatentImage'])
+      expect(await t(page, 'modified', 'workflows/landscape.json'), 'restored into the active tab').toBe(false)
       expect(await t(page, 'modified', fresh)).toBe(true)
       expect(await t(page, 'typesOf', fresh)).toEqual(['VAELoader'])
       expect(cp.extensionErrors()).toEqual([])

@@ -97,6 +97,12 @@ export function helpers (): void {
       g.convertToSubgraph(items)
       capture()
     },
+    /** Resolves after `n` animation frames: the canvas has drawn what it holds (nodes are sized on first draw). */
+    frames: (n = 3) => new Promise<void>(resolve => {
+      let left = n
+      const next = (): void => { if (--left <= 0) resolve(); else requestAnimationFrame(next) }
+      requestAnimationFrame(next)
+    }),
     hasSubgraphs: () => typeof (app().rootGraph ?? app().graph)?.convertToSubgraph === 'function',
     panelTabs: () => (w.__comfydock.controller.state.tabs as any[]).map(t => ({ name: t.tab.name, active: t.tab.active, modified: t.tab.modified, tracked: t.analysis?.tracked, differs: t.analysis?.differsFromCommit })),
     /**

@@ -73,6 +73,8 @@ export async function restoreFromHistory (page: Page, name: string, subject: str
     await page.selectOption('[data-testid="restore-target"]', name)
     await page.locator('[data-testid="log-entry"]').filter({ has: page.getByText(subject, { exact: true }) }).locator('button', { hasText: 'Restore' }).click()
     await done()
+    // the restore is over when the panel no longer shows it running
+    await page.waitForFunction(() => !(window as any).__comfydock.controller.state.busy, null, { timeout: 20_000 })
   })
 }
 
