@@ -385,8 +385,17 @@ for (const pin of frontendPins()) {
       await userGoesOn(page)
       expect(await t(page, 'modified', 'workflows/landscape.json')).toBe(false)
 
-      // the version committed from the CLI (its nodes sized otherwise), restored into the active tab over
-      // its own unsaved edits: asked first, clean once drawn
+      // the version committed from the CLI (its nodes sized otherwise), restored while another tab is
+      // active: clean when the user switches to it and its nodes are drawn (0987bb1)
+      await t(page, 'switchTo', fresh)
+      await t(page, 'refresh')
+      expect(await restoreFromHistory(page, 'landscape', 'saved workflows', () => waitTypes(page, 'workflows/landscape.json', ['CheckpointLoaderSimple', 'EmptyLatentImage']))).toEqual([])
+      await t(page, 'switchTo', 'workflows/landscape.json')
+      await userGoesOn(page)
+      expect(await t(page, 'typesOf', 'workflows/landscape.json')).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage'])
+      expect(await t(page, 'modified', 'workflows/landscape.json'), 'restored in the background, then shown').toBe(false)
+
+      // and restored into the active tab over its own unsaved edits: asked first, clean once drawn
       await restoreOverEdit(page, 'landscape', 'saved workflows', ['CheckpointLoaderSimple', 'EmptyLatentImage'])
       expect(await t(page, 'modified', 'workflows/landscape.json'), 'restored into the active tab').toBe(false)
       expect(await t(page, 'modified', fresh)).toBe(true)
