@@ -5,7 +5,7 @@
  */
 import { createWriteStream } from 'node:fs'
 import { mkdir, realpath, symlink } from 'node:fs/promises'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type yauzl from 'yauzl'
 import { ComfydockError } from '../../errors'
@@ -58,10 +58,28 @@ async function listEntries (zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
 }
 
 /**
- * Returns every entry name in archive order (folders too, as Python's `ZipFile.namelist()` gives them):
- * what ComfyUI-Manager records in a registry pack's `.tracking`. `dest` is created; it should be new and empty.
+ * An archive checked entry by entry against its target folder (names, and where its symlinks point)
+ * before anything is written: a top-level file can be read from it before it is extracted. Extract it,
+ * or close it, exactly once.
  */
-export async function safeExtractZip (file: string, dest: string): Promise<string[]> {
+export interface CheckedZip {
+  /** The archive holds symlinks (whose targets are checked again as they are made). */
+  hasLinks: boolean
+  /** Each entry's path inside the target folder ('/'-separated, `./` resolved); folders end with '/'. */
+  paths: string[]
+  /** The entry at index `i` of `paths`, read from the archive. */
+  read (i: number): Promise<Buffer>
+  /**
+   * Extracts into the target folder (created; it should be new and empty). Returns every entry name in
+   * archive order (folders too, as Python's `ZipFile.namelist()` gives them): what ComfyUI-Manager
+   * records in a registry pack's `.tracking`.
+   */
+  extract (): Promise<string[]>
+  close (): void
+}
+
+/** Opens `file` and checks every entry's path against the folder `dest` (ARCHIVE_UNSAFE), writing nothing. */
+export async function openCheckedZip (file: string, dest: string): Promise<CheckedZip> {
   let zip: yauzl.ZipFile
   try {
     zip = await openZip(file)
@@ -84,29 +102,57 @@ export async function safeExtractZip (file: string, dest: string): Promise<strin
         plan.push({ entry, target, kind: name.endsWith('/') ? 'dir' : 'file' })
       }
     }
-    await mkdir(root, { recursive: true })
-    const realRoot = await realpath(root)
-    for (const p of plan) {
-      if (p.kind === 'dir') {
-        await mkdir(p.target, { recursive: true })
-        continue
-      }
-      await mkdir(dirname(p.target), { recursive: true })
-      // Links made by earlier entries can redirect a lexically safe path: check where it really lands.
-      const realParent = await realpath(dirname(p.target))
-      if (!isInside(realRoot, realParent)) throw unsafe(file, `entry "${entryName(p.entry)}" is reached through a link that leaves the target folder`)
-      if (p.kind === 'symlink') {
-        const link = (await readAll(zip, p.entry)).toString('utf8')
-        if (!isInside(realRoot, resolve(realParent, link))) throw unsafe(file, `symlink "${entryName(p.entry)}" -> "${link}" points outside the target folder`)
-        await symlink(link, p.target)
-      } else {
-        const mode = (p.entry.externalFileAttributes >>> 16) & 0o777
-        const stream = await new Promise<NodeJS.ReadableStream>((res, rej) => zip.openReadStream(p.entry, (err, s) => err || !s ? rej(err) : res(s)))
-        await pipeline(stream, createWriteStream(p.target, { mode: mode & 0o100 ? 0o755 : 0o644 }))
-      }
+    let used = false
+    return {
+      hasLinks: plan.some(p => p.kind === 'symlink'),
+      paths: plan.map(p => relative(root, p.target).split(sep).join('/') + (p.kind === 'dir' ? '/' : '')),
+      read: i => readAll(zip, plan[i].entry),
+      extract: async () => {
+        if (used) throw new Error('a checked zip is extracted once')
+        used = true
+        try {
+          await extractPlan(file, zip, plan, root)
+          return plan.map(p => entryName(p.entry))
+        } finally {
+          zip.close()
+        }
+      },
+      close: () => zip.close(),
     }
-    return plan.map(p => entryName(p.entry))
-  } finally {
+  } catch (err) {
     zip.close()
+    throw err
   }
+}
+
+async function extractPlan (file: string, zip: yauzl.ZipFile, plan: PlannedEntry[], root: string): Promise<void> {
+  await mkdir(root, { recursive: true })
+  const realRoot = await realpath(root)
+  for (const p of plan) {
+    if (p.kind === 'dir') {
+      await mkdir(p.target, { recursive: true })
+      continue
+    }
+    await mkdir(dirname(p.target), { recursive: true })
+    // Links made by earlier entries can redirect a lexically safe path: check where it really lands.
+    const realParent = await realpath(dirname(p.target))
+    if (!isInside(realRoot, realParent)) throw unsafe(file, `entry "${entryName(p.entry)}" is reached through a link that leaves the target folder`)
+    if (p.kind === 'symlink') {
+      const link = (await readAll(zip, p.entry)).toString('utf8')
+      if (!isInside(realRoot, resolve(realParent, link))) throw unsafe(file, `symlink "${entryName(p.entry)}" -> "${link}" points outside the target folder`)
+      await symlink(link, p.target)
+    } else {
+      const mode = (p.entry.externalFileAttributes >>> 16) & 0o777
+      const stream = await new Promise<NodeJS.ReadableStream>((res, rej) => zip.openReadStream(p.entry, (err, s) => err || !s ? rej(err) : res(s)))
+      await pipeline(stream, createWriteStream(p.target, { mode: mode & 0o100 ? 0o755 : 0o644 }))
+    }
+  }
+}
+
+/**
+ * Returns every entry name in archive order (folders too, as Python's `ZipFile.namelist()` gives them):
+ * what ComfyUI-Manager records in a registry pack's `.tracking`. `dest` is created; it should be new and empty.
+ */
+export async function safeExtractZip (file: string, dest: string): Promise<string[]> {
+  return (await openCheckedZip(file, dest)).extract()
 }

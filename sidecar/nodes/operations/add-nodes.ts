@@ -16,8 +16,8 @@ import { packDir, type EnvPaths, type Workspace } from '../../workspace'
 import { findPackId, removePack, setPack } from '../pack-manifest'
 import { withNodeClasses } from '../node-classes'
 import { clearAddJournal, noteAddWritten, recoverInterruptedAdd, writeAddJournal } from './add-journal'
-import { scanRequirements } from '../scan-requirements'
-import { localGitUrl, materializePin, pinnedId, resolveSpec, toNodeEntry, type PinnedNode } from '../sources'
+import { scanArchiveRequirements, scanRequirements, type PackRequirements } from '../scan-requirements'
+import { localGitUrl, materializePin, openRegistryArchive, pinnedId, resolveSpec, toNodeEntry, type PinnedNode } from '../sources'
 import { parseNodeSpec } from '../spec'
 import { moveIntoPlace, openNodeContext, stagingDir, syncPythonFor, type NodeContext, type NodeOperationOptions } from './node-context'
 import { packConflict, PackConflictError, type ConflictDecision, type DependencyConflict } from './pack-conflict'
@@ -99,14 +99,27 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
   }
   const staging = await stagingDir(ctx.env, pin.name, 'new')
   await rm(staging, { recursive: true, force: true })
+  // a registry archive is extracted while the installer runs: its requirements are read from the archive
+  let extracted: Promise<void> | undefined
   try {
-    const mat = pin.kind === 'dev' ? { cached: undefined, sha256: undefined } : await materializePin(pin, staging, ctx.stores, ctx.opts)
     const folder = pin.kind === 'dev' ? dest : staging
-    const reqs = await scanRequirements(folder)
+    let mat: { cached?: boolean, sha256?: string } = { cached: undefined, sha256: undefined }
+    let reqs: PackRequirements
+    if (pin.kind === 'registry') {
+      const opened = await openRegistryArchive(pin, staging, ctx.stores, ctx.opts)
+      mat = opened
+      const early = await scanArchiveRequirements(opened.zip).catch(err => { opened.zip.close(); throw err })
+      extracted = opened.extract()
+      extracted.catch(() => undefined) // its failure is told by the step that awaits it
+      reqs = early ?? await extracted.then(() => scanRequirements(staging))
+    } else {
+      if (pin.kind !== 'dev') mat = await materializePin(pin, staging, ctx.stores, ctx.opts)
+      reqs = await scanRequirements(folder)
+    }
     for (const s of reqs.skipped) ctx.warn(`${id}: requirement line not installed: ${s}`)
     if (reqs.hasInstallScript) ctx.warn(`${id}: has an install.py, which comfydock does not run`)
     // the node classes go into the manifest entry only; the installer needs the requirements alone
-    const entryWithClasses = packEntry(ctx, pin, mat.sha256, folder)
+    const entryWithClasses = (async () => { await extracted; return packEntry(ctx, pin, mat.sha256, folder) })()
     entryWithClasses.catch(() => undefined) // its failure is told by the step that awaits it
     let entry = toNodeEntry(pin, mat.sha256)
     await withManifestTransaction(ctx.env.pyproject, async doc => {
@@ -132,6 +145,7 @@ async function addOne (ctx: NodeContext, spec: string, dev: boolean, overrides: 
     })
     return { spec, ok: true, id, entry, cached: mat.cached, requirements: reqs.requirements }
   } finally {
+    await extracted?.catch(() => undefined)
     await rm(staging, { recursive: true, force: true })
     await clearAddJournal(ctx.env)
   }
