@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFi
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium } from '../e2e/browser'
 import { envPaths, startComfyUI, writeUserSettings, type RunningComfyUI } from './support/comfyui'
-import { openComfyUI, t, type ComfyPage } from './support/page'
+import { helpers, openComfyUI, t, type ComfyPage } from './support/page'
 import { commitTabs, downloadOf, openFileMenu, openPanel, restoreFromHistory, waitConnected } from './support/panel'
 import { frontendPins, REPO } from './support/prepare'
 import { compareVersions } from '../../extension/versions'
@@ -354,6 +354,40 @@ for (const pin of frontendPins()) {
     it('raised no console error or page error from the extension, and no uncaught exception after the page loaded', () => {
       expect(cp.extensionErrors()).toEqual([])
       expect(cp.pageErrors()).toEqual([])
+    })
+
+    // (1.4.13 starts extensions only once it has loaded the last session's tab: held, the panel never connects)
+    it.runIf(pin.version !== '1.4.13')('in ComfyUI opened again, marks the restored active tab while the user works on the canvas, even when the panel read the tabs before the frontend had set it', async () => {
+      // the frontend restores the open tabs of the last session; its request for the active one's file is
+      // held until the panel has connected and read the tabs, so that read comes before the active tab is set
+      await t(page, 'switchTo', 'workflows/landscape.json')
+      const again = await cp.context.newPage()
+      onTestFinished(() => again.close())
+      await again.addInitScript(helpers)
+      let release!: () => void
+      const gate = new Promise<void>(resolve => { release = resolve })
+      let asked!: () => void
+      const reached = new Promise<void>(resolve => { asked = resolve })
+      await again.route(u => decodeURIComponent(u.pathname).endsWith('/userdata/workflows/landscape.json'), async route => {
+        asked()
+        await gate
+        await route.continue()
+      })
+      await again.goto(comfy.url)
+      await again.waitForFunction(() => (window as any).__comfydock?.controller.state.hello, null, { timeout: 60_000 })
+      await Promise.race([reached, new Promise((_resolve, reject) => setTimeout(() => reject(new Error('the frontend never asked for the file of the tab it restores')), 60_000))])
+      expect((await t<any[]>(again, 'panelTabs')).some(x => x.active), 'a tab marked active before the frontend set one').toBe(false)
+      release()
+      await again.waitForFunction(() => (window as any).__t.activePath() === 'workflows/landscape.json', null, { timeout: 20_000 })
+      // the user works on the canvas: each move redraws the nodes, and 1.44 and 1.58 run a store lookup for each
+      // node drawn (store actions, many a second)
+      const deadline = Date.now() + 30_000
+      let marked = false
+      for (let i = 0; !marked && Date.now() < deadline; i++) {
+        await again.mouse.move(600 + (i % 20) * 12, 250 + (i % 13) * 15)
+        marked = (await t<any[]>(again, 'panelTabs')).some(x => x.name === 'landscape' && x.active)
+      }
+      expect(marked, 'landscape marked active in the panel while the user moves over the canvas').toBe(true)
     })
 
     it.runIf(hasVueNodes)('with Vue node rendering on, commits and restores a tab the same way', async () => {
