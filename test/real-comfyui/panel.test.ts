@@ -173,7 +173,9 @@ for (const pin of frontendPins()) {
       const committed = JSON.parse(git(paths.cec, ['show', `HEAD:workflows/${name}.json`]))
       expect(nodeTypes(committed)).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage'])
       expect(nodeTypes(JSON.parse(readFileSync(join(paths.userWorkflows, `${name}.json`), 'utf8')))).toEqual(['CheckpointLoaderSimple', 'EmptyLatentImage'])
-      // the frontend knows the tab is saved: no "unsaved" mark, so a later Restore asks nothing
+      // the frontend knows the tab is saved, also once it compares the canvas with it on a click: no
+      // "unsaved" mark, so a later Restore asks nothing
+      await userGoesOn(page)
       expect(await t(page, 'modified', path)).toBe(false)
       await waitPanel(page, `n => { const x = window.__t.panelTabs().find(x => x.name === n); return x && !x.modified && x.tracked && !x.differs }`, name)
       await waitPanel(page, '() => window.__t.badge() === null').catch(() => {})
