@@ -6,13 +6,20 @@
 import { realpath } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { readManifest, type Pyproject } from '../manifest'
-import { openGit, statusCode } from '../git'
+// files, not the layers' barrels: the chunks status loads then hold no installer, download, model-store
+// or node-install code (see the README's "Python layer")
+import { openGit } from '../git/git'
+import { statusCode } from '../git/status'
 import { pathExists } from '../fs'
-import { environmentInstaller, extraneousPackages, installedVersions, missingFromLock, openPythonBackend, readLockState, recordCleanCheck, REQUIREMENTS_LOCK, venvUnchangedSinceCheck, type EnvironmentInstaller, type LockState } from '../python'
+import { REQUIREMENTS_LOCK } from '../python/lockfile'
+import { extraneousPackages, missingFromLock, readLockState, type LockState } from '../python/lock-state'
+import { environmentInstaller, openPythonBackend, type EnvironmentInstaller } from '../python/open-backend'
+import { installedVersions } from '../python/site-packages'
+import { recordCleanCheck, venvUnchangedSinceCheck } from '../python/venv-state'
 import type { ComfydockError } from '../errors'
-import { getNodeStatusSection } from '../nodes'
-import { getWorkflowStatusSection } from '../workflows'
-import { getRepairStatus } from './repair'
+import { getNodeStatusSection } from '../nodes/operations/node-status'
+import { getWorkflowStatusSection } from '../workflows/status'
+import { getRepairStatus } from './repair-plan'
 import type { EnvPaths, Workspace } from '../workspace'
 
 export interface StatusSection {

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod'
 import { pathComponentProblem, relativePathProblem } from '../fs'
-import { gitUrlKind, isCommitId, refNameProblem } from '../git'
+import { gitUrlKind, isCommitId, refNameProblem } from '../git/validate'
 
 /** The manifest schema this comfydock reads and writes; a newer file is refused with an upgrade hint. */
 export const MANIFEST_SCHEMA_VERSION = 1

@@ -5,7 +5,7 @@
 import { ComfydockError } from '../errors'
 import type { NodeEntry, Pyproject } from '../manifest'
 import { dependencyGroupName } from './dependency-group'
-import { normalizeRepository } from './resolver'
+import { normalizeRepository } from './resolver/installed-packs'
 
 export function packGroupName (id: string, entry: NodeEntry): string {
   return dependencyGroupName(entry.name, entry.repository ?? id)

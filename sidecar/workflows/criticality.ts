@@ -4,7 +4,7 @@
  * muted node uses is "optional"; an unknown folder is "required".
  */
 import type { Criticality } from '../manifest'
-import { defaultCriticality } from '../models'
+import { defaultCriticality } from '../models/model-files'
 
 const RANK: Record<Criticality, number> = { optional: 0, flexible: 1, required: 2 }
 // Legacy disk folder names ComfyUI merges into the new ones.

@@ -4,8 +4,9 @@
  */
 import type { WorkflowEntry } from '../manifest'
 import { readManifest } from '../manifest'
-import { ModelIndex } from '../models'
-import { createNodeResolver, pickCandidate, type NodeResolver, type NodeTypeResolution, type PackCandidate } from '../nodes'
+import { ModelIndex } from '../models/model-index'
+import { createNodeResolver, type NodeResolver, type NodeTypeResolution, type PackCandidate } from '../nodes/resolver/create-node-resolver'
+import { pickCandidate } from '../nodes/resolver/pick-candidate'
 import type { OnProgress } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
 import { summarizeModels, type WorkflowAnalysis } from './analyze'

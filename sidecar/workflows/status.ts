@@ -3,8 +3,8 @@
  * is missing, and the command that fixes each. Resolutions are cached by content + resolution context.
  */
 import { toErrorPayload } from '../errors'
-import { ModelIndex } from '../models'
-import { createNodeResolver, type NodeResolver } from '../nodes'
+import { ModelIndex } from '../models/model-index'
+import { createNodeResolver, type NodeResolver } from '../nodes/resolver/create-node-resolver'
 import type { ErrorPayload } from '../protocol'
 import type { EnvPaths, Workspace } from '../workspace'
 import { analyzeWorkflow } from './analyze'

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { CLI, runCli } from '../support/cli'
 import { RUN_RECORD, makeComfyuiRepo, type ComfyuiRepo } from '../support/comfyui-repo'
@@ -133,16 +134,27 @@ describe('comfydock status', () => {
     expect(existsSync(file)).toBe(true)
   })
 
-  /** The packages (node_modules names) a CLI run loads. */
-  function packagesLoaded (args: string[]): string[] {
+  /** The files (URLs or paths) a CLI run loads. */
+  function modulesLoaded (args: string[]): string[] {
     const out = join(makeTempDir('modules'), 'loaded.txt')
     const recorder = join(import.meta.dirname, '..', 'support', 'record-modules.mjs')
     const res = spawnSync(process.execPath, ['--import', recorder, CLI, '--workspace', ws, ...args], {
       env: { ...process.env, ...repo.indexEnv, NO_COLOR: '1', COMFYDOCK_RECORD_MODULES: out }, encoding: 'utf8',
     })
     expect(res.status, res.stderr).toBe(0)
-    const names = readFileSync(out, 'utf8').split('\n').map(l => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(decodeURIComponent(l))?.[1])
+    return readFileSync(out, 'utf8').split('\n').map(l => decodeURIComponent(l)).filter(Boolean)
+  }
+
+  /** The packages (node_modules names) a CLI run loads. */
+  function packagesLoaded (args: string[]): string[] {
+    const names = modulesLoaded(args).map(l => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(l)?.[1])
     return [...new Set(names.filter((n): n is string => Boolean(n)))].sort()
+  }
+
+  /** Our source files a CLI run loads: esbuild heads each one's code in a chunk with a `// <path>` line. */
+  function sourcesLoaded (args: string[]): string[] {
+    const chunks = modulesLoaded(args).filter(l => l.startsWith('file:') && !l.includes('/node_modules/')).map(l => fileURLToPath(l))
+    return [...new Set(chunks.flatMap(f => [...readFileSync(f, 'utf8').matchAll(/^\/\/ (sidecar\/\S+\.ts)$/gm)].map(m => m[1])))].sort()
   }
 
   // status answers often (the panel, scripts, prompts): it loads what it reads with, and no installer,
@@ -152,6 +164,17 @@ describe('comfydock status', () => {
     const status = packagesLoaded(['status', '--json'])
     for (const heavy of ['better-sqlite3', 'yauzl', 'yaml', 'tar', 'hono', '@hono/node-server', 'ws', '@inquirer/prompts', 'cli-progress', '@napi-rs/blake-hash', 'aws4']) {
       expect(status).not.toContain(heavy)
+    }
+  })
+
+  // the layers' barrels re-export their whole layer: status imports the files it reads with, so the
+  // chunks it loads hold no download, install, model-store or installer code
+  it('status loads none of our download, install, model-store or installer code', () => {
+    const sources = sourcesLoaded(['status', '--json'])
+    expect(sources).toContain('sidecar/env/status.ts')
+    for (const heavy of ['sidecar/net/download-file.ts', 'sidecar/models/download-model.ts', 'sidecar/models/store/s3-client.ts', 'sidecar/models/scan.ts',
+      'sidecar/nodes/operations/add-nodes.ts', 'sidecar/nodes/archive/safe-extract-zip.ts', 'sidecar/env/repair.ts', 'sidecar/python/pip.ts', 'sidecar/python/uv.ts']) {
+      expect(sources).not.toContain(heavy)
     }
   })
 })

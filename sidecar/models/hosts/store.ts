@@ -5,14 +5,14 @@
  * other; the key names the SHA-256, so a corrupted object is refused by its hash.
  */
 import { openStore } from '../store/open-store'
-import { checkEndpoint, objectKey, parseObjectUrl, parseStoreUrl, sha256OfKey, storeSourceUrl } from '../store/store-config'
+import { checkEndpoint, MODEL_STORE_SETTING, objectKey, parseObjectUrl, parseStoreUrl, sha256OfKey, storeSourceUrl } from '../store/store-config'
 import type { ModelHost } from './types'
 
 export const storeHost: ModelHost = {
   id: 'store',
   label: 'the model store',
   settings: [
-    { key: 'model_store', default: '', description: 'the team\'s model store, s3://<bucket>/<prefix> (models are fetched from it first)', check: v => { parseStoreUrl(v) } },
+    MODEL_STORE_SETTING,
     { key: 's3_endpoint', default: '', description: 'S3-compatible endpoint URL (empty: AWS_ENDPOINT_URL, else AWS S3 of s3_region)', check: checkEndpoint },
     { key: 's3_region', default: '', description: 'S3 region (empty: AWS_REGION, else us-east-1)' },
     { key: 's3_access_key_id', default: '', secret: true, description: 'model store access key id (empty: AWS_ACCESS_KEY_ID or ~/.aws/credentials)' },

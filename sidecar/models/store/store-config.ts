@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ComfydockError } from '../../errors'
+import type { SettingSpec } from '../../workspace'
 import type { S3Config, S3Credentials } from './s3-client'
 
 export interface StoreLocation {
@@ -17,6 +18,9 @@ export interface StoreLocation {
 }
 
 const STORE_HINT = 'Set it with `comfydock config model_store s3://<bucket>/<prefix>`.'
+
+/** The store's setting; here rather than only in the store host so reading it loads no S3 client. */
+export const MODEL_STORE_SETTING: SettingSpec = { key: 'model_store', default: '', description: 'the team\'s model store, s3://<bucket>/<prefix> (models are fetched from it first)', check: v => { parseStoreUrl(v) } }
 
 /** `s3://bucket/prefix` → bucket and prefix; anything else is refused with the form to use. */
 export function parseStoreUrl (url: string): StoreLocation {

@@ -4,12 +4,10 @@
  * hosts last. A store that lacks the object only costs one failed request before the next source.
  */
 import type { Workspace } from '../../workspace'
-import { MODEL_HOST_SETTINGS } from '../hosts'
-import { parseStoreUrl, storeSourceUrl } from './store-config'
+import { MODEL_STORE_SETTING, parseStoreUrl, storeSourceUrl } from './store-config'
 
 export async function putStoreFirst (ws: Workspace, needs: Array<{ sha256?: string, sources: string[] }>): Promise<void> {
-  const spec = MODEL_HOST_SETTINGS.find(s => s.key === 'model_store')!
-  const configured = await ws.setting(spec)
+  const configured = await ws.setting(MODEL_STORE_SETTING)
   const loc = configured ? parseStoreUrl(configured) : undefined
   for (const need of needs) {
     const own = loc && need.sha256 ? [storeSourceUrl(loc, need.sha256)] : []

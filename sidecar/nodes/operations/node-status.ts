@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse } from 'smol-toml'
-import { openGit } from '../../git'
+import { openGit } from '../../git/git'
 import { pathExists } from '../../fs'
 import { readManifest } from '../../manifest'
 import { packDir, type EnvPaths, type Workspace } from '../../workspace'

@@ -3,7 +3,7 @@
  * real answer: "no such pack"); server errors and network failures fall back to any cached copy.
  */
 import { ComfydockError, redactSecrets } from '../../errors'
-import { describeNetworkError, httpRequestFollow, readBody } from '../../net'
+import { describeNetworkError, httpRequestFollow, readBody } from '../../net/http'
 import type { ResponseCache } from './response-cache'
 
 export interface CachedGetOptions {

@@ -7,7 +7,7 @@ import { ComfydockError } from '../../errors'
 import { cachedGetJson, type CachedGetResult } from './cached-get'
 import type { ResponseCache } from './response-cache'
 import type { z } from 'zod'
-import { parseAnswer } from '../../net'
+import { parseAnswer } from '../../net/parse-answer'
 import {
   registryComfyNodesPageSchema, registryNodeSchema, registryNodeVersionSchema, registryPageSchema,
   type RegistryComfyNode, type RegistryNode, type RegistryNodeVersion,

@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import { cachedGetJson } from '../registry/cached-get'
 import type { ResponseCache } from '../registry/response-cache'
-import { parseAnswer } from '../../net'
+import { parseAnswer } from '../../net/parse-answer'
 
 const mappingEntrySchema = z.object({
   package_id: z.string().min(1),
