@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, runCliAsync } from '../support/cli'
 import type { RegistryServer } from '../support/registry-server'
 import { makeTempDir } from '../support/temp-dir'
-import { pathWithoutUv, uvDirOnPath, venvVersions } from '../support/venv'
+import { makeBaseInterpreter, pathWithoutUv, uvDirOnPath, venvVersions } from '../support/venv'
 import { makeWheelWorkspace } from '../support/wheel-workspace'
 
 let server: RegistryServer
@@ -89,6 +89,47 @@ describe.each(uvDirOnPath() ? ['pip', 'uv'] : ['pip'])('warm status notices a ve
     rmSync(join(site(), info), { recursive: true })
     expect(await python()).toMatchObject({ ok: false, pending: ['nodedep-b==1.0'] })
     byHand(['install', 'nodedep-b==1.0'])
+    await expectCleanAndWarm()
+  })
+})
+
+// A venv made with --system-site-packages imports what its base interpreter has too (a distribution's
+// torch, say), and the full check counts those packages: the warm path must notice when they change.
+describe('warm status notices a change in the base interpreter of a --system-site-packages venv', { timeout: 300_000 }, () => {
+  const env = 'warm-system'
+  const venv = (): string => join(ws, 'environments', env, '.venv')
+  let base: { python: string, site: string }
+  const pip = (args: string[]): void => {
+    execFileSync(join(venv(), 'bin', 'python'), ['-m', 'pip', ...args], { env: { ...process.env, ...indexEnv }, stdio: 'ignore' })
+  }
+  const python = async (): Promise<Record<string, unknown>> => {
+    const r = await runCliAsync(['-e', env, 'status', '--json'], { workspace: ws, env: indexEnv })
+    return r.json().sections.python
+  }
+  const expectCleanAndWarm = async (): Promise<void> => {
+    expect(await python()).toMatchObject({ ok: true, pending: [], extra: [], lock: 'ok' })
+    const recorded = statSync(join(venv(), '.comfydock-state.json')).ino
+    expect(await python()).toMatchObject({ ok: true, pending: [], extra: [] })
+    expect(statSync(join(venv(), '.comfydock-state.json')).ino).toBe(recorded)
+  }
+
+  beforeAll(async () => {
+    base = makeBaseInterpreter(makeTempDir('base-python'))
+    const created = runCli(['create', env, '--python-path', base.python, '--system-site-packages'], { workspace: ws, env: { ...indexEnv, PATH: pathWithoutUv() } })
+    expect(created.code, created.stderr).toBe(0)
+    const added = await runCliAsync(['-e', env, 'node', 'add', 'pack-a@1.0.0'], { workspace: ws, env: indexEnv })
+    expect(added.code, added.stdout + added.stderr).toBe(0)
+    // nodedep-b now comes from the base alone: the lock is met through it
+    pip(['uninstall', '-y', 'nodedep-b'])
+    pip(['install', '--no-deps', '--target', base.site, 'nodedep-b==1.0'])
+    expect(venvVersions(venv())).not.toHaveProperty('nodedep-b')
+    await expectCleanAndWarm()
+  })
+
+  it('a package removed from the base: missing', async () => {
+    rmSync(join(base.site, 'nodedep_b-1.0.dist-info'), { recursive: true })
+    expect(await python()).toMatchObject({ ok: false, pending: ['nodedep-b==1.0'] })
+    pip(['install', '--no-deps', '--target', base.site, 'nodedep-b==1.0'])
     await expectCleanAndWarm()
   })
 })
