@@ -367,6 +367,9 @@ function markSaved (w: ComfyWorkflow, json: GraphJson): void {
 export async function saveTab (tab: HostTab, json: GraphJson): Promise<boolean> {
   const w = workflowOf(tab)
   const s = store()
+  // a never-saved tab whose name another window has meanwhile saved: the frontend's save would be
+  // refused (409), which newer frontends report as an error of ours in the console
+  if (w.isTemporary === true && await workflowFileExists(w.path)) return false
   const t = w.changeTracker as Loose<ChangeTracker> | null
   // what the save writes is the tracker's state: make it the graph the caller committed
   if (t && 'activeState' in t) t.activeState = structuredClone(json) as never
@@ -501,6 +504,15 @@ export async function writeWorkflowFile (name: string, json: GraphJson): Promise
   const file = encodeURIComponent(tabPathOf(name))
   const res = await comfyFetch(`/userdata/${file}?overwrite=true`, { method: 'POST', body: JSON.stringify(json) })
   if (!res.ok) throw new HostError(`ComfyUI refused to save ${tabPathOf(name)} (HTTP ${res.status})`)
+}
+
+/** Whether ComfyUI's disk holds a file at this tab path (`workflows/x.json`), from its listing of workflows/. */
+async function workflowFileExists (path: string): Promise<boolean> {
+  const res = await comfyFetch('/userdata?dir=workflows&recurse=true')
+  // 404: no workflows folder yet, so no file either
+  if (!res.ok) return false
+  const files = await res.json() as unknown
+  return Array.isArray(files) && files.includes(path.slice('workflows/'.length))
 }
 
 /** Reads a workflow file through ComfyUI's userdata API (what ComfyUI has saved on disk now). */
